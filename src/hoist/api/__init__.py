@@ -1,0 +1,1 @@
+"""The JSON management API under /api/v1: handlers translate, services decide."""

@@ -1,0 +1,62 @@
+"""The audit trail: events, export, verification, history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Query
+from starlette.responses import StreamingResponse
+
+from hoist.api.schemas import ErrorBody, EventOut, VerifyOut, event_out
+from hoist.domain.errors import InvalidInput
+from hoist.domain.models import ArtifactRef
+from hoist.domain.names import validate_package_name
+from hoist.services.audit import PAGE, AuditService
+
+ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 404)}
+
+
+def router(audit: AuditService) -> APIRouter:
+    api = APIRouter(tags=["audit"], responses=ERRORS)
+
+    @api.get("/audit/events", response_model=list[EventOut])
+    def events(after: int = Query(0, ge=0), limit: int = Query(PAGE, ge=1, le=PAGE)) -> list[EventOut]:
+        """A page of events in chain order, after sequence number ``after``."""
+        return [event_out(e) for e in audit.events(after=after, limit=limit)]
+
+    @api.get(
+        "/audit/export",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"application/x-ndjson": {}}}},
+    )
+    def export(format: str = Query("jsonl")) -> StreamingResponse:
+        """The whole chain as JSON Lines, one event per line, streamed."""
+        if format != "jsonl":
+            raise InvalidInput(f"unknown export format {format!r}: use jsonl")
+
+        def lines() -> Iterator[bytes]:
+            for event in audit.all_events():
+                yield json.dumps(event.as_dict(), separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @api.get("/audit/verify", response_model=VerifyOut)
+    def verify() -> VerifyOut:
+        """Recompute the hash chain on the server and name the first broken link."""
+        report = audit.verify()
+        return VerifyOut(
+            ok=report.ok,
+            checked=report.checked,
+            head=report.head,
+            broken_at=report.broken_at,
+            reason=report.reason,
+        )
+
+    @api.get("/history", response_model=list[EventOut])
+    def history(ref: str = Query(..., description="NAME or NAME@VERSION")) -> list[EventOut]:
+        """Every event of a package, or of one of its versions."""
+        target: ArtifactRef | str = ArtifactRef.parse(ref) if "@" in ref else validate_package_name(ref)
+        return [event_out(e) for e in audit.history(target)]
+
+    return api

@@ -1,0 +1,54 @@
+"""Health and the policy in force."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from hoist.domain.policy import Policy
+
+
+def router(policy: Policy, version: str) -> APIRouter:
+    api = APIRouter(tags=["system"])
+
+    @api.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": version}
+
+    @api.get("/registries")
+    def registries() -> list[dict[str, Any]]:
+        """Each registry's policy."""
+        return [
+            {
+                "name": r.name,
+                "direct_push": r.direct_push,
+                "overwrite_snapshots": r.overwrite_snapshots,
+                "seal_on_promotion": r.seal_on_promotion,
+                "promote_from": list(r.promote_from),
+                "promotion_gates": {"attestations": [str(a) for a in r.promotion_gates.attestations]},
+                "environments": [e.name for e in policy.environments_of(r.name)],
+            }
+            for r in policy.registries.values()
+        ]
+
+    @api.get("/environments")
+    def environments() -> list[dict[str, Any]]:
+        """The environment chain, in order, with each one's registry and gates."""
+        ceilings = {
+            env: [str(c) for c, e in policy.ceilings.items() if e == env] for env in (e.name for e in policy.environments)
+        }
+        return [
+            {
+                "name": e.name,
+                "registry": e.registry,
+                "previous": prev.name if (prev := policy.previous(e.name)) else None,
+                "requires_previous": e.requires_previous,
+                "attestations": [str(a) for a in e.gates.attestations],
+                "approvals": e.gates.approvals,
+                "ceiling_of": ceilings[e.name],
+            }
+            for e in policy.environments
+        ]
+
+    return api

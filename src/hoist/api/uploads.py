@@ -1,0 +1,116 @@
+"""Blob uploads and downloads: streamed in, hashed on the way, verified before they become visible;
+served zero-copy from a local file where the blob store has one."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
+
+from hoist.api.schemas import BlobOut, ErrorBody, UploadOut
+from hoist.domain.digests import Digest
+from hoist.domain.errors import InvalidInput
+from hoist.http.streaming import declared_length, receive_into
+from hoist.services.uploads import UploadService, UploadSession
+
+_CONTENT_RANGE = re.compile(r"(?:bytes )?(\d+)-(\d+)(?:/(\d+|\*))?")
+ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 404, 409, 413, 416)}
+
+
+def _offset(request: Request) -> int | None:
+    """Where the client says this chunk starts: ``Upload-Offset`` or ``Content-Range: start-end``."""
+    if "upload-offset" in request.headers:
+        try:
+            return int(request.headers["upload-offset"])
+        except ValueError:
+            raise InvalidInput("Upload-Offset must be a number of bytes") from None
+    if "content-range" in request.headers:
+        m = _CONTENT_RANGE.fullmatch(request.headers["content-range"].strip())
+        if not m:
+            raise InvalidInput("Content-Range must look like 'START-END'")
+        return int(m[1])
+    return None
+
+
+async def _append(uploads: UploadService, request: Request, upload_id: str | None) -> UploadSession:
+    session = await run_in_threadpool(uploads.open, upload_id, offset=_offset(request), length=declared_length(request))
+    try:
+        await receive_into(request, session)
+        session.check_complete()
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+def router(uploads: UploadService) -> APIRouter:
+    api = APIRouter(tags=["uploads"], responses=ERRORS)
+
+    @api.post("/uploads", status_code=202, response_model=UploadOut | BlobOut)
+    async def start_upload(request: Request, response: Response, digest: str | None = Query(None)) -> UploadOut | BlobOut:
+        """Start an upload. With ``?digest=`` the body is the whole blob, committed at once."""
+        expected = Digest.parse(digest) if digest else None
+        session = await _append(uploads, request, None)
+        if expected is not None:
+            info = await run_in_threadpool(session.commit, expected)
+            response.status_code = 201
+            return BlobOut(digest=str(info.digest), size=info.size)
+        session.close()
+        response.headers["Location"] = f"/api/v1/uploads/{session.upload_id}"
+        return UploadOut(upload_id=session.upload_id, offset=session.size)
+
+    @api.patch("/uploads/{upload_id}", status_code=202, response_model=UploadOut)
+    async def append_upload(request: Request, upload_id: str) -> UploadOut:
+        """Append the body to the upload. ``Upload-Offset`` (or ``Content-Range``) must equal the
+        bytes already received, else 416 with the current offset in the error details."""
+        session = await _append(uploads, request, upload_id)
+        session.close()
+        return UploadOut(upload_id=upload_id, offset=session.size)
+
+    @api.put("/uploads/{upload_id}", status_code=201, response_model=BlobOut)
+    async def commit_upload(request: Request, upload_id: str, digest: str = Query(...)) -> BlobOut:
+        """Append the body (if any), verify the whole upload hashes to ``digest``, publish it."""
+        expected = Digest.parse(digest)
+        session = await _append(uploads, request, upload_id)
+        info = await run_in_threadpool(session.commit, expected)
+        return BlobOut(digest=str(info.digest), size=info.size)
+
+    @api.get("/uploads/{upload_id}", response_model=UploadOut)
+    def upload_status(upload_id: str) -> UploadOut:
+        state = uploads.state(upload_id)
+        return UploadOut(upload_id=state.upload_id, offset=state.size, started_at=state.started_at)
+
+    @api.delete("/uploads/{upload_id}", status_code=204)
+    def cancel_upload(upload_id: str) -> Response:
+        uploads.cancel(upload_id)
+        return Response(status_code=204)
+
+    @api.api_route(
+        "/blobs/{digest}",
+        methods=["GET", "HEAD"],
+        response_class=Response,
+        responses={200: {"content": {"application/octet-stream": {}}}},
+    )
+    def get_blob(digest: str) -> Response:
+        """The blob's bytes (Range requests supported), with ``Docker-Content-Digest``."""
+        parsed = Digest.parse(digest)
+        where = uploads.locate(parsed)
+        headers = {
+            "Docker-Content-Digest": str(parsed),
+            "ETag": f'"{parsed}"',
+            "Cache-Control": "max-age=31536000, immutable",
+        }
+        if where.url:
+            return RedirectResponse(where.url, status_code=307, headers=headers)
+        if where.path:
+            return FileResponse(where.path, media_type="application/octet-stream", headers=headers)
+        stream = uploads.read(parsed)
+        return StreamingResponse(
+            iter(lambda: stream.read(1024 * 1024), b""),
+            media_type="application/octet-stream",
+            headers={**headers, "Content-Length": str(where.info.size)},
+        )
+
+    return api

@@ -1,0 +1,162 @@
+"""The composition root: configuration → stores → services → ASGI app.
+
+The only module that picks concrete stores and reads the process environment (through
+``load_settings``); everything else receives what it needs as arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from hoist import __version__
+from hoist.api import artifacts, audit, deployments, releases, system, uploads
+from hoist.config import Settings, load_settings
+from hoist.domain.errors import HoistError
+from hoist.domain.ports import BlobStore
+from hoist.http.errors import error_body, handle_hoist_error
+from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
+from hoist.metadata.sql.store import SqlMetadataStore
+from hoist.services.audit import AuditService
+from hoist.services.base import Clock, utcnow
+from hoist.services.catalog import CatalogService
+from hoist.services.deployments import DeploymentService
+from hoist.services.evidence import EvidenceService
+from hoist.services.promotion import PromotionService
+from hoist.services.publishing import PublishService
+from hoist.services.uploads import UploadService
+from hoist.storage.filesystem import FilesystemBlobStore
+
+log = logging.getLogger("hoist")
+API = "/api/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    uploads: UploadService
+    publisher: PublishService
+    catalog: CatalogService
+    promotions: PromotionService
+    evidence: EvidenceService
+    deployments: DeploymentService
+    audit: AuditService
+
+
+def open_metadata(settings: Settings) -> SqlMetadataStore:
+    return SqlMetadataStore.from_url(settings.database_url)
+
+
+def open_blobs(settings: Settings) -> BlobStore:
+    return FilesystemBlobStore(settings.blob_dir, fsync=settings.fsync)
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the metadata schema to the current revision (``hoist db upgrade``; ``hoist serve``)."""
+    store = open_metadata(settings)
+    try:
+        upgrade(store.engine)
+    finally:
+        store.dispose()
+
+
+def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobStore, clock: Clock = utcnow) -> Services:
+    policy = settings.policy
+    return Services(
+        uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
+        publisher=PublishService(metadata, blobs, policy, clock),
+        catalog=CatalogService(metadata, policy),
+        promotions=PromotionService(metadata, policy, clock),
+        evidence=EvidenceService(metadata, policy, clock),
+        deployments=DeploymentService(metadata, blobs, policy, clock),
+        audit=AuditService(metadata),
+    )
+
+
+def build_app(settings: Settings, services: Services) -> FastAPI:
+    app = FastAPI(
+        title="Hoist",
+        version=__version__,
+        summary="Artifact registry and promotion engine: build once, promote the same bytes, prove it.",
+        openapi_url=f"{API}/openapi.json",
+        docs_url=f"{API}/docs",
+        redoc_url=None,
+    )
+    app.include_router(system.router(settings.policy, __version__), prefix=API)
+    app.include_router(uploads.router(services.uploads), prefix=API)
+    app.include_router(artifacts.router(services.publisher, services.catalog), prefix=API)
+    app.include_router(releases.router(services.promotions, services.evidence), prefix=API)
+    app.include_router(deployments.router(services.deployments), prefix=API)
+    app.include_router(audit.router(services.audit), prefix=API)
+    app.add_exception_handler(HoistError, handle_hoist_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> dict[str, str]:
+        return {"name": "hoist", "version": __version__, "api": API, "docs": f"{API}/docs"}
+
+    return app
+
+
+def create_app() -> FastAPI:
+    """The ASGI app of one server worker, configured from ``HOIST_*`` variables (``hoist serve``)."""
+    settings = load_settings()
+    metadata = open_metadata(settings)
+    at, head = current_revision(metadata.engine), head_revision(metadata.engine)
+    if at != head:
+        raise RuntimeError(f"the metadata schema is at {at}, not {head}: run 'hoist db upgrade'")
+    return build_app(settings, build_services(settings, metadata, open_blobs(settings)))
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
+    message = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return JSONResponse(error_body("INVALID_INPUT", f"invalid request: {message}", {"fields": problems}), 400)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    codes: dict[int, str] = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+    return JSONResponse(
+        error_body(codes.get(exc.status_code, "HTTP_ERROR"), str(exc.detail)),
+        exc.status_code,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(error_body("INTERNAL", "internal server error; the server log has the details"), 500)
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    """What a server would run with, for ``hoist config check``."""
+    return {
+        "source": str(settings.source) if settings.source else None,
+        "listen": f"{settings.host}:{settings.port}",
+        "database": _redacted(settings.database_url),
+        "blobs": str(settings.blob_dir),
+        "max_upload_bytes": settings.max_upload_bytes,
+        "workers": settings.workers,
+        "registries": sorted(settings.policy.registries),
+        "environments": [e.name for e in settings.policy.environments],
+        "ceilings": {str(c): e for c, e in settings.policy.ceilings.items()},
+    }
+
+
+def _redacted(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+    return url

@@ -1,0 +1,1 @@
+"""The hoist command line: user commands talk HTTP through hoist.client; admin commands run the server."""

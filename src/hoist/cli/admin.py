@@ -1,0 +1,122 @@
+"""Admin commands that run the server side in-process: hoist serve, config check, db upgrade.
+The server modules are imported inside the commands, so user commands start fast."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hoist.cli.exits import USAGE, Failed
+
+CONFIG = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="HOIST_CONFIG",
+    help="hoist.toml [env HOIST_CONFIG].",
+)
+
+
+def _settings(config_file: Path | None, **overrides: Any) -> Any:
+    from hoist.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config_file, overrides=overrides)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.secho(f"error: {problem}", fg="red", err=True)
+        raise Failed(f"{len(exc.problems)} configuration error(s)", USAGE) from None
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port to listen on [default 8080].")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the SQLite database and blobs [default ./hoist-data].",
+)
+@click.option("--workers", type=int, default=None, help="Worker processes [default 1].")
+@CONFIG
+def serve(host: str | None, port: int | None, data_dir: Path | None, workers: int | None, config_file: Path | None) -> None:
+    """Run the Hoist server (embedded default: SQLite and a blob folder, nothing else to start)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from hoist.app import migrate
+
+    settings = _settings(config_file, host=host, port=port, data_dir=str(data_dir) if data_dir else None, workers=workers)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings)
+    # Workers are separate processes that build the app from HOIST_* variables: hand them the
+    # settings this command resolved, so flags, file and environment agree.
+    os.environ.update(
+        {
+            "HOIST_HOST": settings.host,
+            "HOIST_PORT": str(settings.port),
+            "HOIST_DATA_DIR": str(settings.data_dir),
+            "HOIST_DATABASE_URL": settings.database_url,
+            "HOIST_BLOB_DIR": str(settings.blob_dir),
+        }
+    )
+    if config_file is not None:
+        os.environ["HOIST_CONFIG"] = str(config_file.resolve())
+    click.echo(f"hoist serving http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
+    Granian(
+        "hoist.app:create_app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+        log_access=False,
+    ).serve()
+
+
+@click.group(name="config")
+def config_group() -> None:
+    """Configuration (hoist.toml and HOIST_* variables)."""
+
+
+@config_group.command()
+@CONFIG
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def check(config_file: Path | None, as_json: bool) -> None:
+    """Validate the configuration and name every bad key."""
+    from hoist.app import describe
+
+    settings = _settings(config_file)
+    summary = describe(settings)
+    if as_json:
+        click.echo(json.dumps({"ok": True, **summary}, indent=2))
+        return
+    click.echo(f"configuration OK ({summary['source'] or 'built-in defaults'})")
+    for key, value in summary.items():
+        if key != "source":
+            click.echo(f"  {key}: {value}")
+
+
+@click.group(name="db")
+def db_group() -> None:
+    """The metadata database."""
+
+
+@db_group.command()
+@CONFIG
+def upgrade(config_file: Path | None) -> None:
+    """Migrate the metadata schema to the current revision."""
+    from hoist.app import migrate
+
+    settings = _settings(config_file)
+    migrate(settings)
+    click.echo("metadata schema is up to date", err=True)
+
+
+COMMANDS = [serve, config_group, db_group]

@@ -1,0 +1,152 @@
+"""What every user command shares: where the server is, who is acting, from which pipeline, and
+how to print (``--json`` for scripts, tables and progress bars for people).
+
+The options are accepted both before and after the command name (``hoist --json ls`` and
+``hoist ls --json``), because scripts and people put them in both places.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from hoist.client import DEFAULT_URL, HoistClient
+from hoist.domain.models import Pipeline
+from hoist.domain.pipeline import pipeline_from_environment, pipeline_from_option
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Cli:
+    url: str = DEFAULT_URL
+    json: bool = False
+    actor: str | None = None
+    pipeline: str | None = None
+    progress: bool | None = None
+    _client: HoistClient | None = field(default=None, repr=False)
+
+    @property
+    def out(self) -> Console:
+        # Piped output is read by tools and people alike: never squeeze it to 80 columns.
+        return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 250)
+
+    @property
+    def err(self) -> Console:
+        return Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 250)
+
+    def identity(self) -> str:
+        if self.actor:
+            return self.actor
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+    def pipeline_identity(self) -> Pipeline | None:
+        if self.pipeline:
+            return pipeline_from_option(self.pipeline)
+        return pipeline_from_environment(os.environ)
+
+    def client(self) -> HoistClient:
+        if self._client is None:
+            self._client = HoistClient(self.url, actor=self.identity(), pipeline=self.pipeline_identity())
+        return self._client
+
+    def emit(self, data: Any, human: Callable[[], None]) -> None:
+        """Print ``data`` as JSON for scripts, or call ``human`` to print it for people."""
+        if self.json:
+            click.echo(json.dumps(data, indent=2, default=str))
+        else:
+            human()
+
+    def say(self, text: str) -> None:
+        if not self.json:
+            self.out.print(text)
+
+    def show_progress(self) -> bool:
+        if self.json:
+            return False
+        return self.progress if self.progress is not None else sys.stderr.isatty()
+
+    @contextmanager
+    def transfer(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
+        """A progress bar on stderr while bytes move (none for scripts); yields the advance callback."""
+        if not self.show_progress():
+            yield lambda _n: None
+            return
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=self.err, transient=False) as bar:
+            task = bar.add_task(description, total=total)
+
+            def advance(n: int) -> None:
+                if n < 0:
+                    bar.reset(task, total=total)
+                else:
+                    bar.advance(task, n)
+
+            yield advance
+
+
+def common_options(command: F) -> F:
+    """--url, --as, --pipeline, --json, --progress on a command, overriding the group's."""
+
+    @click.option("--url", envvar="HOIST_URL", default=None, help="Hoist server URL [env HOIST_URL].")
+    @click.option(
+        "--as",
+        "actor",
+        envvar="HOIST_ACTOR",
+        default=None,
+        help="Act as this identity [env HOIST_ACTOR; default: the OS user].",
+    )
+    @click.option("--pipeline", default=None, help="Pipeline identity, overriding what the CI environment says.")
+    @click.option("--json", "as_json", is_flag=True, default=None, help="Print JSON for scripts.")
+    @click.option("--progress/--no-progress", default=None, help="Progress bars on transfers.")
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        url: str | None,
+        actor: str | None,
+        pipeline: str | None,
+        as_json: bool | None,
+        progress: bool | None,
+        **kwargs: Any,
+    ) -> Any:
+        cli = click.get_current_context().ensure_object(Cli)
+        if url:
+            cli.url = url
+        if actor:
+            cli.actor = actor
+        if pipeline:
+            cli.pipeline = pipeline
+        if as_json:
+            cli.json = True
+        if progress is not None:
+            cli.progress = progress
+        return command(cli, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,86 @@
+"""The ``hoist`` command. Exit codes are listed in ``hoist.cli.exits``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from hoist import __version__
+from hoist.cli import admin, artifacts, audit, deployments, releases
+from hoist.cli.context import Cli
+from hoist.cli.exits import ERROR, exit_code_of
+from hoist.client import DEFAULT_URL, ServerUnreachable
+from hoist.domain import errors as e
+
+
+class HoistGroup(click.Group):
+    """Turns errors into one clear message (or a JSON error object) and a meaningful exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except e.HoistError as error:
+            _report(ctx, error.code, error.message, error.details)
+            sys.exit(exit_code_of(error))
+        except ServerUnreachable as error:
+            _report(ctx, "SERVER_UNREACHABLE", f"{error}; is 'hoist serve' running? (--url / HOIST_URL)", {})
+            sys.exit(ERROR)
+
+
+def _report(ctx: click.Context, code: str, message: str, details: dict[str, Any]) -> None:
+    cli = ctx.find_object(Cli)
+    if cli is not None and cli.json:
+        click.echo(json.dumps({"error": {"code": code, "message": message, "details": details}}, indent=2))
+        return
+    problems = details.get("problems") or []
+    if problems:
+        headline = message.split(":", 1)[0]
+        click.secho(f"error: {headline}:", fg="red", err=True)
+        for p in problems:
+            click.echo(f"  ✗ {p['gate']}: {p['message']}", err=True)
+    else:
+        click.secho(f"error: {message}", fg="red", err=True)
+
+
+@click.group(cls=HoistGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="hoist")
+@click.option(
+    "--url",
+    envvar="HOIST_URL",
+    default=DEFAULT_URL,
+    show_default=True,
+    help="Hoist server URL [env HOIST_URL].",
+)
+@click.option(
+    "--as",
+    "actor",
+    envvar="HOIST_ACTOR",
+    default=None,
+    help="Act as this identity [env HOIST_ACTOR; default: the OS user].",
+)
+@click.option("--pipeline", default=None, help="Pipeline identity, overriding what the CI environment says.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--progress/--no-progress", default=None, help="Progress bars on transfers [default: on a terminal].")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    url: str,
+    actor: str | None,
+    pipeline: str | None,
+    as_json: bool,
+    progress: bool | None,
+) -> None:
+    """Hoist: build once, promote the same bytes, prove it."""
+    ctx.obj = Cli(url=url, json=as_json, actor=actor, pipeline=pipeline, progress=progress)
+
+
+for module in (artifacts, releases, deployments, audit, admin):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="hoist")

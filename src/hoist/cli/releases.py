@@ -1,0 +1,93 @@
+"""hoist promote, attest, approve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hoist.cli.context import Cli, common_options
+from hoist.domain.errors import InvalidInput
+from hoist.domain.models import ArtifactRef
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--to", "to", required=True, help="The registry to promote into.")
+@click.option("--dry-run", is_flag=True, help="Check every gate and say what would happen; change nothing.")
+@click.option("--reason", default=None, help="Why, for the audit trail.")
+@common_options
+def promote(cli: Cli, ref: str, to: str, dry_run: bool, reason: str | None) -> None:
+    """Promote NAME@VERSION into another registry: same digest, no byte copied, sealed there."""
+    ArtifactRef.parse(ref)
+    result = cli.client().promote(ref, to=to, dry_run=dry_run, reason=reason)
+    a = result["artifact"]
+    words = {"promoted": "promoted", "already-promoted": "already in", "planned": "would promote"}
+
+    def human() -> None:
+        target = f"{a['package']}@{a['version']}"
+        if result["status"] == "already-promoted":
+            cli.out.print(f"{target} is already in {to}: nothing to do")
+            return
+        seal = " (sealed)" if result["sealed"] else ""
+        cli.out.print(f"{words[result['status']]} [bold]{target}[/] {a['digest']} → {to}{seal}")
+        cli.out.print("  gates passed: " + ", ".join(result["gates"]))
+
+    cli.emit(result, human)
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--type", "type_", required=True, help="What was checked, e.g. unit-tests, acceptance, pentest.")
+@click.option("--result", type=click.Choice(["pass", "fail"]), default=None, help="The outcome.")
+@click.option(
+    "--junit",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A JUnit XML report; the server derives pass or fail from it.",
+)
+@click.option("--env", "environment", default=None, help="The environment the check ran in.")
+@common_options
+def attest(cli: Cli, ref: str, type_: str, result: str | None, junit: Path | None, environment: str | None) -> None:
+    """Attach evidence (a typed pass/fail result) to NAME@VERSION's digest."""
+    ArtifactRef.parse(ref)
+    if (result is None) == (junit is None):
+        raise InvalidInput("give exactly one of --result and --junit")
+    report = junit.read_text(encoding="utf-8", errors="replace") if junit else None
+    out = cli.client().attest(ref, type=type_, result=result, junit=report, environment=environment)
+
+    def human() -> None:
+        where = f" in {out['environment']}" if out["environment"] else ""
+        counts = out["details"]
+        extra = (
+            f" ({counts['tests']} tests, {counts['failures']} failures, {counts['errors']} errors)"
+            if counts.get("source") == "junit"
+            else ""
+        )
+        cli.out.print(f"attested {ref}: {out['type']} = [bold]{out['result']}[/]{where}{extra}")
+
+    cli.emit(out, human)
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--env", "environment", required=True, help="The environment the approval is for.")
+@click.option("--comment", default=None, help="A note for the audit trail.")
+@common_options
+def approve(cli: Cli, ref: str, environment: str, comment: str | None) -> None:
+    """Approve NAME@VERSION for an environment (four eyes: the pusher's approval does not count)."""
+    ArtifactRef.parse(ref)
+    out = cli.client().approve(ref, environment=environment, comment=comment)
+
+    def human() -> None:
+        verb = "approved" if out["created"] else "already approved"
+        cli.out.print(f"{verb} {ref} for {environment} as {out['approval']['actor']}")
+        if out["note"]:
+            cli.err.print(f"[yellow]note:[/] {out['note']}")
+        if out["released_hold"]:
+            cli.out.print(f"  the hold on {ref} in {environment} is lifted")
+
+    cli.emit(out, human)
+
+
+COMMANDS = [promote, attest, approve]

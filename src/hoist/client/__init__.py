@@ -1,0 +1,207 @@
+"""A Python client for Hoist's /api/v1, used by the CLI and usable from scripts.
+
+Errors the server reports come back as the same typed domain errors the server raised
+(``PromotionRefused``, ``VersionExists``, ...), rebuilt from the stable error code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from hoist.client.errors import ServerUnreachable, raise_for_error
+from hoist.client.transfers import Progress, download_blob, upload_file
+from hoist.domain.models import Pipeline
+
+__all__ = ["DEFAULT_URL", "HoistClient", "ServerUnreachable", "raise_for_error"]
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+class HoistClient:
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        actor: str | None = None,
+        pipeline: Pipeline | None = None,
+        http: httpx.Client | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        headers = {"User-Agent": "hoist-cli"}
+        if actor:
+            headers["X-Hoist-Actor"] = actor
+        if pipeline:
+            headers["X-Hoist-Pipeline"] = json.dumps(pipeline.as_dict(), separators=(",", ":"))
+        self.url = url.rstrip("/")
+        self._http = http or httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=10.0))
+        self._http.headers.update(headers)
+        self._api = "/api/v1"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HoistClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, self._api + path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"cannot reach Hoist at {self.url}: {exc}") from exc
+        raise_for_error(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, path, **kwargs).json()
+
+    @property
+    def http(self) -> httpx.Client:
+        return self._http
+
+    # -- artifacts --------------------------------------------------------------------------------
+
+    def upload(self, path: Path, progress: Progress | None = None) -> dict[str, Any]:
+        """Stream one file into a blob, hashing on the way; returns ``{digest, size}``."""
+        return upload_file(self, path, progress)
+
+    def publish(
+        self,
+        *,
+        package: str,
+        version: str,
+        files: list[dict[str, Any]],
+        registry: str = "dev",
+        build: int | str | None = None,
+        max_env: str | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "registry": registry,
+            "package": package,
+            "version": version,
+            "files": files,
+            "build": build,
+            "max_env": max_env,
+        }
+        result: dict[str, Any] = self._json("POST", "/artifacts", json=body)
+        return result
+
+    def artifacts(self, *, package: str | None = None, registry: str | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in {"package": package, "registry": registry}.items() if v}
+        result: list[dict[str, Any]] = self._json("GET", "/artifacts", params=params)
+        return result
+
+    def artifact(self, ref: str, *, registry: str | None = None) -> dict[str, Any]:
+        params = {"registry": registry} if registry else {}
+        result: dict[str, Any] = self._json("GET", f"/artifacts/{_quote_ref(ref)}", params=params)
+        return result
+
+    def download(self, digest: str, size: int, dest: Path, progress: Progress | None = None) -> None:
+        """Fetch a blob into ``dest``, verified against its digest and size before it is renamed into place."""
+        download_blob(self, digest, size, dest, progress)
+
+    # -- promotion and evidence -------------------------------------------------------------------
+
+    def promote(self, ref: str, *, to: str, dry_run: bool = False, reason: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "POST", "/promotions", json={"ref": ref, "to": to, "dry_run": dry_run, "reason": reason}
+        )
+        return result
+
+    def attest(
+        self,
+        ref: str,
+        *,
+        type: str,
+        result: str | None = None,
+        junit: str | None = None,
+        environment: str | None = None,
+    ) -> dict[str, Any]:
+        body = {"ref": ref, "type": type, "result": result, "junit": junit, "environment": environment}
+        out: dict[str, Any] = self._json("POST", "/attestations", json=body)
+        return out
+
+    def approve(self, ref: str, *, environment: str, comment: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "POST", "/approvals", json={"ref": ref, "environment": environment, "comment": comment}
+        )
+        return result
+
+    # -- deployments ------------------------------------------------------------------------------
+
+    def deploy(self, ref: str, *, environment: str, pending: bool = False, reason: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "POST",
+            "/deployments",
+            json={"ref": ref, "environment": environment, "pending": pending, "reason": reason},
+        )
+        return result
+
+    def finish(self, deployment_id: int, *, succeeded: bool, exit_code: int | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "POST",
+            f"/deployments/{deployment_id}/finish",
+            json={"succeeded": succeeded, "exit_code": exit_code},
+        )
+        return result
+
+    def rollback(
+        self,
+        package: str,
+        *,
+        environment: str,
+        to: str | None = None,
+        dry_run: bool = False,
+        pending: bool = False,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "package": package,
+            "environment": environment,
+            "to": to,
+            "dry_run": dry_run,
+            "pending": pending,
+            "reason": reason,
+        }
+        result: dict[str, Any] = self._json("POST", "/rollbacks", json=body)
+        return result
+
+    def status(self, environment: str | None = None) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json(
+            "GET", "/status", params={"environment": environment} if environment else {}
+        )
+        return result
+
+    def environments(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json("GET", "/environments")
+        return result
+
+    # -- audit ------------------------------------------------------------------------------------
+
+    def history(self, ref: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json("GET", "/history", params={"ref": ref})
+        return result
+
+    def export_lines(self) -> Iterator[str]:
+        """The audit chain as JSON Lines, streamed."""
+        try:
+            with self._http.stream("GET", self._api + "/audit/export", params={"format": "jsonl"}) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise_for_error(response)
+                yield from (line for line in response.iter_lines() if line)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"cannot reach Hoist at {self.url}: {exc}") from exc
+
+
+def _quote_ref(ref: str) -> str:
+    return quote(ref, safe="/@:")

@@ -1,0 +1,267 @@
+"""Configuration: ``hoist.toml`` (optional) overridden by ``HOIST_*`` variables, validated once into a
+frozen ``Settings``. With no file Hoist runs on the embedded default: SQLite and a blob folder under
+``./hoist-data``, registries ``dev`` and ``prod``, environments ``dev → uat → preprod → prod``.
+
+``load_settings`` reports every bad key at once (``ConfigError.problems``), which ``hoist config
+check`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hoist.domain.errors import InvalidInput, InvalidName
+from hoist.domain.names import validate_registry_name
+from hoist.domain.policy import AttestationRequirement, EnvironmentPolicy, Gates, Policy, RegistryPolicy
+from hoist.domain.versions import Channel
+
+GiB = 1024**3
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSection(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    data_dir: str = "./hoist-data"
+    database_url: str | None = None
+    blob_dir: str | None = None
+    max_upload_bytes: int = Field(16 * GiB, ge=1)
+    workers: int = Field(1, ge=1, le=64)
+    fsync: bool = True
+
+
+def _requirements(value: list[str]) -> list[str]:
+    for item in value:
+        try:
+            AttestationRequirement.parse(item)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+    return value
+
+
+class GateSection(_Model):
+    attestations: list[str] = []
+
+    @field_validator("attestations")
+    @classmethod
+    def _check(cls, value: list[str]) -> list[str]:
+        return _requirements(value)
+
+
+class RegistrySection(_Model):
+    direct_push: bool = True
+    overwrite_snapshots: bool = False
+    seal_on_promotion: bool = True
+    promote_from: list[str] = []
+    promotion: GateSection = GateSection()
+
+
+class EnvironmentSection(_Model):
+    registry: str
+    requires_previous: bool = True
+    attestations: list[str] = []
+    approvals: int = Field(0, ge=0, le=20)
+
+    @field_validator("attestations")
+    @classmethod
+    def _check(cls, value: list[str]) -> list[str]:
+        return _requirements(value)
+
+
+class CeilingSection(_Model):
+    snapshot: str | None = None
+    rc: str | None = None
+    release: str | None = None
+
+
+class FileModel(_Model):
+    server: ServerSection = ServerSection()
+    registries: dict[str, RegistrySection] | None = None
+    environments: dict[str, EnvironmentSection] | None = None
+    ceilings: CeilingSection = CeilingSection()
+
+
+DEFAULT_REGISTRIES: dict[str, RegistrySection] = {
+    "dev": RegistrySection(direct_push=True, overwrite_snapshots=True, seal_on_promotion=False),
+    "prod": RegistrySection(
+        direct_push=False,
+        seal_on_promotion=True,
+        promote_from=["dev"],
+        promotion=GateSection(attestations=["unit-tests"]),
+    ),
+}
+DEFAULT_ENVIRONMENTS: dict[str, EnvironmentSection] = {
+    "dev": EnvironmentSection(registry="dev"),
+    "uat": EnvironmentSection(registry="dev"),
+    "preprod": EnvironmentSection(registry="prod"),
+    "prod": EnvironmentSection(registry="prod", attestations=["acceptance"], approvals=1),
+}
+DEFAULT_CEILINGS = {Channel.SNAPSHOT: "dev", Channel.RC: "uat", Channel.RELEASE: "prod"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str
+    port: int
+    data_dir: Path
+    database_url: str
+    blob_dir: Path
+    max_upload_bytes: int
+    workers: int
+    fsync: bool
+    policy: Policy
+    source: Path | None = None
+
+
+# Variables that override the file, and the [server] key each one sets.
+ENVIRONMENT_VARIABLES = {
+    "HOIST_HOST": "host",
+    "HOIST_PORT": "port",
+    "HOIST_DATA_DIR": "data_dir",
+    "HOIST_DATABASE_URL": "database_url",
+    "HOIST_BLOB_DIR": "blob_dir",
+    "HOIST_MAX_UPLOAD_BYTES": "max_upload_bytes",
+    "HOIST_WORKERS": "workers",
+    "HOIST_FSYNC": "fsync",
+}
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read the file (if any), then ``HOIST_*`` variables, then explicit overrides (CLI flags)."""
+    env = os.environ if environ is None else environ
+    if config_file is None and env.get("HOIST_CONFIG"):
+        config_file = Path(env["HOIST_CONFIG"])
+    raw: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            raw = tomllib.loads(config_file.read_text())
+        except FileNotFoundError:
+            raise ConfigError([f"{config_file}: no such file"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{config_file}: not valid TOML: {exc}"]) from None
+    server_raw = raw.get("server", {})
+    if isinstance(server_raw, dict):
+        server = dict(server_raw)
+        for var, key in ENVIRONMENT_VARIABLES.items():
+            if env.get(var):
+                server[key] = env[var]
+        for key, value in (overrides or {}).items():
+            if value is not None:
+                server[key] = value
+        raw = {**raw, "server": server}
+    try:
+        model = FileModel.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError([_describe(err) for err in exc.errors()]) from None
+    return _settings(model, config_file)
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    key = ".".join(str(part) for part in err["loc"])
+    message = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    return f"{key}: {message}"
+
+
+def _settings(model: FileModel, source: Path | None) -> Settings:
+    problems: list[str] = []
+    registries = model.registries if model.registries is not None else DEFAULT_REGISTRIES
+    environments = model.environments if model.environments is not None else DEFAULT_ENVIRONMENTS
+    for name in registries:
+        _check_name(name, f"registries.{name}", "registry", problems)
+    for name, reg in registries.items():
+        problems += [
+            f"registries.{name}.promote_from: unknown registry {src!r}" for src in reg.promote_from if src not in registries
+        ]
+    for name, env_section in environments.items():
+        _check_name(name, f"environments.{name}", "environment", problems)
+        if env_section.registry not in registries:
+            problems.append(f"environments.{name}.registry: unknown registry {env_section.registry!r}")
+    if not environments:
+        problems.append("environments: at least one environment is needed")
+    ceilings = _ceilings(model.ceilings, list(environments), problems)
+    if problems:
+        raise ConfigError(problems)
+    server = model.server
+    data_dir = Path(server.data_dir)
+    try:
+        policy = Policy(
+            registries={n: _registry_policy(n, r) for n, r in registries.items()},
+            environments=tuple(_environment_policy(n, e) for n, e in environments.items()),
+            ceilings=ceilings,
+        )
+    except InvalidInput as exc:  # cross-checks the domain makes on top of the above
+        raise ConfigError([exc.message]) from None
+    return Settings(
+        host=server.host,
+        port=server.port,
+        data_dir=data_dir,
+        database_url=server.database_url or f"sqlite:///{(data_dir / 'hoist.db').resolve()}",
+        blob_dir=Path(server.blob_dir) if server.blob_dir else data_dir / "blobs",
+        max_upload_bytes=server.max_upload_bytes,
+        workers=server.workers,
+        fsync=server.fsync,
+        policy=policy,
+        source=source,
+    )
+
+
+def _check_name(name: str, key: str, what: str, problems: list[str]) -> None:
+    try:
+        validate_registry_name(name, what)
+    except InvalidName as exc:
+        problems.append(f"{key}: {exc.message}")
+
+
+def _ceilings(section: CeilingSection, env_names: list[str], problems: list[str]) -> dict[Channel, str]:
+    out: dict[Channel, str] = {}
+    for channel in Channel:
+        chosen = getattr(section, channel.value) or DEFAULT_CEILINGS[channel]
+        if chosen not in env_names:
+            if getattr(section, channel.value) is None:
+                problems.append(f"ceilings.{channel.value}: the default {chosen!r} is not an environment here; set it")
+            else:
+                problems.append(f"ceilings.{channel.value}: unknown environment {chosen!r}")
+        out[channel] = chosen
+    return out
+
+
+def _registry_policy(name: str, section: RegistrySection) -> RegistryPolicy:
+    return RegistryPolicy(
+        name=name,
+        direct_push=section.direct_push,
+        overwrite_snapshots=section.overwrite_snapshots,
+        seal_on_promotion=section.seal_on_promotion,
+        promote_from=tuple(section.promote_from),
+        promotion_gates=Gates(tuple(AttestationRequirement.parse(a) for a in section.promotion.attestations)),
+    )
+
+
+def _environment_policy(name: str, section: EnvironmentSection) -> EnvironmentPolicy:
+    return EnvironmentPolicy(
+        name=name,
+        registry=section.registry,
+        requires_previous=section.requires_previous,
+        gates=Gates(tuple(AttestationRequirement.parse(a) for a in section.attestations), section.approvals),
+    )

@@ -1,0 +1,164 @@
+"""The audit trail: append-only events, hash-chained over canonical JSON.
+
+Each event's ``hash`` is the sha256 of the canonical JSON (RFC 8785) of all its other fields,
+``prev`` included, so changing, removing or reordering any event breaks every link after it.
+``verify_chain`` recomputes the chain and names the first broken link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+GENESIS = "sha256:" + "0" * 64
+
+
+class Action(StrEnum):
+    PUSH = "artifact:push"
+    PLACE = "artifact:place"
+    OVERWRITE = "artifact:overwrite"
+    ATTEST = "artifact:attest"
+    APPROVE = "artifact:approve"
+    PROMOTE = "artifact:promote"
+    PROMOTE_REFUSED = "artifact:promote-refused"
+    PUSH_REFUSED = "artifact:push-refused"
+    DEPLOY_START = "deployment:start"
+    DEPLOY_SUCCEED = "deployment:succeed"
+    DEPLOY_FAIL = "deployment:fail"
+    DEPLOY_REFUSED = "deployment:refused"
+    ROLLBACK = "deployment:rollback"
+    HOLD = "environment:hold"
+    RELEASE_HOLD = "environment:release-hold"
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """What a service knows about a change; the store adds sequence, time and the chain links."""
+
+    action: Action
+    actor: str
+    subject: str
+    package: str | None = None
+    digest: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    pipeline: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    seq: int
+    time: str
+    actor: str
+    action: str
+    subject: str
+    package: str | None
+    digest: str | None
+    details: dict[str, Any]
+    pipeline: dict[str, str] | None
+    prev: str
+    hash: str
+
+    def body(self) -> dict[str, Any]:
+        """Every field the hash covers."""
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "package": self.package,
+            "digest": self.digest,
+            "details": self.details,
+            "pipeline": self.pipeline,
+            "prev": self.prev,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.body(), "hash": self.hash}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuditEvent:
+        return cls(
+            seq=int(data["seq"]),
+            time=str(data["time"]),
+            actor=str(data["actor"]),
+            action=str(data["action"]),
+            subject=str(data["subject"]),
+            package=data.get("package"),
+            digest=data.get("digest"),
+            details=dict(data.get("details") or {}),
+            pipeline=data.get("pipeline"),
+            prev=str(data["prev"]),
+            hash=str(data["hash"]),
+        )
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def chain(draft: EventDraft, *, seq: int, moment: datetime, prev: str) -> AuditEvent:
+    unsealed = AuditEvent(
+        seq=seq,
+        time=format_time(moment),
+        actor=draft.actor,
+        action=str(draft.action),
+        subject=draft.subject,
+        package=draft.package,
+        digest=draft.digest,
+        details=draft.details,
+        pipeline=draft.pipeline,
+        prev=prev,
+        hash="",
+    )
+    return AuditEvent(**{**unsealed.body(), "hash": event_hash(unsealed)})
+
+
+def event_hash(event: AuditEvent) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(event.body())).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    head: str
+    broken_at: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(events: Iterable[AuditEvent]) -> ChainReport:
+    prev, expected_seq, checked = GENESIS, 1, 0
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainReport(False, checked, prev, event.seq, f"expected event {expected_seq}, found {event.seq}")
+        if event.prev != prev:
+            return ChainReport(False, checked, prev, event.seq, f"event {event.seq} does not link to the event before it")
+        if event_hash(event) != event.hash:
+            return ChainReport(False, checked, prev, event.seq, f"event {event.seq} was changed after it was written")
+        prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    return ChainReport(True, checked, prev)
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 JSON canonicalization for the values events hold (no floats)."""
+    return _canonical(value).encode()
+
+
+def _canonical(value: Any) -> str:
+    if value is None or isinstance(value, bool | str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        # RFC 8785 sorts member names by their UTF-16 code units
+        items = sorted(value.items(), key=lambda kv: str(kv[0]).encode("utf-16-be"))
+        return "{" + ",".join(f"{_canonical(str(k))}:{_canonical(v)}" for k, v in items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    raise TypeError(f"audit events hold no {type(value).__name__} values")

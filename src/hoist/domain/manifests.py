@@ -1,0 +1,174 @@
+"""OCI manifests: how Hoist stores every artifact, and how it reads manifests back.
+
+A generic artifact is an OCI image manifest with ``artifactType`` set, the empty config, and one
+layer per file, named by the ``org.opencontainers.image.title`` annotation (the oras convention;
+image-spec ``manifest.md``, "Guidelines for Artifact Usage"). The manifest is built
+deterministically from the package, the version and the files, so pushing identical bytes again
+yields the identical digest and is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from hoist.domain.digests import Digest
+from hoist.domain.errors import InvalidDigest, InvalidManifest
+from hoist.domain.models import FileEntry
+from hoist.domain.names import validate_file_name
+from hoist.domain.versions import Version
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+EMPTY_MEDIA_TYPE = "application/vnd.oci.empty.v1+json"
+EMPTY_BLOB = b"{}"
+EMPTY_DIGEST = Digest.of(EMPTY_BLOB)
+GENERIC_ARTIFACT_TYPE = "application/vnd.hoist.generic.v1"
+TITLE = "org.opencontainers.image.title"
+VERSION_ANNOTATION = "org.opencontainers.image.version"
+PACKAGE_ANNOTATION = "dev.hoist.package"
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what clients expect registries to accept (distribution-spec)
+
+
+@dataclass(frozen=True, slots=True)
+class Descriptor:
+    media_type: str
+    digest: Digest
+    size: int
+    annotations: dict[str, str] = field(default_factory=dict)
+    artifact_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    raw: bytes
+    digest: Digest
+    media_type: str
+    artifact_type: str | None
+    config: Descriptor | None
+    layers: tuple[Descriptor, ...]
+    manifests: tuple[Descriptor, ...]
+    subject: Descriptor | None
+    annotations: dict[str, str]
+
+    @property
+    def is_index(self) -> bool:
+        return self.media_type in {OCI_INDEX, DOCKER_LIST}
+
+    def blob_digests(self) -> tuple[Digest, ...]:
+        """The blobs this manifest needs: its config and its layers."""
+        found = ([self.config] if self.config else []) + list(self.layers)
+        return tuple(d.digest for d in found)
+
+    def files(self) -> tuple[FileEntry, ...]:
+        """The files of a generic artifact: every layer with a title."""
+        return tuple(
+            FileEntry(d.annotations[TITLE], d.digest, d.size, d.media_type) for d in self.layers if TITLE in d.annotations
+        )
+
+
+def generic_manifest(package: str, version: Version, files: list[FileEntry]) -> bytes:
+    if not files:
+        raise InvalidManifest("an artifact needs at least one file")
+    names = [validate_file_name(f.name) for f in files]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InvalidManifest(f"file names must be unique within an artifact: {', '.join(duplicates)}")
+    layers = [
+        {
+            "mediaType": f.media_type,
+            "digest": str(f.digest),
+            "size": f.size,
+            "annotations": {TITLE: f.name},
+        }
+        for f in sorted(files, key=lambda f: f.name)
+    ]
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": GENERIC_ARTIFACT_TYPE,
+        "config": {"mediaType": EMPTY_MEDIA_TYPE, "digest": str(EMPTY_DIGEST), "size": len(EMPTY_BLOB)},
+        "layers": layers,
+        "annotations": {PACKAGE_ANNOTATION: package, VERSION_ANNOTATION: str(version)},
+    }
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def parse_manifest(raw: bytes, media_type: str | None = None) -> Manifest:
+    """Read and check a manifest or index; ``media_type`` is the Content-Type it arrived with."""
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise InvalidManifest(f"manifest is larger than {MAX_MANIFEST_BYTES} bytes")
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidManifest(f"manifest is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InvalidManifest("manifest must be a JSON object")
+    if doc.get("schemaVersion") != 2:
+        raise InvalidManifest("manifest schemaVersion must be 2")
+    declared = doc.get("mediaType")
+    if declared is not None and not isinstance(declared, str):
+        raise InvalidManifest("manifest mediaType must be a string")
+    if declared and media_type and declared != media_type:
+        raise InvalidManifest(f"manifest mediaType {declared!r} does not match Content-Type {media_type!r}")
+    kind = declared or media_type or (OCI_INDEX if "manifests" in doc else OCI_MANIFEST)
+    is_index = kind in {OCI_INDEX, DOCKER_LIST} or ("manifests" in doc and "layers" not in doc)
+    config = None if is_index else _descriptor(doc.get("config"), "config")
+    layers = () if is_index else _descriptors(doc.get("layers", []), "layers")
+    children = _descriptors(doc.get("manifests", []), "manifests") if is_index else ()
+    subject = _descriptor(doc["subject"], "subject") if doc.get("subject") is not None else None
+    artifact_type = doc.get("artifactType")
+    if artifact_type is not None and not isinstance(artifact_type, str):
+        raise InvalidManifest("artifactType must be a string")
+    return Manifest(
+        raw=raw,
+        digest=Digest.of(raw),
+        media_type=kind,
+        artifact_type=artifact_type,
+        config=config,
+        layers=layers,
+        manifests=children,
+        subject=subject,
+        annotations=_annotations(doc.get("annotations"), "annotations"),
+    )
+
+
+def _descriptors(value: Any, where: str) -> tuple[Descriptor, ...]:
+    if not isinstance(value, list):
+        raise InvalidManifest(f"{where} must be a list of descriptors")
+    return tuple(_descriptor(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _descriptor(value: Any, where: str) -> Descriptor:
+    if not isinstance(value, dict):
+        raise InvalidManifest(f"{where} must be a descriptor object")
+    media_type, digest, size = value.get("mediaType"), value.get("digest"), value.get("size")
+    if not isinstance(media_type, str) or not media_type:
+        raise InvalidManifest(f"{where}.mediaType must be a non-empty string")
+    if not isinstance(digest, str):
+        raise InvalidManifest(f"{where}.digest must be a string")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise InvalidManifest(f"{where}.size must be a non-negative integer")
+    try:
+        parsed = Digest.parse(digest)
+    except InvalidDigest as exc:
+        raise InvalidManifest(f"{where}.digest: {exc.message}") from None
+    artifact_type = value.get("artifactType")
+    return Descriptor(
+        media_type=media_type,
+        digest=parsed,
+        size=size,
+        annotations=_annotations(value.get("annotations"), f"{where}.annotations"),
+        artifact_type=artifact_type if isinstance(artifact_type, str) else None,
+    )
+
+
+def _annotations(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise InvalidManifest(f"{where} must map strings to strings")
+    return dict(value)

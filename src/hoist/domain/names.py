@@ -1,0 +1,62 @@
+"""Names users choose: packages, files inside an artifact, registries and environments.
+
+Package names follow the OCI repository grammar (distribution-spec, "Pulling manifests"), so that
+every package is reachable as ``/v2/<registry>/<package>`` without any translation. That grammar
+already excludes ``..``, absolute paths and empty path components; the checks below exist to give
+those cases a message that says what went wrong.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hoist.domain.errors import InvalidName
+
+_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_PACKAGE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
+_REGISTRY = re.compile(r"[a-z][a-z0-9-]{0,62}")
+MAX_PACKAGE_LENGTH = 200
+MAX_FILE_NAME_LENGTH = 255
+
+
+def validate_package_name(name: str) -> str:
+    if not name:
+        raise InvalidName("the package name is empty")
+    if name.startswith("/"):
+        raise InvalidName(f"package name {name!r} is an absolute path: use a relative name like shop/api")
+    parts = name.split("/")
+    if any(p in {"..", "."} for p in parts):
+        raise InvalidName(f"package name {name!r} contains a '.' or '..' path component", name=name)
+    if "\\" in name or "\x00" in name:
+        raise InvalidName(f"package name {name!r} contains a backslash or NUL", name=name)
+    if len(name) > MAX_PACKAGE_LENGTH:
+        raise InvalidName(f"package name is longer than {MAX_PACKAGE_LENGTH} characters", name=name)
+    if not _PACKAGE.fullmatch(name):
+        raise InvalidName(
+            f"{name!r} is not a valid package name: use lowercase letters, digits and '.', '_', '-' "
+            "between them, with '/' between path components (e.g. shop-api or shop/api)",
+            name=name,
+        )
+    return name
+
+
+def validate_file_name(name: str) -> str:
+    """A file inside an artifact: one plain path component, safe to write into any folder."""
+    if not name or name in {".", ".."}:
+        raise InvalidName(f"file name {name!r} is not a file name", name=name)
+    if "/" in name or "\\" in name:
+        raise InvalidName(f"file name {name!r} contains a path separator: artifacts hold plain file names", name=name)
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidName(f"file name {name!r} contains a control character", name=name)
+    if len(name.encode()) > MAX_FILE_NAME_LENGTH:
+        raise InvalidName(f"file name is longer than {MAX_FILE_NAME_LENGTH} bytes", name=name)
+    return name
+
+
+def validate_registry_name(name: str, what: str = "registry") -> str:
+    if not _REGISTRY.fullmatch(name):
+        raise InvalidName(
+            f"{what} name {name!r} is invalid: use a lowercase letter then letters, digits or '-'",
+            name=name,
+        )
+    return name

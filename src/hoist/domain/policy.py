@@ -1,0 +1,236 @@
+"""Policy as data, checked by pure functions.
+
+Registries say what they accept (direct pushes, snapshot overwrites, promotions and their gates);
+environments form a chain, each reading one registry, each with deploy gates; channels have a
+default ceiling. The checks return every unmet condition as a ``Problem`` so that a refusal names
+all of them at once and a dry run costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hoist.domain.errors import InvalidInput, Problem, UnknownEnvironment, UnknownRegistry
+from hoist.domain.models import Artifact, Attachment, AttachmentKind, Result
+from hoist.domain.versions import Channel
+
+
+@dataclass(frozen=True, slots=True)
+class AttestationRequirement:
+    """``unit-tests`` (from any environment) or ``acceptance@preprod`` (from that environment)."""
+
+    type: str
+    environment: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> AttestationRequirement:
+        kind, sep, env = text.partition("@")
+        if not kind or (sep and not env):
+            raise InvalidInput(f"attestation requirement {text!r} must be TYPE or TYPE@ENVIRONMENT")
+        return cls(kind, env or None)
+
+    def __str__(self) -> str:
+        return f"{self.type}@{self.environment}" if self.environment else self.type
+
+
+@dataclass(frozen=True, slots=True)
+class Gates:
+    attestations: tuple[AttestationRequirement, ...] = ()
+    approvals: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryPolicy:
+    name: str
+    direct_push: bool = True
+    overwrite_snapshots: bool = False
+    seal_on_promotion: bool = True
+    promote_from: tuple[str, ...] = ()
+    promotion_gates: Gates = Gates()
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentPolicy:
+    name: str
+    registry: str
+    requires_previous: bool = True
+    gates: Gates = Gates()
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything the gates look at for one artifact, gathered by a service in one transaction."""
+
+    attachments: Sequence[Attachment] = ()
+    registries: frozenset[str] = frozenset()
+    succeeded_in: frozenset[str] = frozenset()
+    held_in: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    registries: Mapping[str, RegistryPolicy]
+    environments: tuple[EnvironmentPolicy, ...]
+    ceilings: Mapping[Channel, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [e.name for e in self.environments]
+        problems = [
+            f"environment {e.name!r} reads unknown registry {e.registry!r}"
+            for e in self.environments
+            if e.registry not in self.registries
+        ]
+        problems += [f"ceiling of {c} is unknown environment {e!r}" for c, e in self.ceilings.items() if e not in names]
+        problems += [
+            f"registry {r.name!r} promotes from unknown registry {s!r}"
+            for r in self.registries.values()
+            for s in r.promote_from
+            if s not in self.registries
+        ]
+        if len(set(names)) != len(names):
+            problems.append("environment names must be unique")
+        if problems:
+            raise InvalidInput("invalid policy: " + "; ".join(problems), problems=problems)
+
+    def registry(self, name: str) -> RegistryPolicy:
+        try:
+            return self.registries[name]
+        except KeyError:
+            known = ", ".join(sorted(self.registries))
+            raise UnknownRegistry(f"unknown registry {name!r} (known: {known})", registry=name) from None
+
+    def environment(self, name: str) -> EnvironmentPolicy:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        known = ", ".join(e.name for e in self.environments)
+        raise UnknownEnvironment(f"unknown environment {name!r} (known: {known})", environment=name)
+
+    def rank(self, environment: str) -> int:
+        return [e.name for e in self.environments].index(self.environment(environment).name)
+
+    def previous(self, environment: str) -> EnvironmentPolicy | None:
+        i = self.rank(environment)
+        return self.environments[i - 1] if i > 0 else None
+
+    def environments_of(self, registry: str) -> tuple[EnvironmentPolicy, ...]:
+        return tuple(e for e in self.environments if e.registry == registry)
+
+    def ceiling_for(self, channel: Channel, max_env: str | None) -> str:
+        """The ceiling fixed at push: the channel's default, lowered (never raised) by ``--max-env``."""
+        default = self.ceilings.get(channel, self.environments[-1].name)
+        if max_env is None:
+            return default
+        if self.rank(max_env) > self.rank(default):
+            raise InvalidInput(
+                f"--max-env can only lower the ceiling: a {channel} build stops at {default}, not {max_env}",
+                max_env=max_env,
+            )
+        return max_env
+
+    # -- gates -------------------------------------------------------------------------------
+
+    def promotion_problems(self, artifact: Artifact, evidence: Evidence, target: str) -> list[Problem]:
+        registry = self.registry(target)
+        problems: list[Problem] = []
+        sources = set(registry.promote_from)
+        if not sources:
+            problems.append(Problem("source", f"registry {target} accepts no promotions"))
+        elif not sources & evidence.registries:
+            where = ", ".join(sorted(evidence.registries)) or "no registry"
+            problems.append(
+                Problem(
+                    "source",
+                    f"registry {target} accepts promotions from {', '.join(sorted(sources))}; {artifact.ref} is in {where}",
+                )
+            )
+        served = self.environments_of(target)
+        if served and all(self.rank(e.name) > self.rank(artifact.ceiling) for e in served):
+            problems.append(
+                Problem(
+                    "ceiling",
+                    f"{artifact.ref} is a {artifact.channel} build whose ceiling is {artifact.ceiling}; "
+                    f"registry {target} serves {', '.join(e.name for e in served)}",
+                )
+            )
+        problems += _gate_problems(registry.promotion_gates, artifact, evidence, approvals_for=target)
+        return problems
+
+    def deployment_problems(self, artifact: Artifact, evidence: Evidence, environment: str) -> list[Problem]:
+        env = self.environment(environment)
+        problems: list[Problem] = []
+        if env.registry not in evidence.registries:
+            problems.append(
+                Problem(
+                    "registry",
+                    f"{environment} reads registry {env.registry}, which does not hold {artifact.ref}"
+                    + (f": promote it with --to {env.registry}" if evidence.registries else ""),
+                )
+            )
+        if self.rank(environment) > self.rank(artifact.ceiling):
+            problems.append(Problem("ceiling", f"{artifact.ref} may go no further than {artifact.ceiling} (its ceiling)"))
+        before = self.previous(environment)
+        if env.requires_previous and before and before.name not in evidence.succeeded_in:
+            problems.append(
+                Problem(
+                    "previous-environment",
+                    f"{artifact.ref} has no successful deployment in {before.name}, the environment before {environment}",
+                )
+            )
+        if environment in evidence.held_in:
+            problems.append(
+                Problem(
+                    "hold",
+                    f"{artifact.ref} is held back from {environment} after a rollback: approve it for {environment} again",
+                )
+            )
+        problems += _gate_problems(env.gates, artifact, evidence, approvals_for=environment)
+        return problems
+
+
+def _gate_problems(gates: Gates, artifact: Artifact, evidence: Evidence, *, approvals_for: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for req in gates.attestations:
+        latest = latest_attestation(evidence.attachments, req)
+        if latest is None:
+            problems.append(Problem(f"attestation:{req}", f"no {req} attestation for {artifact.ref}"))
+        elif latest.result is not Result.PASS:
+            problems.append(
+                Problem(
+                    f"attestation:{req}",
+                    f"the latest {req} attestation for {artifact.ref} is {latest.result}",
+                )
+            )
+    if gates.approvals:
+        approvers = distinct_approvers(evidence.attachments, approvals_for, excluded={artifact.pushed_by})
+        if len(approvers) < gates.approvals:
+            problems.append(
+                Problem(
+                    "approvals",
+                    f"{approvals_for} needs {gates.approvals} approval(s) from someone other than the pusher "
+                    f"({artifact.pushed_by}); it has {len(approvers)}"
+                    + (f" ({', '.join(sorted(approvers))})" if approvers else ""),
+                )
+            )
+    return problems
+
+
+def latest_attestation(attachments: Iterable[Attachment], req: AttestationRequirement) -> Attachment | None:
+    """The most recent attestation of that type (and environment): a later failure overrides a pass."""
+    matching = [
+        a
+        for a in attachments
+        if a.kind is AttachmentKind.ATTESTATION
+        and a.type == req.type
+        and (req.environment is None or a.environment == req.environment)
+    ]
+    return max(matching, key=lambda a: (a.created_at, a.id)) if matching else None
+
+
+def distinct_approvers(attachments: Iterable[Attachment], environment: str, *, excluded: set[str]) -> set[str]:
+    return {
+        a.actor
+        for a in attachments
+        if a.kind is AttachmentKind.APPROVAL and a.environment == environment and a.actor not in excluded
+    }

@@ -1,0 +1,262 @@
+"""The two store contracts. Every implementation passes the same contract suite (tests/contract).
+
+Blob store: immutable bytes by digest, nothing else. Metadata store: everything else, in units of
+work that commit or roll back as a whole, with the audit event written inside the same unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from hoist.domain.digests import Digest
+from hoist.domain.events import AuditEvent, EventDraft
+from hoist.domain.manifests import Manifest
+from hoist.domain.models import (
+    Artifact,
+    Attachment,
+    AttachmentKind,
+    Deployment,
+    DeploymentKind,
+    DeploymentStatus,
+    Hold,
+    Pipeline,
+    Placement,
+    PlacementVia,
+    Result,
+)
+from hoist.domain.versions import Version
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    digest: Digest
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class UploadState:
+    upload_id: str
+    size: int
+    started_at: datetime
+
+
+class BlobWriter(Protocol):
+    """An upload in progress. Bytes written here are invisible until ``commit`` verifies them."""
+
+    upload_id: str
+    size: int
+
+    def write(self, chunk: bytes) -> None: ...
+
+    def commit(self, expected: Digest) -> BlobInfo:
+        """Verify the bytes hash to ``expected`` and publish them atomically under that digest.
+        Raises DigestMismatch (the upload is then discarded) or, if the upload is gone, UploadNotFound."""
+        ...
+
+    def close(self) -> None:
+        """Stop writing for now; the upload stays resumable under ``upload_id``."""
+        ...
+
+    def cancel(self) -> None:
+        """Discard the upload and everything written to it."""
+        ...
+
+
+class BlobStore(Protocol):
+    def stat(self, digest: Digest) -> BlobInfo:
+        """Size of a committed blob; BlobNotFound if absent."""
+        ...
+
+    def open(self, digest: Digest, offset: int = 0) -> BinaryIO:
+        """Read a committed blob from ``offset``; BlobNotFound if absent."""
+        ...
+
+    def path(self, digest: Digest) -> Path | None:
+        """A local file holding the blob, for zero-copy serving, or None if the store has none."""
+        ...
+
+    def download_url(self, digest: Digest, *, expires_in: int) -> str | None:
+        """A presigned URL clients may fetch the blob from directly, or None."""
+        ...
+
+    def writer(self, upload_id: str | None = None) -> BlobWriter:
+        """A new upload, or the upload ``upload_id`` reopened to append (UploadNotFound if unknown)."""
+        ...
+
+    def upload_state(self, upload_id: str) -> UploadState:
+        """How far an upload has got; UploadNotFound if unknown."""
+        ...
+
+    def uploads(self) -> Iterator[UploadState]:
+        """Every upload in progress (garbage collection treats them as live)."""
+        ...
+
+    def delete(self, digest: Digest) -> None:
+        """Remove a blob (garbage collection only); a missing blob is not an error."""
+        ...
+
+    def digests(self) -> Iterator[Digest]:
+        """Every committed blob, for garbage collection and fsck."""
+        ...
+
+
+# -- metadata ---------------------------------------------------------------------------------
+
+
+class ManifestRepository(Protocol):
+    def add(self, manifest: Manifest, *, now: datetime) -> None:
+        """Store a manifest and the blobs it references; a no-op if the digest is already stored."""
+        ...
+
+    def get(self, digest: Digest) -> Manifest | None: ...
+
+
+class ArtifactRepository(Protocol):
+    def get(self, package: str, version: Version) -> Artifact | None: ...
+
+    def get_by_id(self, artifact_id: int) -> Artifact: ...
+
+    def by_digest(self, package: str, digest: Digest) -> Artifact | None: ...
+
+    def add(
+        self,
+        *,
+        package: str,
+        format: str,
+        version: Version,
+        manifest: Manifest,
+        ceiling: str,
+        pushed_by: str,
+        pushed_at: datetime,
+        pipeline: Pipeline | None,
+    ) -> Artifact:
+        """Create the package if needed and the artifact. ConcurrentUpdate if the version appeared meanwhile."""
+        ...
+
+    def replace_content(self, artifact_id: int, manifest: Manifest, *, pushed_by: str, pushed_at: datetime) -> Artifact:
+        """Point an (unsealed snapshot) artifact at new content."""
+        ...
+
+    def find(self, *, package: str | None = None, registry: str | None = None) -> Sequence[Artifact]:
+        """Artifacts ordered by package name, then version order."""
+        ...
+
+    def package_format(self, package: str) -> str | None: ...
+
+    def next_build(self, package: str, base: Version) -> int:
+        """Allocate the next build number of ``base`` atomically; numbers are never handed out twice
+        by committed transactions, and never lower than an existing build of that version."""
+        ...
+
+
+class PlacementRepository(Protocol):
+    def add(
+        self, artifact_id: int, registry: str, *, sealed: bool, via: PlacementVia, actor: str, now: datetime
+    ) -> Placement:
+        """ConcurrentUpdate if the artifact is already placed there (a race lost)."""
+        ...
+
+    def of(self, artifact_id: int) -> Sequence[Placement]: ...
+
+
+class AttachmentRepository(Protocol):
+    def add(
+        self,
+        *,
+        subject: Digest,
+        kind: AttachmentKind,
+        type: str,
+        result: Result | None,
+        environment: str | None,
+        actor: str,
+        now: datetime,
+        details: dict[str, object],
+        pipeline: Pipeline | None,
+    ) -> Attachment: ...
+
+    def of(self, subject: Digest) -> Sequence[Attachment]: ...
+
+
+class DeploymentRepository(Protocol):
+    def add(
+        self,
+        artifact: Artifact,
+        environment: str,
+        *,
+        status: DeploymentStatus,
+        kind: DeploymentKind,
+        actor: str,
+        now: datetime,
+        pipeline: Pipeline | None,
+        reason: str | None,
+    ) -> Deployment: ...
+
+    def get(self, deployment_id: int) -> Deployment: ...
+
+    def finish(
+        self, deployment_id: int, status: DeploymentStatus, *, now: datetime, exit_code: int | None
+    ) -> Deployment: ...
+
+    def history(self, *, environment: str | None = None, package: str | None = None) -> Sequence[Deployment]:
+        """Deployments, newest first."""
+        ...
+
+    def succeeded_environments(self, artifact_id: int) -> frozenset[str]: ...
+
+
+class HoldRepository(Protocol):
+    def add(self, artifact_id: int, environment: str, *, reason: str, actor: str, now: datetime) -> Hold: ...
+
+    def release(self, artifact_id: int, environment: str) -> bool:
+        """Lift the hold; False if there was none."""
+        ...
+
+    def of(self, artifact_id: int) -> Sequence[Hold]: ...
+
+
+class AuditLog(Protocol):
+    def append(self, draft: EventDraft, *, now: datetime) -> AuditEvent:
+        """Chain and store an event in the current unit of work (serialised with other appends)."""
+        ...
+
+    def events(
+        self,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        package: str | None = None,
+        subject: str | None = None,
+    ) -> Sequence[AuditEvent]: ...
+
+
+class MetadataSession(Protocol):
+    @property
+    def manifests(self) -> ManifestRepository: ...
+    @property
+    def artifacts(self) -> ArtifactRepository: ...
+    @property
+    def placements(self) -> PlacementRepository: ...
+    @property
+    def attachments(self) -> AttachmentRepository: ...
+    @property
+    def deployments(self) -> DeploymentRepository: ...
+    @property
+    def holds(self) -> HoldRepository: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+class MetadataStore(Protocol):
+    def session(self) -> AbstractContextManager[MetadataSession]:
+        """A unit of work: commits when the block ends, rolls back if it raises.
+        Races lost to another transaction surface as ConcurrentUpdate."""
+        ...
+
+    def reader(self) -> AbstractContextManager[MetadataSession]:
+        """A read-only unit of work."""
+        ...

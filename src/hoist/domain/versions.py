@@ -1,0 +1,163 @@
+"""Versions: SemVer 2.0 and four-part Major.Minor.Patch.Build, their channels and total order.
+
+Order: SemVer precedence (https://semver.org/#spec-item-11), then the build: no build, then numeric
+builds by value, then any other build metadata by its identifiers. SemVer itself ignores build
+metadata; Hoist needs a total order because ``1.4.0+57`` and ``1.4.0+58`` are distinct artifacts.
+
+A four-part version ``1.4.0.57`` is the same version as ``1.4.0+57`` and keeps its spelling for display.
+OCI tags cannot hold ``+``, so the tag form replaces it with ``_`` (the Helm convention); SemVer never
+contains ``_``, so the mapping is exact both ways.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from hoist.domain.errors import InvalidVersion
+
+MAX_LENGTH = 128  # the OCI tag limit
+
+_NUM = r"0|[1-9]\d*"
+_IDENT = r"[0-9A-Za-z-]+"
+_SEMVER = re.compile(
+    rf"(?P<major>{_NUM})\.(?P<minor>{_NUM})\.(?P<patch>{_NUM})"
+    rf"(?:-(?P<pre>{_IDENT}(?:\.{_IDENT})*))?"
+    rf"(?:\+(?P<build>{_IDENT}(?:\.{_IDENT})*))?"
+)
+_FOUR_PART = re.compile(rf"(?P<major>{_NUM})\.(?P<minor>{_NUM})\.(?P<patch>{_NUM})\.(?P<build>\d+)")
+_SNAPSHOT_IDENT = re.compile(r"(?i).*snapshot.*|dev\d*")
+
+
+class Channel(StrEnum):
+    SNAPSHOT = "snapshot"
+    RC = "rc"
+    RELEASE = "release"
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+    prerelease: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+    four_part: bool = field(default=False, compare=False)
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        text = text.strip()
+        if not text:
+            raise InvalidVersion("the version is empty: expected e.g. 1.4.0, 1.4.0-SNAPSHOT or 1.4.0.57")
+        if len(text) > MAX_LENGTH:
+            raise InvalidVersion(f"version is longer than {MAX_LENGTH} characters", version=text)
+        four = _FOUR_PART.fullmatch(text)
+        if four:
+            return cls(
+                int(four["major"]),
+                int(four["minor"]),
+                int(four["patch"]),
+                build=(four["build"],),
+                four_part=True,
+            )
+        m = _SEMVER.fullmatch(text)
+        if not m:
+            raise InvalidVersion(
+                f"{text!r} is not a version: use SemVer 2.0 (1.4.0, 1.4.0-rc.1, 1.4.0-SNAPSHOT+57) "
+                "or Major.Minor.Patch.Build (1.4.0.57)",
+                version=text,
+            )
+        pre = tuple(m["pre"].split(".")) if m["pre"] else ()
+        for ident in pre:
+            if ident.isdigit() and len(ident) > 1 and ident[0] == "0":
+                raise InvalidVersion(f"{text!r}: numeric pre-release identifier {ident!r} has a leading zero", version=text)
+        build = tuple(m["build"].split(".")) if m["build"] else ()
+        return cls(int(m["major"]), int(m["minor"]), int(m["patch"]), pre, build)
+
+    @classmethod
+    def from_tag(cls, tag: str) -> Version | None:
+        """The version an OCI tag names, or None for a tag that is not a version (``latest``)."""
+        try:
+            return cls.parse(tag.replace("_", "+"))
+        except InvalidVersion:
+            return None
+
+    def __str__(self) -> str:
+        if self.four_part:
+            return f"{self.major}.{self.minor}.{self.patch}.{self.build[0]}"
+        return self.canonical
+
+    @property
+    def canonical(self) -> str:
+        """The SemVer spelling, used as the identity key in storage."""
+        text = f"{self.major}.{self.minor}.{self.patch}"
+        if self.prerelease:
+            text += "-" + ".".join(self.prerelease)
+        if self.build:
+            text += "+" + ".".join(self.build)
+        return text
+
+    @property
+    def tag(self) -> str:
+        return str(self).replace("+", "_")
+
+    @property
+    def channel(self) -> Channel:
+        if any(_SNAPSHOT_IDENT.fullmatch(ident) for ident in self.prerelease):
+            return Channel.SNAPSHOT
+        return Channel.RC if self.prerelease else Channel.RELEASE
+
+    @property
+    def build_number(self) -> int | None:
+        if len(self.build) == 1 and self.build[0].isdigit():
+            return int(self.build[0])
+        return None
+
+    @property
+    def base(self) -> Version:
+        """The version without its build: what ``--build auto`` counts builds of."""
+        return replace(self, build=(), four_part=False)
+
+    def with_build(self, number: int) -> Version:
+        if self.build:
+            raise InvalidVersion(
+                f"{self} already has a build ({'.'.join(self.build)}): drop --build or the build part",
+                version=str(self),
+            )
+        if number < 0:
+            raise InvalidVersion(f"build number must be zero or more, not {number}")
+        return replace(self, build=(str(number),))
+
+    @property
+    def sort_key(self) -> tuple[object, ...]:
+        return (self.major, self.minor, self.patch, _prerelease_key(self.prerelease), _build_key(self.build))
+
+    def __lt__(self, other: Version) -> bool:
+        return self.sort_key < other.sort_key
+
+    def __le__(self, other: Version) -> bool:
+        return self.sort_key <= other.sort_key
+
+    def __gt__(self, other: Version) -> bool:
+        return self.sort_key > other.sort_key
+
+    def __ge__(self, other: Version) -> bool:
+        return self.sort_key >= other.sort_key
+
+
+def _prerelease_key(pre: tuple[str, ...]) -> tuple[object, ...]:
+    # A release sorts after all its pre-releases; numeric identifiers sort before alphanumeric ones,
+    # and a shorter list of equal identifiers sorts first (tuple comparison does exactly that).
+    if not pre:
+        return (1,)
+    return (0, tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in pre))
+
+
+def _build_key(build: tuple[str, ...]) -> tuple[object, ...]:
+    if not build:
+        return (0,)
+    # the raw identifiers break ties between spellings like 07 and 7, so that the order is total
+    if len(build) == 1 and build[0].isdigit():
+        return (1, int(build[0]), build)
+    return (2, tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in build), build)

@@ -1,0 +1,1 @@
+"""What every wire format shares: who is asking, one error table, streaming request bodies."""

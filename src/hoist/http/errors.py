@@ -1,0 +1,44 @@
+"""The one table from domain errors to HTTP status codes, and the JSON error shape of /api/v1:
+``{"error": {"code": "VERSION_EXISTS", "message": "...", "details": {...}}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from hoist.domain import errors as e
+
+# Most specific first: the first class an error is an instance of decides.
+STATUS: tuple[tuple[type[e.HoistError], int], ...] = (
+    (e.UploadOutOfOrder, 416),
+    (e.InvalidInput, 400),
+    (e.TooLarge, 413),
+    (e.NotFound, 404),
+    (e.Denied, 403),
+    (e.Refused, 409),
+    (e.Conflict, 409),
+    (e.IntegrityFailure, 500),
+)
+
+
+def status_of(error: e.HoistError) -> int:
+    for cls, status in STATUS:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(error: e.HoistError) -> JSONResponse:
+    headers = {"Retry-After": "1"} if isinstance(error, e.ConcurrentUpdate) else None
+    return JSONResponse(error_body(error.code, error.message, error.details), status_of(error), headers=headers)
+
+
+async def handle_hoist_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.HoistError)
+    return error_response(exc)

@@ -1,0 +1,61 @@
+"""The audit log in SQL: events chained under a lock on the single ``audit_head`` row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hoist.domain.events import AuditEvent, EventDraft, chain
+from hoist.metadata.sql.tables import AuditEventRow, AuditHeadRow
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def append(self, draft: EventDraft, *, now: datetime) -> AuditEvent:
+        # The head row lock orders concurrent appends (PostgreSQL); SQLite writers are already
+        # serialised by BEGIN IMMEDIATE. Services append last in a unit of work, so the lock is
+        # held only until the commit that follows.
+        head = self._s.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()).scalar_one()
+        event = chain(draft, seq=head.seq + 1, moment=now, prev=head.hash)
+        self._s.add(AuditEventRow(**event.as_dict()))
+        head.seq, head.hash = event.seq, event.hash
+        self._s.flush()
+        return event
+
+    def events(
+        self,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        package: str | None = None,
+        subject: str | None = None,
+    ) -> Sequence[AuditEvent]:
+        query = select(AuditEventRow).where(AuditEventRow.seq > after).order_by(AuditEventRow.seq)
+        if package is not None:
+            query = query.where(AuditEventRow.package == package)
+        if subject is not None:
+            query = query.where(AuditEventRow.subject == subject)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_record(r) for r in self._s.execute(query).scalars()]
+
+
+def _record(row: AuditEventRow) -> AuditEvent:
+    return AuditEvent(
+        seq=row.seq,
+        time=row.time,
+        actor=row.actor,
+        action=row.action,
+        subject=row.subject,
+        package=row.package,
+        digest=row.digest,
+        details=dict(row.details or {}),
+        pipeline=dict(row.pipeline) if row.pipeline else None,
+        prev=row.prev,
+        hash=row.hash,
+    )

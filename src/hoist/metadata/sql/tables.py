@@ -1,0 +1,187 @@
+"""The metadata schema. Changes go through an Alembic migration (``migrations/versions``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the metadata store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class PackageRow(Base):
+    __tablename__ = "packages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    format: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class ManifestRow(Base):
+    __tablename__ = "manifests"
+    digest: Mapped[str] = mapped_column(String(200), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(255))
+    artifact_type: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str | None] = mapped_column(String(200), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class ManifestBlobRow(Base):
+    """Which blobs each manifest needs: the edges garbage collection follows."""
+
+    __tablename__ = "manifest_blobs"
+    manifest_digest: Mapped[str] = mapped_column(
+        String(200), ForeignKey("manifests.digest", ondelete="CASCADE"), primary_key=True
+    )
+    blob_digest: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class ArtifactRow(Base):
+    __tablename__ = "artifacts"
+    __table_args__ = (UniqueConstraint("package_id", "version_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), index=True)
+    version: Mapped[str] = mapped_column(String(128))
+    version_key: Mapped[str] = mapped_column(String(128))
+    base_key: Mapped[str] = mapped_column(String(128))
+    build_number: Mapped[int | None] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(ForeignKey("manifests.digest"), index=True)
+    media_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    ceiling: Mapped[str] = mapped_column(String(64))
+    pushed_by: Mapped[str] = mapped_column(String(255))
+    pushed_at: Mapped[datetime]
+    pipeline: Mapped[dict[str, Any] | None]
+
+
+class BuildCounterRow(Base):
+    __tablename__ = "build_counters"
+    package: Mapped[str] = mapped_column(String(255), primary_key=True)
+    base_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last: Mapped[int] = mapped_column(BigInteger)
+
+
+class PlacementRow(Base):
+    __tablename__ = "placements"
+    __table_args__ = (UniqueConstraint("artifact_id", "registry"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), index=True)
+    # "registry" is reserved on declarative classes, hence the attribute name
+    registry_name: Mapped[str] = mapped_column("registry", String(64), index=True)
+    sealed: Mapped[bool] = mapped_column(Boolean)
+    via: Mapped[str] = mapped_column(String(16))
+    placed_by: Mapped[str] = mapped_column(String(255))
+    placed_at: Mapped[datetime]
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(128))
+    result: Mapped[str | None] = mapped_column(String(16))
+    environment: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    details: Mapped[dict[str, Any]]
+    pipeline: Mapped[dict[str, Any] | None]
+
+
+class DeploymentRow(Base):
+    __tablename__ = "deployments"
+    __table_args__ = (Index("ix_deployments_environment_id", "environment", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(200))
+    environment: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    pipeline: Mapped[dict[str, Any] | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+
+
+class HoldRow(Base):
+    __tablename__ = "holds"
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), primary_key=True)
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    time: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(512), index=True)
+    package: Mapped[str | None] = mapped_column(String(255), index=True)
+    digest: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]]
+    pipeline: Mapped[dict[str, Any] | None]
+    prev: Mapped[str] = mapped_column(String(80))
+    hash: Mapped[str] = mapped_column(String(80))
+
+
+class AuditHeadRow(Base):
+    """One row: the chain's head. Appending locks it, which orders concurrent appends."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(80))

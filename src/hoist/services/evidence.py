@@ -1,0 +1,165 @@
+"""Evidence bound to an artifact's digest: attestations (typed results) and approvals."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hoist.domain.errors import InvalidInput
+from hoist.domain.events import Action
+from hoist.domain.junit import summarize_junit
+from hoist.domain.models import Actor, Artifact, ArtifactRef, Attachment, AttachmentKind, Pipeline, Result
+from hoist.domain.policy import Evidence, Policy
+from hoist.domain.ports import MetadataSession, MetadataStore
+from hoist.services.base import Clock, artifact_event, retrying, utcnow
+from hoist.services.catalog import resolve
+
+_TYPE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def gather_evidence(s: MetadataSession, artifact: Artifact) -> Evidence:
+    return Evidence(
+        attachments=s.attachments.of(artifact.digest),
+        registries=frozenset(p.registry for p in s.placements.of(artifact.id)),
+        succeeded_in=s.deployments.succeeded_environments(artifact.id),
+        held_in=frozenset(h.environment for h in s.holds.of(artifact.id)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalResult:
+    attachment: Attachment
+    counts: bool
+    note: str | None
+    released_hold: bool
+    created: bool
+
+
+class EvidenceService:
+    def __init__(self, metadata: MetadataStore, policy: Policy, clock: Clock = utcnow) -> None:
+        self._metadata = metadata
+        self._policy = policy
+        self._clock = clock
+
+    def attest(
+        self,
+        ref: ArtifactRef,
+        *,
+        type: str,
+        actor: Actor,
+        result: Result | None = None,
+        junit: bytes | None = None,
+        environment: str | None = None,
+        pipeline: Pipeline | None = None,
+    ) -> Attachment:
+        if not _TYPE.fullmatch(type):
+            raise InvalidInput(f"attestation type {type!r} is invalid: use lowercase letters, digits, '.', '_' or '-'")
+        if (result is None) == (junit is None):
+            raise InvalidInput("give exactly one of --result and --junit")
+        if environment is not None:
+            self._policy.environment(environment)
+        details: dict[str, object] = {}
+        if junit is not None:
+            summary = summarize_junit(junit)
+            result = summary.result
+            details = {"source": "junit", **summary.as_dict()}
+        assert result is not None
+
+        def unit_of_work() -> Attachment:
+            with self._metadata.session() as s:
+                artifact = resolve(s, ref)
+                now = self._clock()
+                attachment = s.attachments.add(
+                    subject=artifact.digest,
+                    kind=AttachmentKind.ATTESTATION,
+                    type=type,
+                    result=result,
+                    environment=environment,
+                    actor=actor.name,
+                    now=now,
+                    details=details,
+                    pipeline=pipeline,
+                )
+                s.audit.append(
+                    artifact_event(
+                        Action.ATTEST,
+                        artifact,
+                        actor,
+                        pipeline,
+                        type=type,
+                        result=str(result),
+                        environment=environment,
+                        attachment=attachment.id,
+                        **details,
+                    ),
+                    now=now,
+                )
+                return attachment
+
+        return retrying(unit_of_work)
+
+    def approve(
+        self,
+        ref: ArtifactRef,
+        *,
+        environment: str,
+        actor: Actor,
+        comment: str | None = None,
+        pipeline: Pipeline | None = None,
+    ) -> ApprovalResult:
+        self._policy.environment(environment)
+
+        def unit_of_work() -> ApprovalResult:
+            with self._metadata.session() as s:
+                artifact = resolve(s, ref)
+                counts = actor.name != artifact.pushed_by
+                note = None if counts else f"{actor} pushed {artifact.ref}: their approval does not count"
+                held = environment in {h.environment for h in s.holds.of(artifact.id)}
+                for existing in s.attachments.of(artifact.digest):
+                    # approving twice is a no-op, except to lift a hold: that needs a fresh approval
+                    if (
+                        existing.kind is AttachmentKind.APPROVAL
+                        and existing.environment == environment
+                        and existing.actor == actor.name
+                        and not (held and counts)
+                    ):
+                        return ApprovalResult(existing, counts, note, released_hold=False, created=False)
+                now = self._clock()
+                attachment = s.attachments.add(
+                    subject=artifact.digest,
+                    kind=AttachmentKind.APPROVAL,
+                    type="approval",
+                    result=None,
+                    environment=environment,
+                    actor=actor.name,
+                    now=now,
+                    details={"comment": comment} if comment else {},
+                    pipeline=pipeline,
+                )
+                released = counts and s.holds.release(artifact.id, environment)
+                s.audit.append(
+                    artifact_event(
+                        Action.APPROVE,
+                        artifact,
+                        actor,
+                        pipeline,
+                        environment=environment,
+                        counts=counts,
+                        comment=comment,
+                    ),
+                    now=now,
+                )
+                if released:
+                    s.audit.append(
+                        artifact_event(
+                            Action.RELEASE_HOLD,
+                            artifact,
+                            actor,
+                            pipeline,
+                            environment=environment,
+                        ),
+                        now=now,
+                    )
+                return ApprovalResult(attachment, counts, note, released, created=True)
+
+        return retrying(unit_of_work)

@@ -1,0 +1,36 @@
+"""Is a stored artifact still whole? Its manifest must hash to its digest, and every blob it
+references must be present and hash to its own digest."""
+
+from __future__ import annotations
+
+from hoist.domain.digests import Digest
+from hoist.domain.errors import BlobNotFound, Problem
+from hoist.domain.manifests import Manifest
+from hoist.domain.ports import BlobStore
+
+_READ_SIZE = 1024 * 1024
+
+
+def blob_problem(blobs: BlobStore, digest: Digest, size: int | None = None) -> Problem | None:
+    try:
+        with blobs.open(digest) as f:
+            hasher, total = digest.hasher(), 0
+            while block := f.read(_READ_SIZE):
+                hasher.update(block)
+                total += len(block)
+    except BlobNotFound:
+        return Problem("intact", f"blob {digest} is missing")
+    if hasher.hexdigest() != digest.hex:
+        return Problem("intact", f"blob {digest} is corrupt: its bytes hash to {digest.algorithm}:{hasher.hexdigest()}")
+    if size is not None and total != size:
+        return Problem("intact", f"blob {digest} holds {total} bytes, not {size}")
+    return None
+
+
+def manifest_problems(blobs: BlobStore, expected: Digest, manifest: Manifest | None) -> list[Problem]:
+    if manifest is None:
+        return [Problem("present", f"manifest {expected} is missing")]
+    if Digest.of(manifest.raw, expected.algorithm) != expected:
+        return [Problem("intact", f"manifest {expected} does not hash to its digest")]
+    descriptors = ([manifest.config] if manifest.config else []) + list(manifest.layers)
+    return [p for d in descriptors if (p := blob_problem(blobs, d.digest, d.size)) is not None]

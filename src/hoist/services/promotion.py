@@ -1,0 +1,115 @@
+"""Promotion: admit an artifact into another registry by adding a sealed reference to the same
+digest. No byte moves, so the cost does not depend on the artifact's size; the placement, the
+seal and the audit event commit together or not at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hoist.domain.errors import Problem, PromotionRefused, describe_problems
+from hoist.domain.events import Action
+from hoist.domain.models import Actor, Artifact, ArtifactRef, Pipeline, PlacementVia
+from hoist.domain.policy import Policy
+from hoist.domain.ports import MetadataStore
+from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
+from hoist.services.catalog import resolve
+from hoist.services.evidence import gather_evidence
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionResult:
+    artifact: Artifact
+    to: str
+    sealed: bool
+    status: str  # promoted | already-promoted | planned
+    gates: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    artifact: Artifact
+    problems: list[Problem]
+
+
+class PromotionService:
+    def __init__(self, metadata: MetadataStore, policy: Policy, clock: Clock = utcnow) -> None:
+        self._metadata = metadata
+        self._policy = policy
+        self._clock = clock
+
+    def promote(
+        self,
+        ref: ArtifactRef,
+        *,
+        to: str,
+        actor: Actor,
+        dry_run: bool = False,
+        reason: str | None = None,
+        pipeline: Pipeline | None = None,
+    ) -> PromotionResult:
+        target = self._policy.registry(to)
+        gates = ("source", "ceiling", *(f"attestation:{a}" for a in target.promotion_gates.attestations))
+
+        def unit_of_work() -> PromotionResult | _Refusal:
+            with self._metadata.session() as s:
+                artifact = resolve(s, ref)
+                evidence = gather_evidence(s, artifact)
+                if to in evidence.registries:
+                    sealed = any(p.sealed for p in s.placements.of(artifact.id) if p.registry == to)
+                    return PromotionResult(artifact, to, sealed, "already-promoted", gates)
+                problems = self._policy.promotion_problems(artifact, evidence, to)
+                if problems:
+                    return _Refusal(artifact, problems)
+                if dry_run:
+                    return PromotionResult(artifact, to, target.seal_on_promotion, "planned", gates)
+                now = self._clock()
+                s.placements.add(
+                    artifact.id,
+                    to,
+                    sealed=target.seal_on_promotion,
+                    via=PlacementVia.PROMOTION,
+                    actor=actor.name,
+                    now=now,
+                )
+                s.audit.append(
+                    artifact_event(
+                        Action.PROMOTE,
+                        artifact,
+                        actor,
+                        pipeline,
+                        to=to,
+                        sources=sorted(evidence.registries),
+                        sealed=target.seal_on_promotion,
+                        gates=list(gates),
+                        reason=reason,
+                    ),
+                    now=now,
+                )
+                return PromotionResult(artifact, to, target.seal_on_promotion, "promoted", gates)
+
+        outcome = retrying(unit_of_work)
+        if isinstance(outcome, PromotionResult):
+            return outcome
+        problems = [p.as_dict() for p in outcome.problems]
+        if not dry_run:
+            record_refusal(
+                self._metadata,
+                artifact_event(
+                    Action.PROMOTE_REFUSED,
+                    outcome.artifact,
+                    actor,
+                    pipeline,
+                    to=to,
+                    problems=problems,
+                    reason=reason,
+                ),
+                self._clock,
+            )
+        verb = "would refuse" if dry_run else "refused"
+        raise PromotionRefused(
+            f"promotion of {outcome.artifact.ref} to {to} {verb}: {describe_problems(outcome.problems)}",
+            outcome.problems,
+            ref=outcome.artifact.ref,
+            to=to,
+            digest=str(outcome.artifact.digest),
+        )

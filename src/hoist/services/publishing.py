@@ -1,0 +1,201 @@
+"""Publishing: turn uploaded blobs into an artifact version in a registry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hoist.domain.errors import (
+    BlobNotFound,
+    Conflict,
+    Denied,
+    InvalidInput,
+    InvalidManifest,
+    VersionExists,
+)
+from hoist.domain.events import Action, EventDraft
+from hoist.domain.manifests import EMPTY_BLOB, EMPTY_DIGEST, Manifest, generic_manifest, parse_manifest
+from hoist.domain.models import GENERIC, Actor, Artifact, FileEntry, Pipeline, Placement, PlacementVia
+from hoist.domain.names import validate_package_name
+from hoist.domain.policy import Policy
+from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.versions import Channel, Version
+from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
+
+AUTO = "auto"
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    OVERWRITTEN = "overwritten"
+    PLACED = "placed"  # already stored elsewhere, now also in this registry
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    artifact: Artifact
+    registry: str
+    outcome: Outcome
+    replaced: str | None = None
+
+
+class PublishService:
+    def __init__(self, metadata: MetadataStore, blobs: BlobStore, policy: Policy, clock: Clock = utcnow) -> None:
+        self._metadata = metadata
+        self._blobs = blobs
+        self._policy = policy
+        self._clock = clock
+
+    def publish(
+        self,
+        *,
+        registry: str,
+        package: str,
+        version: str,
+        files: list[FileEntry],
+        actor: Actor,
+        build: int | str | None = None,
+        max_env: str | None = None,
+        pipeline: Pipeline | None = None,
+    ) -> PublishResult:
+        validate_package_name(package)
+        reg = self._policy.registry(registry)
+        parsed = Version.parse(version)
+        if build is not None and build != AUTO and not isinstance(build, int):
+            raise InvalidInput(f"--build must be a number or 'auto', not {build!r}")
+        if build is not None and parsed.build:
+            raise InvalidInput(f"{version} already has a build part: drop --build", version=version)
+        ceiling = self._policy.ceiling_for(parsed.channel, max_env)
+        if not reg.direct_push:
+            sources = ", ".join(reg.promote_from) or "another registry"
+            message = f"registry {registry} accepts no direct pushes: push to {sources} and promote with --to {registry}"
+            record_refusal(
+                self._metadata,
+                EventDraft(
+                    action=Action.PUSH_REFUSED,
+                    actor=actor.name,
+                    subject=f"{package}@{parsed}",
+                    package=package,
+                    details={"registry": registry, "reason": message},
+                    pipeline=pipeline.as_dict() if pipeline else None,
+                ),
+                self._clock,
+            )
+            raise Denied(message, registry=registry)
+        self._check_files(files)
+        self._ensure_empty_config()
+
+        def unit_of_work() -> PublishResult:
+            with self._metadata.session() as s:
+                number = build
+                if build == AUTO:
+                    number = s.artifacts.next_build(package, parsed)
+                final = parsed.with_build(number) if isinstance(number, int) else parsed
+                manifest = parse_manifest(generic_manifest(package, final, files))
+                return self._record(s, registry, package, final, manifest, ceiling, actor, pipeline)
+
+        return retrying(unit_of_work)
+
+    def _check_files(self, files: list[FileEntry]) -> None:
+        if not files:
+            raise InvalidManifest("an artifact needs at least one file")
+        for f in files:
+            try:
+                stored = self._blobs.stat(f.digest)
+            except BlobNotFound:
+                raise BlobNotFound(f"file {f.name}: blob {f.digest} has not been uploaded", digest=str(f.digest)) from None
+            if stored.size != f.size:
+                raise InvalidInput(f"file {f.name}: the blob holds {stored.size} bytes, not {f.size}")
+
+    def _ensure_empty_config(self) -> None:
+        try:
+            self._blobs.stat(EMPTY_DIGEST)
+        except BlobNotFound:
+            writer = self._blobs.writer()
+            writer.write(EMPTY_BLOB)
+            writer.commit(EMPTY_DIGEST)
+
+    def _record(
+        self,
+        s: MetadataSession,
+        registry: str,
+        package: str,
+        version: Version,
+        manifest: Manifest,
+        ceiling: str,
+        actor: Actor,
+        pipeline: Pipeline | None,
+    ) -> PublishResult:
+        now = self._clock()
+        existing_format = s.artifacts.package_format(package)
+        if existing_format not in {None, GENERIC}:
+            raise Conflict(f"package {package} holds {existing_format} artifacts, not generic files")
+        s.manifests.add(manifest, now=now)
+        existing = s.artifacts.get(package, version)
+        if existing is None:
+            artifact = s.artifacts.add(
+                package=package,
+                format=GENERIC,
+                version=version,
+                manifest=manifest,
+                ceiling=ceiling,
+                pushed_by=actor.name,
+                pushed_at=now,
+                pipeline=pipeline,
+            )
+            s.placements.add(artifact.id, registry, sealed=False, via=PlacementVia.PUSH, actor=actor.name, now=now)
+            s.audit.append(
+                artifact_event(
+                    Action.PUSH,
+                    artifact,
+                    actor,
+                    pipeline,
+                    registry=registry,
+                    ceiling=ceiling,
+                    channel=str(version.channel),
+                    size=artifact.size,
+                ),
+                now=now,
+            )
+            return PublishResult(artifact, registry, Outcome.CREATED)
+        placements = s.placements.of(existing.id)
+        here = [p for p in placements if p.registry == registry]
+        if existing.digest == manifest.digest:
+            if here:
+                return PublishResult(existing, registry, Outcome.UNCHANGED)
+            s.placements.add(existing.id, registry, sealed=False, via=PlacementVia.PUSH, actor=actor.name, now=now)
+            s.audit.append(artifact_event(Action.PLACE, existing, actor, pipeline, registry=registry), now=now)
+            return PublishResult(existing, registry, Outcome.PLACED)
+        refusal = self._overwrite_refusal(existing, registry, placements)
+        if refusal:
+            raise VersionExists(refusal, existing_digest=str(existing.digest), version=str(version))
+        updated = s.artifacts.replace_content(existing.id, manifest, pushed_by=actor.name, pushed_at=now)
+        s.audit.append(
+            artifact_event(
+                Action.OVERWRITE,
+                updated,
+                actor,
+                pipeline,
+                registry=registry,
+                replaced=str(existing.digest),
+            ),
+            now=now,
+        )
+        return PublishResult(updated, registry, Outcome.OVERWRITTEN, replaced=str(existing.digest))
+
+    def _overwrite_refusal(self, existing: Artifact, registry: str, placements: Sequence[Placement]) -> str | None:
+        """Why the version may not take other bytes, or None for an overwritable snapshot."""
+        base = f"{existing.ref} already exists with digest {existing.digest}"
+        if existing.channel is not Channel.SNAPSHOT:
+            return f"{base}; {existing.channel} versions never change: publish a new version or build"
+        if not self._policy.registry(registry).overwrite_snapshots:
+            return f"{base}; registry {registry} does not allow overwriting snapshots"
+        sealed = sorted(p.registry for p in placements if p.sealed)
+        if sealed:
+            return f"{base}; it is sealed in {', '.join(sealed)}"
+        elsewhere = sorted(p.registry for p in placements if p.registry != registry)
+        if elsewhere:
+            return f"{base}; it is also in {', '.join(elsewhere)}"
+        return None

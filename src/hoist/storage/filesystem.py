@@ -1,0 +1,205 @@
+"""Blobs in a folder: ``blobs/<alg>/<2 hex>/<hex>``, uploads in ``uploads/<id>/``.
+
+A blob appears under its digest only through ``commit``: the upload's bytes are hashed as they
+arrive, compared with the expected digest, flushed to disk and then renamed into place, which is
+atomic on POSIX filesystems. A reader can never see a partial or unverified blob.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from hoist.domain.digests import Digest, Hasher, new_hasher
+from hoist.domain.errors import BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
+from hoist.domain.ports import BlobInfo, UploadState
+
+_UPLOAD_ID = re.compile(r"[a-f0-9]{32}")
+_READ_SIZE = 1024 * 1024
+
+
+class FilesystemBlobStore:
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root
+        self._blobs = root / "blobs"
+        self._uploads = root / "uploads"
+        self._fsync = fsync
+        self._blobs.mkdir(parents=True, exist_ok=True)
+        self._uploads.mkdir(parents=True, exist_ok=True)
+        # Hash state of uploads this process wrote last, keyed by id and validated by size, so that a
+        # chunked upload is hashed once instead of re-read on every chunk. Only a cache: another worker
+        # process that appended to the upload changes its size, and the upload is then re-hashed.
+        self._hash_cache: dict[str, tuple[int, Hasher]] = {}
+        self._cache_lock = threading.Lock()
+
+    def _blob_path(self, digest: Digest) -> Path:
+        return self._blobs / digest.algorithm / digest.hex[:2] / digest.hex
+
+    def stat(self, digest: Digest) -> BlobInfo:
+        try:
+            return BlobInfo(digest, self._blob_path(digest).stat().st_size)
+        except FileNotFoundError:
+            raise BlobNotFound(f"blob {digest} is not stored", digest=str(digest)) from None
+
+    def open(self, digest: Digest, offset: int = 0) -> BinaryIO:
+        try:
+            f = self._blob_path(digest).open("rb")
+        except FileNotFoundError:
+            raise BlobNotFound(f"blob {digest} is not stored", digest=str(digest)) from None
+        if offset:
+            f.seek(offset)
+        return f
+
+    def path(self, digest: Digest) -> Path | None:
+        p = self._blob_path(digest)
+        return p if p.exists() else None
+
+    def download_url(self, digest: Digest, *, expires_in: int) -> str | None:  # noqa: ARG002
+        return None
+
+    def writer(self, upload_id: str | None = None) -> FilesystemBlobWriter:
+        if upload_id is None:
+            upload_id = uuid.uuid4().hex
+            (self._uploads / upload_id).mkdir()
+            (self._uploads / upload_id / "started").write_text(datetime.now(UTC).isoformat())
+            (self._uploads / upload_id / "data").touch()
+        return FilesystemBlobWriter(self, self._upload_dir(upload_id), upload_id)
+
+    def _upload_dir(self, upload_id: str) -> Path:
+        if not _UPLOAD_ID.fullmatch(upload_id) or not (self._uploads / upload_id / "data").exists():
+            raise UploadNotFound(f"upload {upload_id!r} is unknown or has ended", upload_id=upload_id)
+        return self._uploads / upload_id
+
+    def upload_state(self, upload_id: str) -> UploadState:
+        directory = self._upload_dir(upload_id)
+        try:
+            size = (directory / "data").stat().st_size
+            started = datetime.fromisoformat((directory / "started").read_text())
+        except (FileNotFoundError, ValueError):
+            raise UploadNotFound(f"upload {upload_id!r} is unknown or has ended", upload_id=upload_id) from None
+        return UploadState(upload_id, size, started)
+
+    def uploads(self) -> Iterator[UploadState]:
+        for entry in sorted(self._uploads.iterdir()):
+            with contextlib.suppress(UploadNotFound):
+                yield self.upload_state(entry.name)
+
+    def delete(self, digest: Digest) -> None:
+        self._blob_path(digest).unlink(missing_ok=True)
+
+    def digests(self) -> Iterator[Digest]:
+        for alg_dir in sorted(self._blobs.iterdir()):
+            for shard in sorted(alg_dir.iterdir()):
+                for blob in sorted(shard.iterdir()):
+                    yield Digest(alg_dir.name, blob.name)
+
+    # -- used by the writer ---------------------------------------------------------------------
+
+    def _cached_hasher(self, upload_id: str, size: int) -> Hasher | None:
+        with self._cache_lock:
+            entry = self._hash_cache.get(upload_id)
+        return entry[1].copy() if entry and entry[0] == size else None
+
+    def _remember_hasher(self, upload_id: str, size: int, hasher: Hasher | None) -> None:
+        with self._cache_lock:
+            if hasher is None:
+                self._hash_cache.pop(upload_id, None)
+            else:
+                self._hash_cache[upload_id] = (size, hasher.copy())
+
+    def _publish(self, source: Path, digest: Digest) -> None:
+        target = self._blob_path(digest)
+        if target.exists():  # content-addressed: the same bytes are already there
+            source.unlink()
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        if self._fsync:
+            _fsync_dir(target.parent)
+
+
+class FilesystemBlobWriter:
+    def __init__(self, store: FilesystemBlobStore, directory: Path, upload_id: str) -> None:
+        self.upload_id = upload_id
+        self._store = store
+        self._dir = directory
+        self._data = directory / "data"
+        self._file: BinaryIO | None = self._data.open("ab", buffering=0)
+        try:
+            # One writer per upload at a time, across threads and processes.
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise ConcurrentUpdate(f"upload {upload_id} is being written by another request") from None
+        self.size = os.fstat(self._file.fileno()).st_size
+        self._hasher: Hasher | None = store._cached_hasher(upload_id, self.size)
+
+    def write(self, chunk: bytes) -> None:
+        if self._file is None:
+            raise UploadNotFound(f"upload {self.upload_id} is closed", upload_id=self.upload_id)
+        if self._hasher is None:
+            self._hasher = self._rehash()
+        self._file.write(chunk)
+        self._hasher.update(chunk)
+        self.size += len(chunk)
+
+    def _rehash(self, algorithm: str = "sha256") -> Hasher:
+        h = new_hasher(algorithm)
+        with self._data.open("rb") as f:
+            while block := f.read(_READ_SIZE):
+                h.update(block)
+        return h
+
+    def commit(self, expected: Digest) -> BlobInfo:
+        if self._file is None:
+            raise UploadNotFound(f"upload {self.upload_id} is closed", upload_id=self.upload_id)
+        if self._store._fsync:
+            os.fsync(self._file.fileno())
+        if expected.algorithm == "sha256" and self._hasher is not None:
+            actual = Digest("sha256", self._hasher.hexdigest())
+        else:
+            actual = Digest(expected.algorithm, self._rehash(expected.algorithm).hexdigest())
+        if actual != expected:
+            self.cancel()
+            raise DigestMismatch(
+                f"the uploaded bytes hash to {actual}, not {expected}: the upload was discarded",
+                expected=str(expected),
+                actual=str(actual),
+            )
+        size = self.size
+        self._store._publish(self._data, expected)
+        self._end()
+        return BlobInfo(expected, size)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._store._remember_hasher(self.upload_id, self.size, self._hasher)
+            self._file.close()
+            self._file = None
+
+    def cancel(self) -> None:
+        self._end()
+
+    def _end(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._store._remember_hasher(self.upload_id, 0, None)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
