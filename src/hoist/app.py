@@ -87,6 +87,7 @@ def build_app(settings: Settings, services: Services) -> FastAPI:
         openapi_url=f"{API}/openapi.json",
         docs_url=f"{API}/docs",
         redoc_url=None,
+        generate_unique_id_function=lambda route: route.name,
     )
     app.include_router(system.router(settings.policy, __version__), prefix=API)
     app.include_router(uploads.router(services.uploads), prefix=API)

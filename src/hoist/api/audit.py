@@ -21,7 +21,7 @@ def router(audit: AuditService) -> APIRouter:
     api = APIRouter(tags=["audit"], responses=ERRORS)
 
     @api.get("/audit/events", response_model=list[EventOut])
-    def events(after: int = Query(0, ge=0), limit: int = Query(PAGE, ge=1, le=PAGE)) -> list[EventOut]:
+    def audit_events(after: int = Query(0, ge=0), limit: int = Query(PAGE, ge=1, le=PAGE)) -> list[EventOut]:
         """A page of events in chain order, after sequence number ``after``."""
         return [event_out(e) for e in audit.events(after=after, limit=limit)]
 
@@ -30,7 +30,7 @@ def router(audit: AuditService) -> APIRouter:
         response_class=StreamingResponse,
         responses={200: {"content": {"application/x-ndjson": {}}}},
     )
-    def export(format: str = Query("jsonl")) -> StreamingResponse:
+    def audit_export(format: str = Query("jsonl")) -> StreamingResponse:
         """The whole chain as JSON Lines, one event per line, streamed."""
         if format != "jsonl":
             raise InvalidInput(f"unknown export format {format!r}: use jsonl")
@@ -42,7 +42,7 @@ def router(audit: AuditService) -> APIRouter:
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     @api.get("/audit/verify", response_model=VerifyOut)
-    def verify() -> VerifyOut:
+    def audit_verify() -> VerifyOut:
         """Recompute the hash chain on the server and name the first broken link."""
         report = audit.verify()
         return VerifyOut(
@@ -54,7 +54,7 @@ def router(audit: AuditService) -> APIRouter:
         )
 
     @api.get("/history", response_model=list[EventOut])
-    def history(ref: str = Query(..., description="NAME or NAME@VERSION")) -> list[EventOut]:
+    def artifact_history(ref: str = Query(..., description="NAME or NAME@VERSION")) -> list[EventOut]:
         """Every event of a package, or of one of its versions."""
         target: ArtifactRef | str = ArtifactRef.parse(ref) if "@" in ref else validate_package_name(ref)
         return [event_out(e) for e in audit.history(target)]

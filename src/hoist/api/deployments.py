@@ -55,7 +55,7 @@ def router(deployments: DeploymentService) -> APIRouter:
         )
 
     @api.get("/deployments", response_model=list[DeploymentOut])
-    def history(environment: str | None = Query(None), package: str | None = Query(None)) -> list[DeploymentOut]:
+    def deployment_history(environment: str | None = Query(None), package: str | None = Query(None)) -> list[DeploymentOut]:
         return [deployment_out(d) for d in deployments.history(environment=environment, package=package)]
 
     @api.post("/rollbacks", status_code=201, response_model=RollbackOut)

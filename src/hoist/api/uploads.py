@@ -87,12 +87,10 @@ def router(uploads: UploadService) -> APIRouter:
         uploads.cancel(upload_id)
         return Response(status_code=204)
 
-    @api.api_route(
-        "/blobs/{digest}",
-        methods=["GET", "HEAD"],
-        response_class=Response,
-        responses={200: {"content": {"application/octet-stream": {}}}},
-    )
+    octets: dict[int | str, dict[str, object]] = {200: {"content": {"application/octet-stream": {}}}}
+
+    @api.head("/blobs/{digest}", name="head_blob", response_class=Response, responses=octets)
+    @api.get("/blobs/{digest}", name="get_blob", response_class=Response, responses=octets)
     def get_blob(digest: str) -> Response:
         """The blob's bytes (Range requests supported), with ``Docker-Content-Digest``."""
         parsed = Digest.parse(digest)

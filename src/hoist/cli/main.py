@@ -74,7 +74,11 @@ def cli(
     progress: bool | None,
 ) -> None:
     """Hoist: build once, promote the same bytes, prove it."""
-    ctx.obj = Cli(url=url, json=as_json, actor=actor, pipeline=pipeline, progress=progress)
+    cli = ctx.ensure_object(Cli)  # tests hand in a Cli wired to an in-process client
+    cli.url, cli.json = url, cli.json or as_json
+    cli.actor = actor or cli.actor
+    cli.pipeline = pipeline or cli.pipeline
+    cli.progress = progress if progress is not None else cli.progress
 
 
 for module in (artifacts, releases, deployments, audit, admin):

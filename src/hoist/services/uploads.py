@@ -85,11 +85,6 @@ class UploadService:
     def open(self, upload_id: str | None, *, offset: int | None = None, length: int | None = None) -> UploadSession:
         """Append to ``upload_id`` (a new upload if None). ``offset`` is where the client thinks the
         upload ends (UploadOutOfOrder otherwise); ``length`` is the body size the client declared."""
-        if length is not None and length > self.max_upload_bytes:
-            raise TooLarge(
-                f"the upload declares {length} bytes, over the limit of {self.max_upload_bytes}",
-                limit=self.max_upload_bytes,
-            )
         writer = self._blobs.writer(upload_id)
         if offset is not None and offset != writer.size:
             writer.close()

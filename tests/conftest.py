@@ -1,0 +1,157 @@
+"""Fixtures shared by every test layer.
+
+Everything that needs a database runs twice: on SQLite and on a real PostgreSQL server this test
+run starts (tests/postgres.py). With HOIST_REQUIRE_INTEGRATION=1 (CI) a missing PostgreSQL or
+client tool fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from hoist.app import Services, build_app, build_services
+from hoist.client import HoistClient
+from hoist.config import Settings, load_settings
+from hoist.metadata.sql.migrate import upgrade
+from hoist.metadata.sql.store import SqlMetadataStore, make_engine
+from hoist.storage.filesystem import FilesystemBlobStore
+from tests.asgi import asgi_client
+from tests.postgres import PostgresServer, start_server
+
+REQUIRE_INTEGRATION = os.environ.get("HOIST_REQUIRE_INTEGRATION") == "1"
+DATABASES = ["sqlite", "postgresql"]
+
+
+def missing(what: str) -> None:
+    """A required tool is absent: fail in CI, skip on a developer machine."""
+    if REQUIRE_INTEGRATION:
+        pytest.fail(f"{what} (HOIST_REQUIRE_INTEGRATION=1: a missing tool is a failure)")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer | None]:
+    try:
+        server = start_server()
+    except (FileNotFoundError, RuntimeError) as exc:
+        if REQUIRE_INTEGRATION:
+            raise
+        yield None
+        print(f"PostgreSQL unavailable: {exc}")
+        return
+    try:
+        with psycopg.connect(server.dsn("postgres"), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE hoist_template")
+        engine = make_engine(server.url("hoist_template"))
+        upgrade(engine)
+        engine.dispose()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "hoist.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A freshly migrated, empty metadata database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "hoist.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    server: PostgresServer | None = request.getfixturevalue("postgres_server")
+    if server is None:
+        missing("PostgreSQL server binaries are not installed")
+        raise AssertionError("unreachable")
+    name = f"t{os.getpid()}_{next(_database_numbers)}"
+    with psycopg.connect(server.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE hoist_template")
+    return server.url(name)
+
+
+@pytest.fixture
+def metadata(database_url: str) -> Iterator[SqlMetadataStore]:
+    store = SqlMetadataStore.from_url(database_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def blobs(tmp_path: Path) -> FilesystemBlobStore:
+    return FilesystemBlobStore(tmp_path / "blobs", fsync=False)
+
+
+@pytest.fixture
+def config_text() -> str:
+    """Overridden by tests that need another policy; empty means the built-in defaults."""
+    return ""
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, config_text: str) -> Settings:
+    config_file = None
+    if config_text:
+        config_file = tmp_path / "hoist.toml"
+        config_file.write_text(config_text)
+    return load_settings(
+        config_file,
+        environ={},
+        overrides={
+            "data_dir": str(tmp_path),
+            "database_url": database_url,
+            "blob_dir": str(tmp_path / "blobs"),
+            "fsync": False,
+            "max_upload_bytes": 8 * 1024 * 1024,
+        },
+    )
+
+
+@pytest.fixture
+def services(settings: Settings, metadata: SqlMetadataStore, blobs: FilesystemBlobStore) -> Services:
+    return build_services(settings, metadata, blobs)
+
+
+@pytest.fixture
+def http(settings: Settings, services: Services) -> Iterator[httpx.Client]:
+    """The real ASGI app, spoken to over HTTP semantics in-process."""
+    with asgi_client(build_app(settings, services)) as client:
+        yield client
+
+
+@pytest.fixture
+def client(http: httpx.Client) -> HoistClient:
+    """Hoist's own client library over the in-process app, acting as 'alice'."""
+    return HoistClient("http://hoist.test", actor="alice", http=http)
+
+
+@pytest.fixture
+def client_as(settings: Settings, services: Services) -> Iterator[Callable[[str], HoistClient]]:
+    """Clients acting as other people: ``client_as("bob")``."""
+    opened: list[httpx.Client] = []
+
+    def make(actor: str) -> HoistClient:
+        other = asgi_client(build_app(settings, services))
+        opened.append(other)
+        return HoistClient("http://hoist.test", actor=actor, http=other)
+
+    yield make
+    for c in opened:
+        c.close()

@@ -1,0 +1,177 @@
+"""The blob store contract: every implementation passes exactly this suite."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hoist.domain.digests import Digest
+from hoist.domain.errors import BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
+from hoist.domain.ports import BlobStore
+from hoist.storage.filesystem import FilesystemBlobStore
+from hoist.storage.memory import MemoryBlobStore
+
+Factory = Callable[[], BlobStore]
+
+
+@pytest.fixture(params=["memory", "filesystem"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Factory:
+    """A factory, so that a test can reopen the same store (a 'restart')."""
+    if request.param == "memory":
+        store = MemoryBlobStore()
+        return lambda: store
+    return lambda: FilesystemBlobStore(tmp_path / "blobs", fsync=True)
+
+
+@pytest.fixture
+def store(make_store: Factory) -> BlobStore:
+    return make_store()
+
+
+def put(store: BlobStore, data: bytes) -> Digest:
+    writer = store.writer()
+    writer.write(data)
+    return writer.commit(Digest.of(data)).digest
+
+
+def test_a_committed_blob_can_be_read_whole_and_from_an_offset(store: BlobStore) -> None:
+    data = b"hello hoist " * 1000
+    digest = put(store, data)
+    assert store.stat(digest).size == len(data)
+    with store.open(digest) as f:
+        assert f.read() == data
+    with store.open(digest, offset=6) as f:
+        assert f.read() == data[6:]
+    assert digest in set(store.digests())
+
+
+def test_nothing_is_visible_before_commit(store: BlobStore) -> None:
+    writer = store.writer()
+    writer.write(b"partial")
+    digest = Digest.of(b"partial")
+    with pytest.raises(BlobNotFound):
+        store.stat(digest)
+    assert digest not in set(store.digests())
+    writer.commit(digest)
+    assert store.stat(digest).size == 7
+
+
+def test_a_wrong_digest_publishes_nothing_and_discards_the_upload(store: BlobStore) -> None:
+    writer = store.writer()
+    writer.write(b"real bytes")
+    wrong = Digest.of(b"other bytes")
+    with pytest.raises(DigestMismatch) as info:
+        writer.commit(wrong)
+    assert info.value.details["actual"] == str(Digest.of(b"real bytes"))
+    assert list(store.digests()) == []
+    with pytest.raises(UploadNotFound):
+        store.upload_state(writer.upload_id)
+
+
+def test_uploads_resume_across_writers_and_restarts(make_store: Factory) -> None:
+    store = make_store()
+    writer = store.writer()
+    writer.write(b"first half, ")
+    writer.close()
+    reopened_store = make_store()  # a new process would see the same folder
+    assert reopened_store.upload_state(writer.upload_id).size == 12
+    again = reopened_store.writer(writer.upload_id)
+    assert again.size == 12
+    again.write(b"second half")
+    info = again.commit(Digest.of(b"first half, second half"))
+    assert info.size == 23
+    with reopened_store.open(info.digest) as f:
+        assert f.read() == b"first half, second half"
+
+
+def test_one_writer_per_upload_at_a_time(store: BlobStore) -> None:
+    writer = store.writer()
+    with pytest.raises(ConcurrentUpdate):
+        store.writer(writer.upload_id)
+    writer.close()
+    store.writer(writer.upload_id).close()
+
+
+def test_cancel_discards_and_unknown_uploads_are_reported(store: BlobStore) -> None:
+    writer = store.writer()
+    writer.write(b"x")
+    writer.cancel()
+    with pytest.raises(UploadNotFound):
+        store.writer(writer.upload_id)
+    with pytest.raises(UploadNotFound):
+        store.writer("0" * 32)
+    with pytest.raises(UploadNotFound):
+        store.upload_state("../../etc")
+
+
+def test_in_progress_uploads_are_listed(store: BlobStore) -> None:
+    a, b = store.writer(), store.writer()
+    a.write(b"aaa")
+    a.close()
+    b.close()
+    states = {s.upload_id: s.size for s in store.uploads()}
+    assert states == {a.upload_id: 3, b.upload_id: 0}
+
+
+def test_the_same_bytes_twice_are_stored_once(store: BlobStore) -> None:
+    assert put(store, b"same") == put(store, b"same")
+    assert list(store.digests()) == [Digest.of(b"same")]
+
+
+def test_sha512_and_empty_blobs(store: BlobStore) -> None:
+    writer = store.writer()
+    writer.write(b"sha512 please")
+    digest = writer.commit(Digest.of(b"sha512 please", "sha512")).digest
+    assert digest.algorithm == "sha512" and store.stat(digest).size == 13
+    empty = store.writer().commit(Digest.of(b""))
+    assert empty.size == 0
+
+
+def test_delete_is_idempotent(store: BlobStore) -> None:
+    digest = put(store, b"gone soon")
+    store.delete(digest)
+    store.delete(digest)
+    with pytest.raises(BlobNotFound):
+        store.open(digest)
+
+
+def test_large_blob_in_many_chunks(store: BlobStore) -> None:
+    chunk = bytes(range(256)) * 4096  # 1 MiB
+    writer = store.writer()
+    for _ in range(8):
+        writer.write(chunk)
+    writer.close()
+    writer = store.writer(writer.upload_id)  # resumed mid-way, as a chunked upload does
+    for _ in range(8):
+        writer.write(chunk)
+    info = writer.commit(Digest.of(chunk * 16))
+    assert info.size == 16 * len(chunk)
+
+
+def test_concurrent_uploads_of_the_same_content_all_succeed(store: BlobStore) -> None:
+    data = b"raced" * 10000
+    errors: list[BaseException] = []
+
+    def upload() -> None:
+        try:
+            put(store, data)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upload) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert list(store.digests()) == [Digest.of(data)]
+
+
+def test_filesystem_layout_is_sharded_by_digest(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path)
+    digest = put(store, b"where am I")
+    assert (tmp_path / "blobs" / "sha256" / digest.hex[:2] / digest.hex).read_bytes() == b"where am I"
+    assert store.path(digest) == tmp_path / "blobs" / "sha256" / digest.hex[:2] / digest.hex

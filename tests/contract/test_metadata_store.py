@@ -1,0 +1,214 @@
+"""The metadata store contract, run on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from hoist.domain.digests import Digest
+from hoist.domain.errors import ConcurrentUpdate, DeploymentNotFound
+from hoist.domain.events import Action, EventDraft, verify_chain
+from hoist.domain.manifests import generic_manifest, parse_manifest
+from hoist.domain.models import (
+    AttachmentKind,
+    DeploymentKind,
+    DeploymentStatus,
+    FileEntry,
+    Pipeline,
+    PlacementVia,
+    Result,
+)
+from hoist.domain.versions import Version
+from hoist.metadata.sql.store import SqlMetadataStore
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+PIPELINE = Pipeline("github-actions", "812", project="acme/shop")
+
+
+def manifest(package: str, version: str, content: bytes = b"bytes"):  # type: ignore[no-untyped-def]
+    files = [FileEntry("f.bin", Digest.of(content), len(content))]
+    return parse_manifest(generic_manifest(package, Version.parse(version), files))
+
+
+def add(store: SqlMetadataStore, package: str = "shop-api", version: str = "1.0.0", content: bytes = b"bytes"):  # type: ignore[no-untyped-def]
+    m = manifest(package, version, content)
+    with store.session() as s:
+        s.manifests.add(m, now=NOW)
+        return s.artifacts.add(
+            package=package,
+            format="generic",
+            version=Version.parse(version),
+            manifest=m,
+            ceiling="prod",
+            pushed_by="alice",
+            pushed_at=NOW,
+            pipeline=PIPELINE,
+        )
+
+
+def test_artifacts_round_trip(metadata: SqlMetadataStore) -> None:
+    a = add(metadata, version="1.4.0.57")
+    with metadata.reader() as s:
+        got = s.artifacts.get("shop-api", Version.parse("1.4.0+57"))
+        assert got == a
+        assert got is not None and str(got.version) == "1.4.0.57" and got.pipeline == PIPELINE
+        assert got.pushed_at == NOW and got.pushed_at.tzinfo is not None
+        assert s.artifacts.by_digest("shop-api", a.digest) == a
+        assert s.artifacts.get_by_id(a.id) == a
+        assert s.artifacts.package_format("shop-api") == "generic"
+        assert s.manifests.get(a.digest) == manifest("shop-api", "1.4.0.57")
+
+
+def test_versions_are_listed_in_version_order(metadata: SqlMetadataStore) -> None:
+    for v in ["1.10.0", "1.2.0", "1.2.0-rc.1", "1.2.0+3", "1.2.0+12"]:
+        add(metadata, version=v)
+    add(metadata, package="another", version="0.1.0")
+    with metadata.reader() as s:
+        listed = [str(a.version) for a in s.artifacts.find(package="shop-api")]
+        assert listed == ["1.2.0-rc.1", "1.2.0", "1.2.0+3", "1.2.0+12", "1.10.0"]
+        assert [a.package for a in s.artifacts.find()][0] == "another"
+
+
+def test_a_version_exists_once(metadata: SqlMetadataStore) -> None:
+    add(metadata, version="1.0.0")
+    with pytest.raises(ConcurrentUpdate):
+        add(metadata, version="1.0.0", content=b"other")
+
+
+def test_a_failed_unit_of_work_leaves_nothing_behind(metadata: SqlMetadataStore) -> None:
+    m = manifest("shop-api", "2.0.0")
+    with pytest.raises(RuntimeError), metadata.session() as s:
+        s.manifests.add(m, now=NOW)
+        s.artifacts.add(
+            package="shop-api",
+            format="generic",
+            version=Version.parse("2.0.0"),
+            manifest=m,
+            ceiling="prod",
+            pushed_by="alice",
+            pushed_at=NOW,
+            pipeline=None,
+        )
+        s.audit.append(EventDraft(Action.PUSH, "alice", "shop-api@2.0.0"), now=NOW)
+        raise RuntimeError("crash mid-way")
+    with metadata.reader() as s:
+        assert s.artifacts.find() == []
+        assert s.manifests.get(m.digest) is None
+        assert s.audit.events() == []
+
+
+def test_build_numbers_are_allocated_without_duplicates_under_concurrency(metadata: SqlMetadataStore) -> None:
+    add(metadata, version="3.0.0+5")  # an explicit build counts
+    numbers: list[int] = []
+    lock = threading.Lock()
+
+    def allocate() -> None:
+        for _ in range(5):
+            while True:
+                try:
+                    with metadata.session() as s:
+                        n = s.artifacts.next_build("shop-api", Version.parse("3.0.0"))
+                    break
+                except ConcurrentUpdate:
+                    continue
+            with lock:
+                numbers.append(n)
+
+    threads = [threading.Thread(target=allocate) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(numbers) == list(range(6, 26))
+
+
+def test_placements_are_unique_per_registry(metadata: SqlMetadataStore) -> None:
+    a = add(metadata)
+    with metadata.session() as s:
+        s.placements.add(a.id, "dev", sealed=False, via=PlacementVia.PUSH, actor="alice", now=NOW)
+        s.placements.add(a.id, "prod", sealed=True, via=PlacementVia.PROMOTION, actor="rel", now=NOW)
+    with pytest.raises(ConcurrentUpdate), metadata.session() as s:
+        s.placements.add(a.id, "prod", sealed=True, via=PlacementVia.PROMOTION, actor="rel", now=NOW)
+    with metadata.reader() as s:
+        placed = s.placements.of(a.id)
+        assert [(p.registry, p.sealed, p.via) for p in placed] == [
+            ("dev", False, PlacementVia.PUSH),
+            ("prod", True, PlacementVia.PROMOTION),
+        ]
+        assert [x.id for x in s.artifacts.find(registry="prod")] == [a.id]
+
+
+def test_attachments_deployments_and_holds(metadata: SqlMetadataStore) -> None:
+    a = add(metadata)
+    with metadata.session() as s:
+        att = s.attachments.add(
+            subject=a.digest,
+            kind=AttachmentKind.ATTESTATION,
+            type="unit-tests",
+            result=Result.PASS,
+            environment=None,
+            actor="ci",
+            now=NOW,
+            details={"tests": 3},
+            pipeline=PIPELINE,
+        )
+        d = s.deployments.add(
+            a,
+            "dev",
+            status=DeploymentStatus.STARTED,
+            kind=DeploymentKind.DEPLOY,
+            actor="ops",
+            now=NOW,
+            pipeline=None,
+            reason="first",
+        )
+        s.holds.add(a.id, "prod", reason="bad", actor="ops", now=NOW)
+    with metadata.session() as s:
+        assert s.attachments.of(a.digest) == [att]
+        assert att.details == {"tests": 3} and att.pipeline == PIPELINE
+        assert d.status is DeploymentStatus.STARTED and d.finished_at is None
+        done = s.deployments.finish(d.id, DeploymentStatus.SUCCEEDED, now=NOW, exit_code=0)
+        assert done.status is DeploymentStatus.SUCCEEDED and done.exit_code == 0
+        assert s.deployments.succeeded_environments(a.id) == frozenset({"dev"})
+        assert [h.environment for h in s.holds.of(a.id)] == ["prod"]
+        assert s.holds.release(a.id, "prod") and not s.holds.release(a.id, "prod")
+        with pytest.raises(DeploymentNotFound):
+            s.deployments.get(9999)
+    with metadata.reader() as s:
+        assert [x.id for x in s.deployments.history(environment="dev", package="shop-api")] == [d.id]
+        assert s.deployments.history(environment="prod") == []
+
+
+def test_audit_appends_form_one_chain_under_concurrency(metadata: SqlMetadataStore) -> None:
+    def append(who: str) -> None:
+        for i in range(10):
+            while True:
+                try:
+                    with metadata.session() as s:
+                        s.audit.append(
+                            EventDraft(
+                                Action.ATTEST,
+                                who,
+                                f"pkg@{i}",
+                                package="pkg",
+                                details={"i": i, "nested": {"b": [1, 2], "a": None}},
+                            ),
+                            now=datetime.now(UTC),
+                        )
+                    break
+                except ConcurrentUpdate:
+                    continue
+
+    threads = [threading.Thread(target=append, args=(f"actor{n}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with metadata.reader() as s:
+        events = s.audit.events()
+        assert [e.seq for e in events] == list(range(1, 41))
+        assert verify_chain(events).ok
+        assert len(s.audit.events(after=35)) == 5 and len(s.audit.events(limit=7)) == 7
+        assert {e.subject for e in s.audit.events(subject="pkg@3")} == {"pkg@3"}

@@ -1,0 +1,49 @@
+"""Steps the functional tests repeat: push a file, walk an artifact up to an environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from hoist.client import HoistClient
+from hoist.metadata.sql.store import SqlMetadataStore
+from hoist.metadata.sql.tables import Base
+
+
+def push(
+    client: HoistClient,
+    tmp_path: Path,
+    package: str = "shop-api",
+    version: str = "1.4.0",
+    content: bytes = b"the build output",
+    name: str = "app.tgz",
+    **options: Any,
+) -> dict[str, Any]:
+    path = tmp_path / name
+    path.write_bytes(content)
+    blob = client.upload(path)
+    return client.publish(package=package, version=version, files=[{"name": name, **blob}], **options)
+
+
+def release_to(client: HoistClient, approver: HoistClient, ref: str, environment: str) -> None:
+    """Take a pushed release through every gate of the default chain up to ``environment``."""
+    client.attest(ref, type="unit-tests", result="pass")
+    chain = ["dev", "uat", "preprod", "prod"]
+    for env in chain[: chain.index(environment) + 1]:
+        if env == "preprod":
+            client.promote(ref, to="prod")
+        if env == "prod":
+            client.attest(ref, type="acceptance", result="pass", environment="preprod")
+            approver.approve(ref, environment="prod")
+        client.deploy(ref, environment=env)
+
+
+def row_counts(metadata: SqlMetadataStore) -> dict[str, int]:
+    """How many rows every table holds: bad input must leave these unchanged."""
+    with metadata.engine.connect() as conn:
+        return {
+            name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in Base.metadata.tables.items()
+        }

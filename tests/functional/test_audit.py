@@ -1,0 +1,124 @@
+"""The audit trail over /api/v1: one event per change, chained, exportable, tamper-evident."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from hoist.client import HoistClient
+from hoist.domain import errors as e
+from hoist.domain.events import AuditEvent, verify_chain
+from hoist.metadata.sql.store import SqlMetadataStore
+from tests.functional.helpers import push, release_to
+
+
+def test_every_change_appends_one_event_with_its_actor_and_pipeline(
+    http: object, client_as: Callable[[str], HoistClient], tmp_path: Path
+) -> None:
+    from hoist.client import HoistClient as Client
+    from hoist.domain.models import Pipeline
+
+    ci = Client(
+        "http://hoist.test", actor="ci-bot", pipeline=Pipeline("github-actions", "812", project="acme/shop"), http=http
+    )  # type: ignore[arg-type]
+    push(ci, tmp_path, version="1.0.0")
+    release_to(ci, client_as("bob"), "shop-api@1.0.0", "prod")
+    events = ci.history("shop-api")
+    assert [ev["action"] for ev in events] == [
+        "artifact:push",
+        "artifact:attest",
+        "deployment:succeed",
+        "deployment:succeed",
+        "artifact:promote",
+        "deployment:succeed",
+        "artifact:attest",
+        "artifact:approve",
+        "deployment:succeed",
+    ]
+    push_event = events[0]
+    assert push_event["actor"] == "ci-bot" and push_event["subject"] == "shop-api@1.0.0"
+    assert push_event["pipeline"] == {"provider": "github-actions", "id": "812", "project": "acme/shop"}
+    assert push_event["digest"].startswith("sha256:")
+    assert events[7]["actor"] == "bob"
+
+
+def test_export_is_the_whole_chain_and_verifies(client: HoistClient, tmp_path: Path) -> None:
+    push(client, tmp_path, version="1.0.0")
+    push(client, tmp_path, version="1.0.1")
+    lines = list(client.export_lines())
+    events = [AuditEvent.from_dict(json.loads(line)) for line in lines]
+    assert [ev.seq for ev in events] == [1, 2]
+    assert verify_chain(events).ok
+    server = client.request("GET", "/audit/verify").json()
+    assert server == {"ok": True, "checked": 2, "head": events[-1].hash, "broken_at": None, "reason": None}
+    page = client.request("GET", "/audit/events", params={"after": 1}).json()
+    assert [ev["seq"] for ev in page] == [2]
+
+
+def test_tampering_in_the_database_is_detected_and_located(
+    client: HoistClient, tmp_path: Path, metadata: SqlMetadataStore
+) -> None:
+    for v in ("1.0.0", "1.0.1", "1.0.2"):
+        push(client, tmp_path, version=v)
+    with metadata.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"))
+    report = client.request("GET", "/audit/verify").json()
+    assert (report["ok"], report["broken_at"], report["checked"]) == (False, 2, 1)
+    local = verify_chain(AuditEvent.from_dict(json.loads(line)) for line in client.export_lines())
+    assert (local.ok, local.broken_at) == (False, 2)
+
+
+def test_deleting_an_event_is_detected(client: HoistClient, tmp_path: Path, metadata: SqlMetadataStore) -> None:
+    for v in ("1.0.0", "1.0.1", "1.0.2"):
+        push(client, tmp_path, version=v)
+    with metadata.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 2"))
+    report = client.request("GET", "/audit/verify").json()
+    assert (report["ok"], report["broken_at"]) == (False, 3)
+
+
+def test_history_by_package_and_version(client: HoistClient, tmp_path: Path) -> None:
+    push(client, tmp_path, version="1.0.0")
+    push(client, tmp_path, version="1.0.1")
+    assert len(client.history("shop-api")) == 2
+    assert [ev["subject"] for ev in client.history("shop-api@1.0.1")] == ["shop-api@1.0.1"]
+    with pytest.raises(e.ArtifactNotFound):
+        client.history("shop-api@9.0.0")
+    with pytest.raises(e.InvalidName):
+        client.history("../x")
+    assert client.history("unknown") == []
+
+
+def test_openapi_document_is_served(client: HoistClient) -> None:
+    doc = client.request("GET", "/openapi.json").json()
+    assert doc["info"]["title"] == "Hoist"
+    for path in (
+        "/api/v1/uploads",
+        "/api/v1/artifacts",
+        "/api/v1/promotions",
+        "/api/v1/deployments",
+        "/api/v1/rollbacks",
+        "/api/v1/audit/verify",
+        "/api/v1/status",
+    ):
+        assert path in doc["paths"], path
+    error = doc["components"]["schemas"]["ErrorInfo"]
+    assert set(error["properties"]) == {"code", "message", "details"}
+    assert client.http.get("/api/v1/docs").status_code == 200
+
+
+def test_policy_is_readable(client: HoistClient) -> None:
+    envs = client.environments()
+    assert [(x["name"], x["registry"], x["previous"]) for x in envs] == [
+        ("dev", "dev", None),
+        ("uat", "dev", "dev"),
+        ("preprod", "prod", "uat"),
+        ("prod", "prod", "preprod"),
+    ]
+    assert envs[3]["approvals"] == 1 and envs[3]["attestations"] == ["acceptance"]
+    registries = {r["name"]: r for r in client.request("GET", "/registries").json()}
+    assert registries["prod"]["direct_push"] is False and registries["prod"]["environments"] == ["preprod", "prod"]

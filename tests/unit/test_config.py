@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hoist.config import ConfigError, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "hoist.toml"
+    path.write_text(text)
+    return path
+
+
+def test_no_file_means_the_embedded_default(tmp_path: Path) -> None:
+    s = load_settings(environ={})
+    assert (s.host, s.port, s.workers) == ("127.0.0.1", 8080, 1)
+    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("hoist-data/hoist.db")
+    assert s.blob_dir == Path("hoist-data/blobs")
+
+
+def test_environment_variables_override_the_file_and_flags_override_both(tmp_path: Path) -> None:
+    f = write(tmp_path, "[server]\nport = 9000\nhost = '0.0.0.0'\n")
+    s = load_settings(f, environ={"HOIST_PORT": "9100", "HOIST_DATA_DIR": str(tmp_path)}, overrides={"host": "::1"})
+    assert (s.port, s.host, s.data_dir) == (9100, "::1", tmp_path)
+    assert load_settings(environ={"HOIST_CONFIG": str(f)}).port == 9000
+
+
+def test_every_bad_key_is_named(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        """
+[server]
+port = "eighty"
+colour = "blue"
+
+[registries.dev]
+direct_push = true
+[registries.prod]
+promote_from = ["qa"]
+[registries.prod.promotion]
+attestations = ["unit-tests@"]
+
+[environments.dev]
+registry = "dev"
+aprovals = 1
+[environments.prod]
+registry = "production"
+""",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(f, environ={})
+    text = "\n".join(info.value.problems)
+    for key in ("server.port", "server.colour", "environments.dev.aprovals", "registries.prod.promotion.attestations"):
+        assert key in text
+
+
+def test_cross_references_are_checked(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        """
+[registries.dev]
+[registries.prod]
+promote_from = ["qa"]
+[environments.dev]
+registry = "dev"
+[environments.live]
+registry = "production"
+""",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(f, environ={})
+    problems = info.value.problems
+    assert "registries.prod.promote_from: unknown registry 'qa'" in problems
+    assert "environments.live.registry: unknown registry 'production'" in problems
+    assert any(p.startswith("ceilings.rc:") for p in problems)
+
+
+def test_a_custom_chain(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        """
+[registries.dev]
+overwrite_snapshots = true
+[registries.live]
+direct_push = false
+promote_from = ["dev"]
+[environments.test]
+registry = "dev"
+[environments.live]
+registry = "live"
+approvals = 2
+attestations = ["e2e@test"]
+[ceilings]
+snapshot = "test"
+rc = "test"
+release = "live"
+""",
+    )
+    policy = load_settings(f, environ={}).policy
+    assert [e.name for e in policy.environments] == ["test", "live"]
+    assert policy.environment("live").gates.approvals == 2
+    assert str(policy.environment("live").gates.attestations[0]) == "e2e@test"
+
+
+def test_unreadable_files_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_settings(tmp_path / "missing.toml", environ={})
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write(tmp_path, "[server\n"), environ={})

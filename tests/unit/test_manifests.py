@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hoist.domain.digests import Digest
+from hoist.domain.errors import InvalidManifest, InvalidName
+from hoist.domain.manifests import (
+    EMPTY_DIGEST,
+    GENERIC_ARTIFACT_TYPE,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    TITLE,
+    generic_manifest,
+    parse_manifest,
+)
+from hoist.domain.models import FileEntry
+from hoist.domain.versions import Version
+
+A = FileEntry("a.tgz", Digest.of(b"a"), 1)
+B = FileEntry("b.txt", Digest.of(b"bb"), 2, "text/plain")
+
+
+def test_generic_manifest_is_deterministic_and_order_independent() -> None:
+    v = Version.parse("1.4.0+1")
+    first = generic_manifest("shop-api", v, [A, B])
+    assert first == generic_manifest("shop-api", v, [B, A])
+    assert first != generic_manifest("shop-api", Version.parse("1.4.0+2"), [A, B])
+    doc = json.loads(first)
+    assert doc["artifactType"] == GENERIC_ARTIFACT_TYPE
+    assert doc["config"]["digest"] == str(EMPTY_DIGEST)
+    assert [layer["annotations"][TITLE] for layer in doc["layers"]] == ["a.tgz", "b.txt"]
+
+
+def test_generic_manifest_parses_back_into_its_files() -> None:
+    m = parse_manifest(generic_manifest("shop-api", Version.parse("1.0.0"), [B, A]))
+    assert m.media_type == OCI_MANIFEST
+    assert m.files() == (A, B)
+    assert set(m.blob_digests()) == {EMPTY_DIGEST, A.digest, B.digest}
+    assert m.digest == Digest.of(m.raw)
+
+
+@pytest.mark.parametrize(
+    ("files", "error"),
+    [([], InvalidManifest), ([A, A], InvalidManifest), ([FileEntry("../x", A.digest, 1)], InvalidName)],
+)
+def test_generic_manifest_refuses_bad_file_lists(files: list[FileEntry], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        generic_manifest("p", Version.parse("1.0.0"), files)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[]",
+        b'{"schemaVersion": 1}',
+        b'{"schemaVersion": 2, "config": {"mediaType": "x", "digest": "sha256:nope", "size": 1}, "layers": []}',
+        b'{"schemaVersion": 2, "config": {"mediaType": "x", "digest": "' + str(EMPTY_DIGEST).encode() + b'", "size": -1}}',
+        b'{"schemaVersion": 2, "config": {"digest": "' + str(EMPTY_DIGEST).encode() + b'", "size": 2}}',
+        b'{"schemaVersion": 2, "mediaType": 5}',
+        b'{"schemaVersion": 2, "manifests": {}}',
+        b'{"schemaVersion": 2, "annotations": {"a": 1}, "manifests": []}',
+    ],
+)
+def test_malformed_manifests_are_refused(raw: bytes) -> None:
+    with pytest.raises(InvalidManifest):
+        parse_manifest(raw)
+
+
+def test_index_and_subject_are_read() -> None:
+    child = {"mediaType": OCI_MANIFEST, "digest": str(A.digest), "size": 10, "platform": {"os": "linux"}}
+    raw = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [child],
+            "subject": {"mediaType": OCI_MANIFEST, "digest": str(B.digest), "size": 3},
+        }
+    ).encode()
+    m = parse_manifest(raw, OCI_INDEX)
+    assert m.is_index and m.manifests[0].digest == A.digest and m.subject and m.subject.digest == B.digest
+
+
+def test_content_type_must_agree_with_the_declared_media_type() -> None:
+    raw = generic_manifest("p", Version.parse("1.0.0"), [A])
+    with pytest.raises(InvalidManifest, match="does not match"):
+        parse_manifest(raw, OCI_INDEX)
