@@ -68,7 +68,7 @@ def test_versions_are_listed_in_version_order(metadata: SqlMetadataStore) -> Non
     with metadata.reader() as s:
         listed = [str(a.version) for a in s.artifacts.find(package="shop-api")]
         assert listed == ["1.2.0-rc.1", "1.2.0", "1.2.0+3", "1.2.0+12", "1.10.0"]
-        assert [a.package for a in s.artifacts.find()][0] == "another"
+        assert next(a.package for a in s.artifacts.find()) == "another"
 
 
 def test_a_version_exists_once(metadata: SqlMetadataStore) -> None:
@@ -79,7 +79,7 @@ def test_a_version_exists_once(metadata: SqlMetadataStore) -> None:
 
 def test_a_failed_unit_of_work_leaves_nothing_behind(metadata: SqlMetadataStore) -> None:
     m = manifest("shop-api", "2.0.0")
-    with pytest.raises(RuntimeError), metadata.session() as s:
+    with pytest.raises(RuntimeError), metadata.session() as s:  # noqa: PT012 - the crash ends the block
         s.manifests.add(m, now=NOW)
         s.artifacts.add(
             package="shop-api",
