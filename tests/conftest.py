@@ -96,7 +96,7 @@ def metadata(database_url: str) -> Iterator[SqlMetadataStore]:
 
 @pytest.fixture
 def blobs(tmp_path: Path) -> FilesystemBlobStore:
-    return FilesystemBlobStore(tmp_path / "blobs", fsync=False)
+    return FilesystemBlobStore(tmp_path / "store", fsync=False)
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def settings(tmp_path: Path, database_url: str, config_text: str) -> Settings:
         overrides={
             "data_dir": str(tmp_path),
             "database_url": database_url,
-            "blob_dir": str(tmp_path / "blobs"),
+            "storage_dir": str(tmp_path / "store"),
             "fsync": False,
             "max_upload_bytes": 8 * 1024 * 1024,
         },

@@ -54,7 +54,7 @@ def open_metadata(settings: Settings) -> SqlMetadataStore:
 
 
 def open_blobs(settings: Settings) -> BlobStore:
-    return FilesystemBlobStore(settings.blob_dir, fsync=settings.fsync)
+    return FilesystemBlobStore(settings.storage_dir, fsync=settings.fsync)
 
 
 def migrate(settings: Settings) -> None:
@@ -145,7 +145,7 @@ def describe(settings: Settings) -> dict[str, Any]:
         "source": str(settings.source) if settings.source else None,
         "listen": f"{settings.host}:{settings.port}",
         "database": _redacted(settings.database_url),
-        "blobs": str(settings.blob_dir),
+        "storage": str(settings.storage_dir),
         "max_upload_bytes": settings.max_upload_bytes,
         "workers": settings.workers,
         "registries": sorted(settings.policy.registries),

@@ -40,7 +40,7 @@ class ServerSection(_Model):
     port: int = Field(8080, ge=1, le=65535)
     data_dir: str = "./hoist-data"
     database_url: str | None = None
-    blob_dir: str | None = None
+    storage_dir: str | None = None  # holds blobs/ and uploads/; default: data_dir
     max_upload_bytes: int = Field(16 * GiB, ge=1)
     workers: int = Field(1, ge=1, le=64)
     fsync: bool = True
@@ -121,7 +121,7 @@ class Settings:
     port: int
     data_dir: Path
     database_url: str
-    blob_dir: Path
+    storage_dir: Path
     max_upload_bytes: int
     workers: int
     fsync: bool
@@ -135,7 +135,7 @@ ENVIRONMENT_VARIABLES = {
     "HOIST_PORT": "port",
     "HOIST_DATA_DIR": "data_dir",
     "HOIST_DATABASE_URL": "database_url",
-    "HOIST_BLOB_DIR": "blob_dir",
+    "HOIST_STORAGE_DIR": "storage_dir",
     "HOIST_MAX_UPLOAD_BYTES": "max_upload_bytes",
     "HOIST_WORKERS": "workers",
     "HOIST_FSYNC": "fsync",
@@ -218,7 +218,7 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         port=server.port,
         data_dir=data_dir,
         database_url=server.database_url or f"sqlite:///{(data_dir / 'hoist.db').resolve()}",
-        blob_dir=Path(server.blob_dir) if server.blob_dir else data_dir / "blobs",
+        storage_dir=Path(server.storage_dir) if server.storage_dir else data_dir,
         max_upload_bytes=server.max_upload_bytes,
         workers=server.workers,
         fsync=server.fsync,

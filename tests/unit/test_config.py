@@ -17,7 +17,7 @@ def test_no_file_means_the_embedded_default(tmp_path: Path) -> None:
     s = load_settings(environ={})
     assert (s.host, s.port, s.workers) == ("127.0.0.1", 8080, 1)
     assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("hoist-data/hoist.db")
-    assert s.blob_dir == Path("hoist-data/blobs")
+    assert s.storage_dir == Path("hoist-data")
 
 
 def test_environment_variables_override_the_file_and_flags_override_both(tmp_path: Path) -> None:
@@ -109,3 +109,10 @@ def test_unreadable_files_are_reported(tmp_path: Path) -> None:
         load_settings(tmp_path / "missing.toml", environ={})
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(write(tmp_path, "[server\n"), environ={})
+
+
+def test_the_readme_configuration_is_the_default(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    documented = load_settings(write(tmp_path, block), environ={})
+    assert documented.policy == load_settings(environ={}).policy

@@ -63,7 +63,7 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
             "HOIST_PORT": str(settings.port),
             "HOIST_DATA_DIR": str(settings.data_dir),
             "HOIST_DATABASE_URL": settings.database_url,
-            "HOIST_BLOB_DIR": str(settings.blob_dir),
+            "HOIST_STORAGE_DIR": str(settings.storage_dir),
         }
     )
     if config_file is not None:

@@ -1,0 +1,5 @@
+"""``python -m hoist`` is the ``hoist`` command."""
+
+from hoist.cli.main import main
+
+main()

@@ -1,0 +1,49 @@
+"""Real servers for end-to-end tests: ``hoist serve`` as its own process, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from scripts.demo import fresh_server
+from tests.conftest import missing
+from tests.postgres import PostgresServer
+
+
+@dataclass
+class Server:
+    url: str
+    data: Path
+    database_url: str
+    env: dict[str, str]
+
+
+_numbers = itertools.count(1)
+
+
+def server_env(request: pytest.FixtureRequest, data: Path) -> dict[str, str]:
+    if request.param == "sqlite":
+        return {"HOIST_DATABASE_URL": f"sqlite:///{data / 'hoist.db'}"}
+    pg: PostgresServer | None = request.getfixturevalue("postgres_server")
+    if pg is None:
+        missing("PostgreSQL server binaries are not installed")
+        raise AssertionError("unreachable")
+    name = f"e2e{os.getpid()}_{next(_numbers)}"
+    with psycopg.connect(pg.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")  # empty: hoist serve migrates it
+    return {"HOIST_DATABASE_URL": pg.url(name)}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    data = tmp_path / "data"
+    data.mkdir()
+    env = server_env(request, data)
+    with fresh_server(data, env) as url:
+        yield Server(url, data, env["HOIST_DATABASE_URL"], env)

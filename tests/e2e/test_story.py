@@ -1,0 +1,80 @@
+"""The README story, through the real CLI against a real ``hoist serve``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts.demo import run_story
+from tests.e2e.conftest import Server
+
+pytestmark = pytest.mark.slow
+
+
+def hoist(server: Server, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOIST_URL": server.url}
+    return subprocess.run(
+        [sys.executable, "-m", "hoist", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_readme_story(server: Server, tmp_path: Path) -> None:
+    results = run_story(server.url, tmp_path, echo=False)
+    refused_promotion = results[1]
+    assert "✗ ceiling:" in refused_promotion.stderr
+    status = json.loads(hoist(server, "status", "--json").stdout)
+    running = {s["environment"]: (s["version"], s["kind"]) for s in status}
+    assert running == {
+        "dev": ("1.4.1+1", "deploy"),
+        "uat": ("1.4.1+1", "deploy"),
+        "preprod": ("1.4.1+1", "deploy"),
+        "prod": ("1.4.0+1", "rollback"),
+    }
+    # the same digest in dev and prod: promoted, never rebuilt
+    listed = json.loads(hoist(server, "ls", "shop-api", "--json").stdout)
+    release = next(a for a in listed if a["version"] == "1.4.0+1")
+    assert {p["registry"]: p["sealed"] for p in release["placements"]} == {"dev": False, "prod": True}
+    prod_view = json.loads(hoist(server, "ls", "--registry", "prod", "--json").stdout)
+    assert {a["version"]: a["digest"] for a in prod_view}["1.4.0+1"] == release["digest"]
+    # held back after the rollback
+    held = hoist(server, "deploy", "shop-api@1.4.1+1", "--env", "prod")
+    assert held.returncode == 3 and "hold" in held.stderr
+    verified = json.loads(hoist(server, "audit", "verify", "--json").stdout)
+    assert verified["ok"] and verified["checked"] == 25  # 24 story events + the refused deploy above
+    exported = hoist(server, "audit", "export", "--format", "jsonl").stdout.splitlines()
+    assert len(exported) == 25
+
+
+def test_pull_verifies_what_it_downloads(server: Server, tmp_path: Path) -> None:
+    big = tmp_path / "bundle.bin"
+    big.write_bytes(os.urandom(12 * 1024 * 1024 + 5))  # above the one-request size: the streamed path
+    small = tmp_path / "notes.txt"
+    small.write_text("release notes")
+    pushed = hoist(server, "push", "web/bundle", str(big), str(small), "--version", "2.0.0-rc.1", "--json")
+    assert pushed.returncode == 0, pushed.stderr
+    digest = json.loads(pushed.stdout)["artifact"]["digest"]
+    out = tmp_path / "out"
+    pulled = hoist(server, "pull", f"web/bundle@{digest}", "-o", str(out), "--json")
+    assert pulled.returncode == 0, pulled.stderr
+    assert (out / "bundle.bin").read_bytes() == big.read_bytes()
+    assert (out / "notes.txt").read_text() == "release notes"
+    # corrupt the stored blob: the client must refuse it and leave nothing behind
+    blob = json.loads(pulled.stdout)["files"][0]["digest"].split(":")[1]
+    stored = server.data / "blobs" / "sha256" / blob[:2] / blob
+    stored.write_bytes(b"flipped bits" + stored.read_bytes()[12:])
+    again = hoist(server, "pull", "web/bundle@2.0.0-rc.1", "-o", str(tmp_path / "again"))
+    assert again.returncode == 6 and "expected" in again.stderr
+    assert not (tmp_path / "again" / "bundle.bin").exists()
+
+
+def test_unreachable_server_is_an_error_with_a_hint(tmp_path: Path) -> None:
+    env = {**os.environ, "HOIST_URL": "http://127.0.0.1:9"}
+    done = subprocess.run(
+        [sys.executable, "-m", "hoist", "ls"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1 and "hoist serve" in done.stderr

@@ -1,0 +1,75 @@
+"""Uploads over a real socket: a client that dies mid-body, and a server that restarts mid-upload."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from hoist.domain.digests import Digest
+from scripts.demo import fresh_server
+from tests.e2e.conftest import Server
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_truncated_body_leaves_nothing_visible_and_the_upload_resumable(server: Server) -> None:
+    with httpx.Client(base_url=server.url + "/api/v1") as api:
+        _truncate_then_resume(server, api)
+
+
+def _truncate_then_resume(server: Server, api: httpx.Client) -> None:
+    upload_id = api.post("/uploads").json()["upload_id"]
+    data = bytes(range(256)) * 16  # 4 KiB
+    u = urlparse(server.url)
+    with socket.create_connection((u.hostname, u.port)) as sock:
+        head = (
+            f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Length: {len(data)}\r\nUpload-Offset: 0\r\n\r\n"
+        )
+        sock.sendall(head.encode() + data[:1000])  # then the client dies
+    digest = Digest.of(data)
+    assert api.head(f"/blobs/{digest}").status_code == 404
+    offset = _wait_for_offset(api, upload_id)
+    assert 0 <= offset <= 1000
+    rest = api.put(
+        f"/uploads/{upload_id}",
+        params={"digest": str(digest)},
+        content=data[offset:],
+        headers={"Upload-Offset": str(offset)},
+    )
+    assert rest.status_code == 201, rest.text
+    assert api.get(f"/blobs/{digest}").content == data
+
+
+def _wait_for_offset(api: httpx.Client, upload_id: str) -> int:
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:  # the server notices the disconnect asynchronously
+        try:
+            offset: int = api.get(f"/uploads/{upload_id}").json()["offset"]
+            api.patch(f"/uploads/{upload_id}", content=b"", headers={"Upload-Offset": str(offset)}).raise_for_status()
+            return offset
+        except httpx.HTTPStatusError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_an_upload_survives_a_server_restart(server: Server) -> None:
+    first_half, second_half = b"A" * 5000, b"B" * 7000
+    with httpx.Client(base_url=server.url + "/api/v1") as api:
+        upload_id = api.post("/uploads", content=first_half).json()["upload_id"]
+    # a second server process over the same data (as after a restart or on another worker)
+    with fresh_server(server.data, server.env) as url, httpx.Client(base_url=url + "/api/v1") as again:
+        assert again.get(f"/uploads/{upload_id}").json()["offset"] == 5000
+        done = again.put(
+            f"/uploads/{upload_id}",
+            params={"digest": str(Digest.of(first_half + second_half))},
+            content=second_half,
+            headers={"Upload-Offset": "5000"},
+        )
+        assert done.status_code == 201 and done.json()["size"] == 12000
