@@ -124,3 +124,49 @@ def test_client_downloads_verify_every_byte(client: HoistClient, tmp_path: Path,
         client.download(blob["digest"], blob["size"], tmp_path / "bad.bin")
     assert not (tmp_path / "bad.bin").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+class _DropsFirstPatchHalfway(httpx.BaseTransport):
+    """Delivers half of the first PATCH body to the server, then fails as a broken connection would."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.dropped = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and not self.dropped:
+            self.dropped = True
+            body = request.read()
+            half = httpx.Request(
+                "PATCH",
+                request.url,
+                headers={"Upload-Offset": request.headers["upload-offset"]},
+                content=body[: len(body) // 2],
+            )
+            self.inner.handle_request(half).read()
+            raise httpx.WriteError("connection reset by peer")
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_client_resumes_an_interrupted_upload_where_the_server_stopped(  # type: ignore[no-untyped-def]
+    settings, services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hoist.app import build_app
+    from hoist.client import transfers
+
+    monkeypatch.setattr(transfers, "SMALL", 1024 * 1024)  # stream files over 1 MiB
+    from tests.asgi import SyncASGITransport
+
+    flaky = _DropsFirstPatchHalfway(SyncASGITransport(build_app(settings, services)))
+    with httpx.Client(transport=flaky, base_url="http://hoist.test") as http_client:
+        client = HoistClient("http://hoist.test", http=http_client)
+        path = tmp_path / "big.bin"
+        path.write_bytes(bytes(range(256)) * (12 * 1024))  # 3 MiB: the streamed path
+        seen: list[int] = []
+        blob = client.upload(path, seen.append)
+    assert flaky.dropped
+    assert blob == {"digest": str(Digest.of(path.read_bytes())), "size": path.stat().st_size}
+    assert -1 in seen  # the progress bar was told to re-count from the resumed offset

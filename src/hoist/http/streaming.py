@@ -1,11 +1,15 @@
 """Feed a streamed request body into an upload without holding it in memory.
 
-Chunks from the ASGI server are gathered into ~1 MiB batches and written (and hashed) in a worker
-thread: the event loop keeps serving other requests, and hashing releases the GIL, so a second
-core does the hashing while the loop receives the next batch.
+Chunks from the ASGI server are gathered into batches that a worker thread writes (and hashes)
+while the event loop already receives the next batch: at most two batches per upload are in memory,
+and the loop keeps serving other requests. Hashing and file writes release the GIL, so they run on
+another core.
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -13,13 +17,14 @@ from starlette.requests import ClientDisconnect, Request
 from hoist.domain.errors import UploadTruncated
 from hoist.services.uploads import UploadSession
 
-BATCH = 1024 * 1024
+BATCH = 4 * 1024 * 1024
 
 
 async def receive_into(request: Request, session: UploadSession) -> None:
     """Append the whole body to ``session``; on a broken body the upload stays resumable."""
     pending: list[bytes] = []
     pending_size = 0
+    writing: asyncio.Future[None] | None = None
     try:
         async for chunk in request.stream():
             if not chunk:
@@ -27,17 +32,28 @@ async def receive_into(request: Request, session: UploadSession) -> None:
             pending.append(chunk)
             pending_size += len(chunk)
             if pending_size >= BATCH:
-                await run_in_threadpool(session.write, b"".join(pending))
+                batch = b"".join(pending)
                 pending, pending_size = [], 0
+                if writing is not None:
+                    await writing  # writes stay in order; a failure (e.g. over the limit) surfaces here
+                writing = asyncio.ensure_future(run_in_threadpool(session.write, batch))
+        if writing is not None:
+            await writing
         if pending:
             await run_in_threadpool(session.write, b"".join(pending))
-    except ClientDisconnect:
-        session.close()
-        raise UploadTruncated(
-            f"the client went away mid-upload; the upload is kept at {session.size} bytes and can be resumed",
-            upload_id=session.upload_id,
-            offset=session.size,
-        ) from None
+    except BaseException as exc:
+        # never leave a write running behind our back: the caller closes the upload next
+        if writing is not None and not writing.done():
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(writing)
+        if isinstance(exc, ClientDisconnect):
+            session.close()
+            raise UploadTruncated(
+                f"the client went away mid-upload; the upload is kept at {session.size} bytes and can be resumed",
+                upload_id=session.upload_id,
+                offset=session.size,
+            ) from None
+        raise
 
 
 def declared_length(request: Request) -> int | None:

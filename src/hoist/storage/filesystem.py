@@ -15,6 +15,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +26,8 @@ from hoist.domain.ports import BlobInfo, UploadState
 
 _UPLOAD_ID = re.compile(r"[a-f0-9]{32}")
 _READ_SIZE = 1024 * 1024
+_PARALLEL_HASH = 256 * 1024
+_HASHING = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hoist-hash")
 
 
 class FilesystemBlobStore:
@@ -148,8 +151,14 @@ class FilesystemBlobWriter:
             raise UploadNotFound(f"upload {self.upload_id} is closed", upload_id=self.upload_id)
         if self._hasher is None:
             self._hasher = self._rehash()
-        self._file.write(chunk)
-        self._hasher.update(chunk)
+        if len(chunk) >= _PARALLEL_HASH:
+            # Hashing and writing both release the GIL: do them at the same time on two cores.
+            hashed = _HASHING.submit(self._hasher.update, chunk)
+            self._file.write(chunk)
+            hashed.result()
+        else:
+            self._file.write(chunk)
+            self._hasher.update(chunk)
         self.size += len(chunk)
 
     def _rehash(self, algorithm: str = "sha256") -> Hasher:
