@@ -169,11 +169,53 @@ def load_settings(
             if value is not None:
                 server[key] = value
         raw = {**raw, "server": server}
+    # Every problem at once: the schema's, and the references between sections (checked on the raw
+    # data, so that a section with a typo still has its references checked).
+    problems = _references(raw)
     try:
         model = FileModel.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError([_describe(err) for err in exc.errors()]) from None
+        problems = [_describe(err) for err in exc.errors()] + problems
+    if problems:
+        raise ConfigError(problems)
     return _settings(model, config_file)
+
+
+def _references(raw: Mapping[str, Any]) -> list[str]:
+    """Names are valid, and every registry, environment and ceiling named somewhere exists."""
+    registries = _table(raw, "registries", {n: r.model_dump() for n, r in DEFAULT_REGISTRIES.items()})
+    environments = _table(raw, "environments", {n: e.model_dump() for n, e in DEFAULT_ENVIRONMENTS.items()})
+    ceilings = _table(raw, "ceilings", {})
+    problems: list[str] = []
+    for name, reg in registries.items():
+        _check_name(name, f"registries.{name}", "registry", problems)
+        sources = reg.get("promote_from") if isinstance(reg, dict) else None
+        problems += [
+            f"registries.{name}.promote_from: unknown registry {src!r}"
+            for src in (sources if isinstance(sources, list) else [])
+            if src not in registries
+        ]
+    for name, env in environments.items():
+        _check_name(name, f"environments.{name}", "environment", problems)
+        target = env.get("registry") if isinstance(env, dict) else None
+        if isinstance(target, str) and target not in registries:
+            problems.append(f"environments.{name}.registry: unknown registry {target!r}")
+    if not environments:
+        problems.append("environments: at least one environment is needed")
+    for channel in Channel:
+        chosen = ceilings.get(channel.value)
+        if chosen is None and DEFAULT_CEILINGS[channel] not in environments and environments:
+            problems.append(
+                f"ceilings.{channel.value}: the default {DEFAULT_CEILINGS[channel]!r} is not an environment here; set it"
+            )
+        elif isinstance(chosen, str) and chosen not in environments:
+            problems.append(f"ceilings.{channel.value}: unknown environment {chosen!r}")
+    return problems
+
+
+def _table(raw: Mapping[str, Any], key: str, default: dict[str, Any]) -> dict[str, Any]:
+    value = raw.get(key, default)
+    return value if isinstance(value, dict) else {}
 
 
 def _describe(err: Mapping[str, Any]) -> str:
@@ -185,24 +227,9 @@ def _describe(err: Mapping[str, Any]) -> str:
 
 
 def _settings(model: FileModel, source: Path | None) -> Settings:
-    problems: list[str] = []
     registries = model.registries if model.registries is not None else DEFAULT_REGISTRIES
     environments = model.environments if model.environments is not None else DEFAULT_ENVIRONMENTS
-    for name in registries:
-        _check_name(name, f"registries.{name}", "registry", problems)
-    for name, reg in registries.items():
-        problems += [
-            f"registries.{name}.promote_from: unknown registry {src!r}" for src in reg.promote_from if src not in registries
-        ]
-    for name, env_section in environments.items():
-        _check_name(name, f"environments.{name}", "environment", problems)
-        if env_section.registry not in registries:
-            problems.append(f"environments.{name}.registry: unknown registry {env_section.registry!r}")
-    if not environments:
-        problems.append("environments: at least one environment is needed")
-    ceilings = _ceilings(model.ceilings, list(environments), problems)
-    if problems:
-        raise ConfigError(problems)
+    ceilings = {c: getattr(model.ceilings, c.value) or DEFAULT_CEILINGS[c] for c in Channel}
     server = model.server
     data_dir = Path(server.data_dir)
     try:
@@ -232,19 +259,6 @@ def _check_name(name: str, key: str, what: str, problems: list[str]) -> None:
         validate_registry_name(name, what)
     except InvalidName as exc:
         problems.append(f"{key}: {exc.message}")
-
-
-def _ceilings(section: CeilingSection, env_names: list[str], problems: list[str]) -> dict[Channel, str]:
-    out: dict[Channel, str] = {}
-    for channel in Channel:
-        chosen = getattr(section, channel.value) or DEFAULT_CEILINGS[channel]
-        if chosen not in env_names:
-            if getattr(section, channel.value) is None:
-                problems.append(f"ceilings.{channel.value}: the default {chosen!r} is not an environment here; set it")
-            else:
-                problems.append(f"ceilings.{channel.value}: unknown environment {chosen!r}")
-        out[channel] = chosen
-    return out
 
 
 def _registry_policy(name: str, section: RegistrySection) -> RegistryPolicy:
