@@ -19,7 +19,11 @@ from hoist.domain.names import validate_package_name
 def describe_details(event: dict[str, object]) -> str:
     details = event.get("details") or {}
     assert isinstance(details, dict)
-    parts = [f"{k}={v}" for k, v in details.items() if v not in (None, [], {}) and k != "problems"]
+    parts = [
+        f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in details.items()
+        if v not in (None, [], {}) and k not in {"problems", "attachment"}
+    ]
     problems = details.get("problems")
     if isinstance(problems, list) and problems:
         parts.append("unmet: " + ", ".join(str(p["gate"]) for p in problems if isinstance(p, dict)))

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 
 from hoist.domain.errors import ArtifactNotFound, IntegrityFailure, PackageNotFound
 from hoist.domain.manifests import Manifest
-from hoist.domain.models import Artifact, ArtifactRef, Attachment, Deployment, FileEntry, Hold, Placement
+from hoist.domain.models import (
+    Artifact,
+    ArtifactRef,
+    Attachment,
+    Deployment,
+    DeploymentStatus,
+    FileEntry,
+    Hold,
+    Placement,
+)
 from hoist.domain.policy import Policy
 from hoist.domain.ports import MetadataSession, MetadataStore
-from hoist.domain.versions import Version
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +61,7 @@ def current_deployments(deployments: Sequence[Deployment]) -> dict[tuple[str, st
     ``deployments`` are newest first."""
     current: dict[tuple[str, str], Deployment] = {}
     for d in deployments:
-        if d.status == "succeeded":
+        if d.status is DeploymentStatus.SUCCEEDED:
             current.setdefault((d.environment, d.package), d)
     return current
 
@@ -97,6 +105,3 @@ class CatalogService:
                 holds=s.holds.of(artifact.id),
                 manifest=manifest,
             )
-
-    def versions(self, package: str) -> list[Version]:
-        return [summary.artifact.version for summary in self.summaries(package=package)]
