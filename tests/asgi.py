@@ -40,6 +40,3 @@ class SyncASGITransport(httpx.BaseTransport):
     def close(self) -> None:
         self._stack.close()
 
-
-def asgi_client(app: Any, base_url: str = "http://hoist.test") -> httpx.Client:
-    return httpx.Client(transport=SyncASGITransport(app), base_url=base_url)

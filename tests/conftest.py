@@ -23,7 +23,7 @@ from hoist.config import Settings, load_settings
 from hoist.metadata.sql.migrate import upgrade
 from hoist.metadata.sql.store import SqlMetadataStore, make_engine
 from hoist.storage.filesystem import FilesystemBlobStore
-from tests.asgi import asgi_client
+from tests.asgi import SyncASGITransport
 from tests.postgres import PostgresServer, start_server
 
 REQUIRE_INTEGRATION = os.environ.get("HOIST_REQUIRE_INTEGRATION") == "1"
@@ -130,9 +130,17 @@ def services(settings: Settings, metadata: SqlMetadataStore, blobs: FilesystemBl
 
 
 @pytest.fixture
-def http(settings: Settings, services: Services) -> Iterator[httpx.Client]:
+def transport(settings: Settings, services: Services) -> Iterator[SyncASGITransport]:
+    """One app per test, as one server process has: every client of the test talks to it."""
+    shared = SyncASGITransport(build_app(settings, services))
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def http(transport: SyncASGITransport) -> Iterator[httpx.Client]:
     """The real ASGI app, spoken to over HTTP semantics in-process."""
-    with asgi_client(build_app(settings, services)) as client:
+    with httpx.Client(transport=_Unclosable(transport), base_url="http://hoist.test") as client:
         yield client
 
 
@@ -143,15 +151,25 @@ def client(http: httpx.Client) -> HoistClient:
 
 
 @pytest.fixture
-def client_as(settings: Settings, services: Services) -> Iterator[Callable[[str], HoistClient]]:
+def client_as(transport: SyncASGITransport) -> Iterator[Callable[[str], HoistClient]]:
     """Clients acting as other people: ``client_as("bob")``."""
     opened: list[httpx.Client] = []
 
     def make(actor: str) -> HoistClient:
-        other = asgi_client(build_app(settings, services))
+        other = httpx.Client(transport=_Unclosable(transport), base_url="http://hoist.test")
         opened.append(other)
         return HoistClient("http://hoist.test", actor=actor, http=other)
 
     yield make
     for c in opened:
         c.close()
+
+
+class _Unclosable(httpx.BaseTransport):
+    """Shares the test's transport without letting one client close it for all."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.inner.handle_request(request)
