@@ -39,4 +39,3 @@ class SyncASGITransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._stack.close()
-
