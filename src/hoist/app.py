@@ -15,12 +15,14 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
 from hoist.api import artifacts, audit, deployments, releases, system, uploads
 from hoist.config import Settings, load_settings
 from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
+from hoist.formats.oci.routes import oci_app
 from hoist.http.errors import error_body, handle_hoist_error
 from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
 from hoist.metadata.sql.store import SqlMetadataStore
@@ -31,6 +33,7 @@ from hoist.services.deployments import DeploymentService
 from hoist.services.evidence import EvidenceService
 from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
+from hoist.services.repositories import RepositoryService
 from hoist.services.uploads import UploadService
 from hoist.storage.filesystem import FilesystemBlobStore
 
@@ -42,6 +45,7 @@ API = "/api/v1"
 class Services:
     uploads: UploadService
     publisher: PublishService
+    repositories: RepositoryService
     catalog: CatalogService
     promotions: PromotionService
     evidence: EvidenceService
@@ -68,9 +72,11 @@ def migrate(settings: Settings) -> None:
 
 def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobStore, clock: Clock = utcnow) -> Services:
     policy = settings.policy
+    publisher = PublishService(metadata, blobs, policy, clock)
     return Services(
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
-        publisher=PublishService(metadata, blobs, policy, clock),
+        publisher=publisher,
+        repositories=RepositoryService(metadata, blobs, policy, publisher, clock),
         catalog=CatalogService(metadata, policy),
         promotions=PromotionService(metadata, policy, clock),
         evidence=EvidenceService(metadata, policy, clock),
@@ -79,7 +85,29 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     )
 
 
-def build_app(settings: Settings, services: Services) -> FastAPI:
+def build_app(settings: Settings, services: Services) -> ASGIApp:
+    """/v2 (OCI distribution) and everything else (the JSON API, docs) as one ASGI app."""
+    return PathDispatch("/v2", oci_app(services.repositories, services.uploads), build_api(settings, services))
+
+
+class PathDispatch:
+    """Send requests under ``prefix`` to one app and all others to another, with no routing cost on
+    the OCI hot path beyond one string comparison."""
+
+    def __init__(self, prefix: str, inner: ASGIApp, outer: ASGIApp) -> None:
+        self.prefix = prefix
+        self.inner = inner
+        self.outer = outer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            await self.inner(scope, receive, send)
+        else:
+            await self.outer(scope, receive, send)
+
+
+def build_api(settings: Settings, services: Services) -> FastAPI:
     app = FastAPI(
         title="Hoist",
         version=__version__,
@@ -107,7 +135,7 @@ def build_app(settings: Settings, services: Services) -> FastAPI:
     return app
 
 
-def create_app() -> FastAPI:
+def create_app() -> ASGIApp:
     """The ASGI app of one server worker, configured from ``HOIST_*`` variables (``hoist serve``)."""
     settings = load_settings()
     metadata = open_metadata(settings)

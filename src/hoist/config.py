@@ -68,6 +68,8 @@ class RegistrySection(_Model):
     direct_push: bool = True
     overwrite_snapshots: bool = False
     seal_on_promotion: bool = True
+    movable_tags: bool = False
+    allow_delete: bool = False
     promote_from: list[str] = []
     promotion: GateSection = GateSection()
 
@@ -98,7 +100,9 @@ class FileModel(_Model):
 
 
 DEFAULT_REGISTRIES: dict[str, RegistrySection] = {
-    "dev": RegistrySection(direct_push=True, overwrite_snapshots=True, seal_on_promotion=False),
+    "dev": RegistrySection(
+        direct_push=True, overwrite_snapshots=True, seal_on_promotion=False, movable_tags=True, allow_delete=True
+    ),
     "prod": RegistrySection(
         direct_push=False,
         seal_on_promotion=True,
@@ -267,6 +271,8 @@ def _registry_policy(name: str, section: RegistrySection) -> RegistryPolicy:
         direct_push=section.direct_push,
         overwrite_snapshots=section.overwrite_snapshots,
         seal_on_promotion=section.seal_on_promotion,
+        movable_tags=section.movable_tags,
+        allow_delete=section.allow_delete,
         promote_from=tuple(section.promote_from),
         promotion_gates=Gates(tuple(AttestationRequirement.parse(a) for a in section.promotion.attestations)),
     )

@@ -212,3 +212,10 @@ def test_audit_appends_form_one_chain_under_concurrency(metadata: SqlMetadataSto
         assert verify_chain(events).ok
         assert len(s.audit.events(after=35)) == 5 and len(s.audit.events(limit=7)) == 7
         assert {e.subject for e in s.audit.events(subject="pkg@3")} == {"pkg@3"}
+
+
+def test_a_nested_unit_of_work_is_refused_at_once(metadata: SqlMetadataStore) -> None:
+    with metadata.session(), pytest.raises(RuntimeError, match="inside another"), metadata.session():
+        pass
+    with metadata.session() as s:  # and the store is usable afterwards
+        assert s.audit.events() == []

@@ -9,6 +9,7 @@ one table (``hoist.http.errors``) and the CLI maps codes to exit codes. Nothing 
      │    ├── InvalidName
      │    ├── InvalidDigest
      │    ├── InvalidManifest
+     │    │    └── ManifestBlobUnknown   a manifest names a blob the repository does not have
      │    ├── InvalidEvidence     (e.g. unreadable JUnit XML)
      │    ├── DigestMismatch      uploaded bytes do not hash to the digest the client declared
      │    ├── UploadOutOfOrder    a chunk does not start where the upload ends
@@ -17,6 +18,7 @@ one table (``hoist.http.errors``) and the CLI maps codes to exit codes. Nothing 
      ├── NotFound
      │    ├── UnknownRegistry, UnknownEnvironment
      │    ├── PackageNotFound, ArtifactNotFound, DeploymentNotFound
+     │    ├── RepositoryNotFound, ManifestNotFound
      │    ├── BlobNotFound, UploadNotFound
      │    └── NothingToRollBack
      ├── Conflict                 the request clashes with what is stored
@@ -66,6 +68,14 @@ class InvalidManifest(InvalidInput):
     code = "MANIFEST_INVALID"
 
 
+class ManifestBlobUnknown(InvalidManifest):
+    code = "MANIFEST_BLOB_UNKNOWN"
+
+
+class InvalidTag(InvalidName):
+    code = "TAG_INVALID"
+
+
 class InvalidEvidence(InvalidInput):
     code = "EVIDENCE_INVALID"
 
@@ -108,6 +118,14 @@ class ArtifactNotFound(NotFound):
 
 class DeploymentNotFound(NotFound):
     code = "DEPLOYMENT_UNKNOWN"
+
+
+class RepositoryNotFound(NotFound):
+    code = "NAME_UNKNOWN"
+
+
+class ManifestNotFound(NotFound):
+    code = "MANIFEST_UNKNOWN"
 
 
 class BlobNotFound(NotFound):

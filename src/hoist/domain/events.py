@@ -32,6 +32,11 @@ class Action(StrEnum):
     DEPLOY_FAIL = "deployment:fail"
     DEPLOY_REFUSED = "deployment:refused"
     ROLLBACK = "deployment:rollback"
+    MANIFEST_PUSH = "manifest:push"
+    MANIFEST_DELETE = "manifest:delete"
+    TAG_MOVE = "tag:move"
+    TAG_DELETE = "tag:delete"
+    BLOB_UNLINK = "blob:unlink"
     HOLD = "environment:hold"
     RELEASE_HOLD = "environment:release-hold"
 

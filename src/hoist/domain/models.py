@@ -13,6 +13,7 @@ from hoist.domain.names import validate_package_name
 from hoist.domain.versions import Channel, Version
 
 GENERIC = "generic"
+OCI = "oci"
 
 
 @dataclass(frozen=True, slots=True)

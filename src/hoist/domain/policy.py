@@ -46,6 +46,8 @@ class RegistryPolicy:
     direct_push: bool = True
     overwrite_snapshots: bool = False
     seal_on_promotion: bool = True
+    movable_tags: bool = False  # tags that are not versions (latest, main) may be pushed and moved
+    allow_delete: bool = False  # manifests, tags and blob links may be deleted (never sealed ones)
     promote_from: tuple[str, ...] = ()
     promotion_gates: Gates = Gates()
 

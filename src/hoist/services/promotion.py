@@ -5,12 +5,15 @@ seal and the audit event commit together or not at all."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from hoist.domain.digests import Digest
 from hoist.domain.errors import Problem, PromotionRefused, describe_problems
 from hoist.domain.events import Action
 from hoist.domain.models import Actor, Artifact, ArtifactRef, Pipeline, PlacementVia
 from hoist.domain.policy import Policy
-from hoist.domain.ports import MetadataStore
+from hoist.domain.ports import MetadataSession, MetadataStore
+from hoist.domain.tags import attached_tags
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
 from hoist.services.catalog import resolve
 from hoist.services.evidence import gather_evidence
@@ -71,6 +74,8 @@ class PromotionService:
                     actor=actor.name,
                     now=now,
                 )
+                source = next(r for r in target.promote_from if r in evidence.registries)
+                carried = carry(s, artifact.package, source, to, artifact.digest, actor=actor.name, now=now)
                 s.audit.append(
                     artifact_event(
                         Action.PROMOTE,
@@ -82,6 +87,7 @@ class PromotionService:
                         sealed=target.seal_on_promotion,
                         gates=list(gates),
                         reason=reason,
+                        carried=carried,
                     ),
                     now=now,
                 )
@@ -113,3 +119,27 @@ class PromotionService:
             to=to,
             digest=str(outcome.artifact.digest),
         )
+
+
+def carry(s: MetadataSession, package: str, source: str, target: str, digest: Digest, *, actor: str, now: datetime) -> int:
+    """Make a manifest pullable in the target registry with everything that belongs to it: an
+    index's children, the referrers of each (signatures, SBOMs, attestations, recursively), and
+    cosign's ``sha256-<hex>.sig/.att/.sbom`` and the referrers-fallback tags. Pointers only: no blob
+    is copied. Returns how many manifests were added."""
+    pending, seen, added = [digest], set(), 0
+    while pending:
+        current = pending.pop()
+        if current in seen or not s.repositories.has_manifest(source, package, current):
+            continue
+        seen.add(current)
+        added += s.repositories.add_manifest(target, package, current, now=now)
+        manifest = s.manifests.get(current)
+        if manifest is not None:
+            pending += [child.digest for child in manifest.manifests]
+        pending += [m.digest for m in s.repositories.referrers(source, package, current)]
+        for name in attached_tags(current):
+            tagged = s.repositories.tag(source, package, name)
+            if tagged is not None:
+                s.repositories.set_tag(target, package, name, tagged, actor=actor, now=now)
+                pending.append(tagged)
+    return added

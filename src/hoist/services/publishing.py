@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NoReturn
 
 from hoist.domain.errors import (
     BlobNotFound,
@@ -16,7 +17,7 @@ from hoist.domain.errors import (
 )
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import EMPTY_BLOB, EMPTY_DIGEST, Manifest, generic_manifest, parse_manifest
-from hoist.domain.models import GENERIC, Actor, Artifact, FileEntry, Pipeline, Placement, PlacementVia
+from hoist.domain.models import GENERIC, OCI, Actor, Artifact, FileEntry, Pipeline, Placement, PlacementVia
 from hoist.domain.names import validate_package_name
 from hoist.domain.policy import Policy
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
@@ -69,21 +70,7 @@ class PublishService:
             raise InvalidInput(f"{version} already has a build part: drop --build", version=version)
         ceiling = self._policy.ceiling_for(parsed.channel, max_env)
         if not reg.direct_push:
-            sources = ", ".join(reg.promote_from) or "another registry"
-            message = f"registry {registry} accepts no direct pushes: push to {sources} and promote with --to {registry}"
-            record_refusal(
-                self._metadata,
-                EventDraft(
-                    action=Action.PUSH_REFUSED,
-                    actor=actor.name,
-                    subject=f"{package}@{parsed}",
-                    package=package,
-                    details={"registry": registry, "reason": message},
-                    pipeline=pipeline.as_dict() if pipeline else None,
-                ),
-                self._clock,
-            )
-            raise Denied(message, registry=registry)
+            self.refuse_direct_push(registry, f"{package}@{parsed}", package, actor, pipeline)
         self._check_files(files)
         self._ensure_empty_config()
 
@@ -94,7 +81,9 @@ class PublishService:
                     number = s.artifacts.next_build(package, parsed)
                 final = parsed.with_build(number) if isinstance(number, int) else parsed
                 manifest = parse_manifest(generic_manifest(package, final, files))
-                return self._record(s, registry, package, final, manifest, ceiling, actor, pipeline)
+                return self.record_version(
+                    s, registry, package, final, manifest, ceiling=ceiling, actor=actor, pipeline=pipeline, format=GENERIC
+                )
 
         return retrying(unit_of_work)
 
@@ -117,27 +106,53 @@ class PublishService:
             writer.write(EMPTY_BLOB)
             writer.commit(EMPTY_DIGEST)
 
-    def _record(
+    def refuse_direct_push(
+        self, registry: str, subject: str, package: str, actor: Actor, pipeline: Pipeline | None
+    ) -> NoReturn:
+        """A registry that only accepts promotions refuses a push: say how to get there, and audit it."""
+        sources = ", ".join(self._policy.registry(registry).promote_from) or "another registry"
+        message = f"registry {registry} accepts no direct pushes: push to {sources} and promote with --to {registry}"
+        record_refusal(
+            self._metadata,
+            EventDraft(
+                action=Action.PUSH_REFUSED,
+                actor=actor.name,
+                subject=subject,
+                package=package,
+                details={"registry": registry, "reason": message},
+                pipeline=pipeline.as_dict() if pipeline else None,
+            ),
+            self._clock,
+        )
+        raise Denied(message, registry=registry)
+
+    def record_version(
         self,
         s: MetadataSession,
         registry: str,
         package: str,
         version: Version,
         manifest: Manifest,
+        *,
         ceiling: str,
         actor: Actor,
         pipeline: Pipeline | None,
+        format: str,
     ) -> PublishResult:
+        """Make ``manifest`` the version ``version`` of ``package`` in ``registry``, inside the caller's
+        unit of work: whatever path the bytes came by (files, an OCI manifest), versions behave alike."""
         now = self._clock()
         existing_format = s.artifacts.package_format(package)
-        if existing_format not in {None, GENERIC}:
-            raise Conflict(f"package {package} holds {existing_format} artifacts, not generic files")
+        if existing_format not in {None, GENERIC, OCI}:
+            raise Conflict(f"package {package} holds {existing_format} artifacts, not {format} ones")
         s.manifests.add(manifest, now=now)
+        s.artifacts.ensure_package(package, format, now=now)
+        s.repositories.add_manifest(registry, package, manifest.digest, now=now)
         existing = s.artifacts.get(package, version)
         if existing is None:
             artifact = s.artifacts.add(
                 package=package,
-                format=GENERIC,
+                format=format,
                 version=version,
                 manifest=manifest,
                 ceiling=ceiling,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -182,6 +182,9 @@ class SqlArtifacts:
         records = [self._record(*r) for r in self._s.execute(query)]
         return sorted(records, key=lambda a: (a.package, a.version.sort_key))
 
+    def ensure_package(self, package: str, format: str, *, now: datetime) -> None:
+        self._package(package, format, now)
+
     def package_format(self, package: str) -> str | None:
         return self._s.execute(select(PackageRow.format).where(PackageRow.name == package)).scalar_one_or_none()
 
@@ -248,6 +251,12 @@ class SqlPlacements:
         self._s.add(row)
         self._s.flush()
         return self._record(row)
+
+    def remove(self, artifact_id: int, registry: str) -> bool:
+        removed = self._s.execute(
+            delete(PlacementRow).where(PlacementRow.artifact_id == artifact_id, PlacementRow.registry_name == registry)
+        )
+        return bool(removed.rowcount)  # type: ignore[attr-defined]
 
     def of(self, artifact_id: int) -> Sequence[Placement]:
         rows = self._s.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hoist.domain.errors import ConcurrentUpdate
 from hoist.metadata.sql.audit import SqlAuditLog
+from hoist.metadata.sql.oci import SqlRepositories
 from hoist.metadata.sql.repositories import (
     SqlArtifacts,
     SqlAttachments,
@@ -31,6 +33,7 @@ class SqlMetadataSession:
         self.manifests = SqlManifests(session)
         self.artifacts = SqlArtifacts(session)
         self.placements = SqlPlacements(session)
+        self.repositories = SqlRepositories(session)
         self.attachments = SqlAttachments(session)
         self.deployments = SqlDeployments(session)
         self.holds = SqlHolds(session)
@@ -41,6 +44,7 @@ class SqlMetadataStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = engine.execution_options(hoist_write=True)
+        self._local = threading.local()
 
     @classmethod
     def from_url(cls, url: str, **engine_options: Any) -> SqlMetadataStore:
@@ -52,8 +56,16 @@ class SqlMetadataStore:
 
     @contextmanager
     def session(self) -> Iterator[SqlMetadataSession]:
-        with _translated(), Session(self._writer, expire_on_commit=False) as session, session.begin():
-            yield SqlMetadataSession(session)
+        # A unit of work inside another on the same thread would wait for the outer one's write lock
+        # until the busy timeout: a programming error, reported at once instead.
+        if getattr(self._local, "writing", False):
+            raise RuntimeError("a metadata unit of work was opened inside another one on the same thread")
+        self._local.writing = True
+        try:
+            with _translated(), Session(self._writer, expire_on_commit=False) as session, session.begin():
+                yield SqlMetadataSession(session)
+        finally:
+            self._local.writing = False
 
     @contextmanager
     def reader(self) -> Iterator[SqlMetadataSession]:

@@ -185,3 +185,40 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(80))
+
+
+class RepositoryManifestRow(Base):
+    """A manifest is in the repository ``<registry>/<package>``: pullable there by digest."""
+
+    __tablename__ = "repository_manifests"
+    __table_args__ = (UniqueConstraint("registry", "package_id", "digest"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registry_name: Mapped[str] = mapped_column("registry", String(64))
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), index=True)
+    digest: Mapped[str] = mapped_column(ForeignKey("manifests.digest"), index=True)
+    created_at: Mapped[datetime]
+
+
+class RepositoryBlobRow(Base):
+    """A blob uploaded or mounted into a repository before (or without) a manifest naming it."""
+
+    __tablename__ = "repository_blobs"
+    registry_name: Mapped[str] = mapped_column("registry", String(64), primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    created_at: Mapped[datetime]
+
+
+class TagRow(Base):
+    """A tag that is not a version (``latest``, ``sha256-<hex>.sig``): a movable pointer.
+    Version tags are not stored here: they are the artifacts placed in the registry."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("registry", "package_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registry_name: Mapped[str] = mapped_column("registry", String(64))
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    digest: Mapped[str] = mapped_column(ForeignKey("manifests.digest"), index=True)
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime]

@@ -1,0 +1,271 @@
+"""The /v2 endpoints (distribution-spec v1.1). Handlers translate between HTTP and the services."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from hoist.domain.digests import Digest
+from hoist.domain.errors import HoistError, InvalidInput, InvalidName, TooLarge, UploadOutOfOrder
+from hoist.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX
+from hoist.formats.oci import errors
+from hoist.formats.oci.errors import API_VERSION
+from hoist.http.identity import actor_of, pipeline_of
+from hoist.http.streaming import declared_length, receive_into
+from hoist.services.repositories import RepositoryService
+from hoist.services.uploads import UploadService, UploadSession
+
+_RANGE = re.compile(r"(?:bytes[= ])?(\d+)-(\d+)(?:/\d+|/\*)?")
+DEFAULT_PAGE = 1000
+
+
+def repository(name: str) -> tuple[str, str]:
+    """``dev/shop/api`` → (``dev``, ``shop/api``): the first path component is the registry."""
+    registry, sep, package = name.partition("/")
+    if not sep or not package:
+        raise InvalidName(f"repository {name!r} must be <registry>/<package>, e.g. dev/{name}")
+    return registry, package
+
+
+def _headers(**extra: str) -> dict[str, str]:
+    return {**API_VERSION, **extra}
+
+
+def _page(request: Request) -> tuple[int | None, str | None]:
+    n = request.query_params.get("n")
+    if n is not None and (not n.isdigit()):
+        raise InvalidInput("n must be a non-negative integer")
+    return (int(n) if n is not None else None), request.query_params.get("last")
+
+
+def _paginate(items: list[str], request: Request, base: str) -> tuple[list[str], dict[str, str]]:
+    n, last = _page(request)
+    if last:
+        items = [i for i in items if i > last]
+    limit = DEFAULT_PAGE if n is None else n
+    page = items[:limit]
+    headers = _headers()
+    if len(items) > limit and page:
+        query = urlencode({"n": limit, "last": page[-1]})
+        headers["Link"] = f'<{base}?{query}>; rel="next"'
+    return page, headers
+
+
+def _upload_headers(name: str, session_id: str, size: int) -> dict[str, str]:
+    return _headers(
+        Location=f"/v2/{name}/blobs/uploads/{session_id}",
+        Range=f"0-{max(size - 1, 0)}",
+        **{"Docker-Upload-UUID": session_id},
+    )
+
+
+class Endpoints:
+    def __init__(self, repos: RepositoryService, uploads: UploadService) -> None:
+        self.repos = repos
+        self.uploads = uploads
+
+    async def base(self, _request: Request) -> Response:
+        return JSONResponse({}, headers=_headers())
+
+    async def catalog(self, request: Request) -> Response:
+        names = await run_in_threadpool(self.repos.catalog)
+        page, headers = _paginate(names, request, "/v2/_catalog")
+        return JSONResponse({"repositories": page}, headers=headers)
+
+    async def tags_list(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        tags = await run_in_threadpool(self.repos.tags, *repository(name))
+        page, headers = _paginate(tags, request, f"/v2/{name}/tags/list")
+        return JSONResponse({"name": name, "tags": page}, headers=headers)
+
+    async def referrers(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        subject = Digest.parse(request.path_params["digest"])
+        artifact_type = request.query_params.get("artifactType")
+        found = await run_in_threadpool(self.repos.referrers, *repository(name), subject, artifact_type)
+        headers = _headers()
+        if artifact_type is not None:
+            headers["OCI-Filters-Applied"] = "artifactType"
+        body = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": found}
+        return JSONResponse(body, headers=headers, media_type=OCI_INDEX)
+
+    async def manifest(self, request: Request) -> Response:
+        name, reference = request.path_params["name"], request.path_params["reference"]
+        registry, package = repository(name)
+        if request.method in {"GET", "HEAD"}:
+            found = await run_in_threadpool(self.repos.manifest, registry, package, reference)
+            headers = _headers(**{"Docker-Content-Digest": str(found.digest), "ETag": f'"{found.digest}"'})
+            if request.method == "HEAD":
+                headers["Content-Length"] = str(len(found.raw))
+                return Response(status_code=200, headers=headers, media_type=found.media_type)
+            return Response(found.raw, headers=headers, media_type=found.media_type)
+        actor, pipeline = actor_of(request), pipeline_of(request)
+        if request.method == "DELETE":
+            await run_in_threadpool(self.repos.delete_manifest, registry, package, reference, actor=actor, pipeline=pipeline)
+            return Response(status_code=202, headers=_headers())
+        raw = await _read_manifest(request)
+        pushed = await run_in_threadpool(
+            lambda: self.repos.put_manifest(
+                registry,
+                package,
+                reference,
+                raw,
+                request.headers.get("content-type"),
+                actor=actor,
+                pipeline=pipeline,
+                extra_tags=tuple(request.query_params.getlist("tag")),
+            )
+        )
+        headers = _headers(
+            **{"Location": f"/v2/{name}/manifests/{pushed.digest}", "Docker-Content-Digest": str(pushed.digest)}
+        )
+        if pushed.subject is not None:
+            headers["OCI-Subject"] = str(pushed.subject)
+        response = Response(status_code=201, headers=headers)
+        for tag in pushed.tags:
+            response.headers.append("OCI-Tag", tag)
+        return response
+
+    async def blob(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        registry, package = repository(name)
+        digest = Digest.parse(request.path_params["digest"])
+        if request.method == "DELETE":
+            await run_in_threadpool(
+                lambda: self.repos.unlink_blob(
+                    registry, package, digest, actor=actor_of(request), pipeline=pipeline_of(request)
+                )
+            )
+            return Response(status_code=202, headers=_headers())
+        where = await run_in_threadpool(self.repos.blob, registry, package, digest)
+        headers = _headers(**{"Docker-Content-Digest": str(digest), "ETag": f'"{digest}"'})
+        if where.url:
+            return RedirectResponse(where.url, status_code=307, headers=headers)
+        if where.path:
+            return FileResponse(where.path, media_type="application/octet-stream", headers=headers)
+        stream = self.uploads.read(digest)
+        headers["Content-Length"] = str(where.info.size)
+        if request.method == "HEAD":
+            stream.close()
+            return Response(status_code=200, headers=headers, media_type="application/octet-stream")
+        return StreamingResponse(
+            iter(lambda: stream.read(1024 * 1024), b""), headers=headers, media_type="application/octet-stream"
+        )
+
+    async def start_upload(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        registry, package = repository(name)
+        self.repos.check(registry, package)
+        mount = request.query_params.get("mount")
+        if mount is not None:
+            digest = Digest.parse(mount)
+            if await run_in_threadpool(self.repos.mount, registry, package, digest):
+                return Response(
+                    status_code=201,
+                    headers=_headers(Location=f"/v2/{name}/blobs/{digest}", **{"Docker-Content-Digest": str(digest)}),
+                )
+        expected = request.query_params.get("digest")
+        session = await _receive(request, self.uploads, None)
+        if expected is not None:
+            return await _commit(self.repos, session, name, registry, package, Digest.parse(expected))
+        session.close()
+        return Response(status_code=202, headers=_upload_headers(name, session.upload_id, session.size))
+
+    async def upload(self, request: Request) -> Response:
+        name, upload_id = request.path_params["name"], request.path_params["upload_id"]
+        registry, package = repository(name)
+        if request.method == "GET":
+            state = await run_in_threadpool(self.uploads.state, upload_id)
+            return Response(status_code=204, headers=_upload_headers(name, upload_id, state.size))
+        if request.method == "DELETE":
+            await run_in_threadpool(self.uploads.cancel, upload_id)
+            return Response(status_code=204, headers=_headers())
+        session = await _receive(request, self.uploads, upload_id)
+        if request.method == "PATCH":
+            session.close()
+            return Response(status_code=202, headers=_upload_headers(name, upload_id, session.size))
+        digest = request.query_params.get("digest")
+        if digest is None:
+            session.close()
+            raise InvalidInput("completing an upload needs ?digest=")
+        return await _commit(self.repos, session, name, registry, package, Digest.parse(digest))
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v2/", self.base, methods=["GET"]),
+            Route("/v2/_catalog", self.catalog, methods=["GET"]),
+            Route("/v2/{name:path}/tags/list", self.tags_list, methods=["GET"]),
+            Route("/v2/{name:path}/referrers/{digest}", self.referrers, methods=["GET"]),
+            Route("/v2/{name:path}/manifests/{reference}", self.manifest, methods=["GET", "HEAD", "PUT", "DELETE"]),
+            Route("/v2/{name:path}/blobs/uploads/", self.start_upload, methods=["POST"]),
+            Route("/v2/{name:path}/blobs/uploads/{upload_id}", self.upload, methods=["GET", "PATCH", "PUT", "DELETE"]),
+            Route("/v2/{name:path}/blobs/{digest}", self.blob, methods=["GET", "HEAD", "DELETE"]),
+        ]
+
+
+async def _read_manifest(request: Request) -> bytes:
+    length = declared_length(request)
+    if length is not None and length > MAX_MANIFEST_BYTES:
+        raise TooLarge(f"manifests are limited to {MAX_MANIFEST_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_MANIFEST_BYTES:
+            raise TooLarge(f"manifests are limited to {MAX_MANIFEST_BYTES} bytes")
+    return bytes(body)
+
+
+def _chunk_offset(request: Request) -> int | None:
+    value = request.headers.get("content-range")
+    if value is None:
+        return None
+    m = _RANGE.fullmatch(value.strip())
+    if not m:
+        raise InvalidInput("Content-Range must be <start>-<end>")
+    return int(m[1])
+
+
+async def _receive(request: Request, uploads: UploadService, upload_id: str | None) -> UploadSession:
+    session = await run_in_threadpool(
+        uploads.open, upload_id, offset=_chunk_offset(request), length=declared_length(request)
+    )
+    try:
+        await receive_into(request, session)
+        session.check_complete()
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+async def _commit(
+    repos: RepositoryService, session: UploadSession, name: str, registry: str, package: str, digest: Digest
+) -> Response:
+    info = await run_in_threadpool(session.commit, digest)
+    await run_in_threadpool(repos.link_blob, registry, package, info.digest)
+    return Response(
+        status_code=201,
+        headers=_headers(Location=f"/v2/{name}/blobs/{info.digest}", **{"Docker-Content-Digest": str(info.digest)}),
+    )
+
+
+def oci_app(repos: RepositoryService, uploads: UploadService) -> Starlette:
+    async def out_of_order(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HoistError)
+        size = exc.details.get("offset")
+        headers = {"Range": f"0-{max(int(size) - 1, 0)}"} if isinstance(size, int) else None
+        return errors.from_domain(exc, headers)
+
+    async def not_found(_request: Request, _exc: Exception) -> Response:
+        return errors.oci_error("UNSUPPORTED", "no such endpoint in the distribution spec", 404)
+
+    return Starlette(
+        routes=Endpoints(repos, uploads).routes(),
+        exception_handlers={UploadOutOfOrder: out_of_order, HoistError: errors.handle, 404: not_found, 405: not_found},
+    )

@@ -1,0 +1,392 @@
+"""Repositories ``<registry>/<package>``, as OCI clients see them: manifests by tag or digest, blobs,
+tags, referrers, the catalogue; and the rules Hoist adds on top (versions, sealing, policy).
+
+A version tag (``1.4.0_58``) is the artifact ``package@1.4.0+58``: pushing it publishes that version
+through ``PublishService.record_version``, exactly as ``hoist push`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hoist.domain.digests import Digest
+from hoist.domain.errors import (
+    BlobNotFound,
+    Denied,
+    InvalidDigest,
+    ManifestBlobUnknown,
+    ManifestNotFound,
+    RepositoryNotFound,
+    VersionExists,
+)
+from hoist.domain.events import Action, EventDraft
+from hoist.domain.manifests import Manifest, parse_manifest
+from hoist.domain.models import OCI, Actor, Pipeline
+from hoist.domain.names import validate_package_name
+from hoist.domain.policy import Policy
+from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.tags import Tag, TagKind
+from hoist.services.base import Clock, retrying, utcnow
+from hoist.services.catalog import current_deployments
+from hoist.services.publishing import PublishService
+from hoist.services.uploads import BlobLocation
+
+
+@dataclass(frozen=True, slots=True)
+class PushedManifest:
+    digest: Digest
+    subject: Digest | None
+    tags: tuple[str, ...]
+
+
+class RepositoryService:
+    def __init__(
+        self,
+        metadata: MetadataStore,
+        blobs: BlobStore,
+        policy: Policy,
+        publisher: PublishService,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._metadata = metadata
+        self._blobs = blobs
+        self._policy = policy
+        self._publisher = publisher
+        self._clock = clock
+
+    def check(self, registry: str, package: str) -> None:
+        """The repository name is valid and its registry exists (NAME_UNKNOWN / NAME_INVALID)."""
+        if registry not in self._policy.registries:
+            raise RepositoryNotFound(f"there is no registry {registry!r}: repositories are <registry>/<package>")
+        validate_package_name(package)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def manifest(self, registry: str, package: str, reference: str) -> Manifest:
+        """The manifest a tag or digest names in the repository."""
+        self.check(registry, package)
+        with self._metadata.reader() as s:
+            digest = self._resolve(s, registry, package, reference)
+            manifest = s.manifests.get(digest) if digest is not None else None
+            if manifest is None:
+                _require_repository(s, registry, package)
+                raise ManifestNotFound(f"manifest {reference} is not in {registry}/{package}", reference=reference)
+            return manifest
+
+    def _resolve(self, s: MetadataSession, registry: str, package: str, reference: str) -> Digest | None:
+        if ":" in reference:
+            digest = Digest.parse(reference)
+            return digest if s.repositories.has_manifest(registry, package, digest) else None
+        tag = Tag.parse(reference)
+        if tag.kind is TagKind.VERSION:
+            assert tag.version is not None
+            artifact = s.artifacts.get(package, tag.version)
+            if artifact is None or registry not in {p.registry for p in s.placements.of(artifact.id)}:
+                return None
+            return artifact.digest
+        return s.repositories.tag(registry, package, reference)
+
+    def blob(self, registry: str, package: str, digest: Digest) -> BlobLocation:
+        self.check(registry, package)
+        with self._metadata.reader() as s:
+            if not s.repositories.has_blob(registry, package, digest):
+                raise BlobNotFound(f"blob {digest} is not in {registry}/{package}", digest=str(digest))
+        info = self._blobs.stat(digest)
+        path = self._blobs.path(digest)
+        return BlobLocation(info, str(path) if path else None, self._blobs.download_url(digest, expires_in=300))
+
+    def tags(self, registry: str, package: str) -> list[str]:
+        self.check(registry, package)
+        with self._metadata.reader() as s:
+            _require_repository(s, registry, package)
+            versions = [a.version.tag for a in s.artifacts.find(package=package, registry=registry)]
+            movable = [name for name, _ in s.repositories.tags(registry, package)]
+        return sorted(set(versions) | set(movable))
+
+    def catalog(self) -> list[str]:
+        with self._metadata.reader() as s:
+            return [f"{registry}/{package}" for registry, package in s.repositories.repositories()]
+
+    def referrers(self, registry: str, package: str, subject: Digest, artifact_type: str | None) -> list[dict[str, Any]]:
+        """Descriptors of the manifests in the repository whose subject is ``subject``."""
+        self.check(registry, package)
+        with self._metadata.reader() as s:
+            found = s.repositories.referrers(registry, package, subject)
+        out = []
+        for m in found:
+            kind = m.artifact_type or (m.config.media_type if m.config else None)
+            if artifact_type is not None and kind != artifact_type:
+                continue
+            descriptor: dict[str, Any] = {"mediaType": m.media_type, "digest": str(m.digest), "size": len(m.raw)}
+            if kind:
+                descriptor["artifactType"] = kind
+            if m.annotations:
+                descriptor["annotations"] = m.annotations
+            out.append(descriptor)
+        return out
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def put_manifest(
+        self,
+        registry: str,
+        package: str,
+        reference: str,
+        raw: bytes,
+        content_type: str | None,
+        *,
+        actor: Actor,
+        pipeline: Pipeline | None = None,
+        extra_tags: tuple[str, ...] = (),
+    ) -> PushedManifest:
+        self.check(registry, package)
+        manifest = parse_manifest(raw, content_type or None)
+        tags = [Tag.parse(name) for name in extra_tags]
+        if ":" in reference:
+            expected = Digest.parse(reference)
+            if Digest.of(raw, expected.algorithm) != expected:
+                raise InvalidDigest(f"the manifest's bytes do not hash to {expected}", digest=reference)
+            digest = expected
+        else:
+            tags.insert(0, Tag.parse(reference))
+            digest = manifest.digest
+        for blob in manifest.blob_digests():
+            try:
+                self._blobs.stat(blob)
+            except BlobNotFound:
+                raise ManifestBlobUnknown(
+                    f"the manifest needs blob {blob}, which was never uploaded", digest=str(blob)
+                ) from None
+
+        def unit_of_work() -> PushedManifest | None:
+            with self._metadata.session() as s:
+                if not self._policy.registry(registry).direct_push and not self._is_attachment(
+                    s, registry, package, manifest, tags
+                ):
+                    return None
+                return self._record(s, registry, package, manifest, digest, tags, actor, pipeline)
+
+        pushed = retrying(unit_of_work)
+        if pushed is None:  # refused: audited in a unit of work of its own, after this one ended
+            self._publisher.refuse_direct_push(registry, f"{registry}/{package}@{digest}", package, actor, pipeline)
+        return pushed
+
+    def _record(
+        self,
+        s: MetadataSession,
+        registry: str,
+        package: str,
+        manifest: Manifest,
+        digest: Digest,
+        tags: list[Tag],
+        actor: Actor,
+        pipeline: Pipeline | None,
+    ) -> PushedManifest:
+        reg = self._policy.registry(registry)
+        for child in manifest.manifests:
+            if not s.repositories.has_manifest(registry, package, child.digest):
+                raise ManifestBlobUnknown(f"the index lists manifest {child.digest}, which is not in {registry}/{package}")
+        now = self._clock()
+        s.manifests.add(manifest, now=now)
+        s.artifacts.ensure_package(package, OCI, now=now)
+        for blob in manifest.blob_digests():  # mounted automatically: the bytes are already stored
+            s.repositories.link_blob(registry, package, blob, now=now)
+        added = s.repositories.add_manifest(registry, package, digest, now=now)
+        versioned = False
+        for tag in tags:
+            if tag.kind is TagKind.VERSION:
+                assert tag.version is not None
+                versioned = True
+                try:
+                    self._publisher.record_version(
+                        s,
+                        registry,
+                        package,
+                        tag.version,
+                        manifest,
+                        actor=actor,
+                        pipeline=pipeline,
+                        format=OCI,
+                        ceiling=self._policy.ceiling_for(tag.version.channel, None),
+                    )
+                except VersionExists as exc:
+                    raise Denied(f"tag {tag.name} is a version: {exc.message}", **exc.details) from None
+                continue
+            if tag.kind is TagKind.MOVABLE and not reg.movable_tags:
+                raise Denied(
+                    f"registry {registry} does not allow movable tags like {tag.name!r}: tag a version (e.g. 1.4.0_58)",
+                    tag=tag.name,
+                )
+            previous = s.repositories.set_tag(registry, package, tag.name, digest, actor=actor.name, now=now)
+            if previous != digest:
+                s.audit.append(
+                    self._event(
+                        Action.TAG_MOVE,
+                        registry,
+                        package,
+                        tag.name,
+                        digest,
+                        actor,
+                        pipeline,
+                        previous=str(previous) if previous else None,
+                    ),
+                    now=now,
+                )
+        if added and not versioned:
+            s.audit.append(
+                self._event(
+                    Action.MANIFEST_PUSH,
+                    registry,
+                    package,
+                    str(digest),
+                    digest,
+                    actor,
+                    pipeline,
+                    media_type=manifest.media_type,
+                    subject=str(manifest.subject.digest) if manifest.subject else None,
+                ),
+                now=now,
+            )
+        return PushedManifest(digest, manifest.subject.digest if manifest.subject else None, tuple(t.name for t in tags))
+
+    def _is_attachment(self, s: MetadataSession, registry: str, package: str, manifest: Manifest, tags: list[Tag]) -> bool:
+        """Signatures, attestations and SBOMs of what a promotion-only registry already holds may be
+        added to it: a referrer of a manifest there, tagged (if at all) with that manifest's attached tags."""
+        subjects = {t.subject for t in tags}
+        if manifest.subject is not None:
+            subjects.add(manifest.subject.digest)
+        if not subjects or any(t.kind is not TagKind.ATTACHED for t in tags) or None in subjects:
+            return False
+        return all(s.repositories.has_manifest(registry, package, d) for d in subjects if d is not None)
+
+    def delete_manifest(
+        self, registry: str, package: str, reference: str, *, actor: Actor, pipeline: Pipeline | None = None
+    ) -> None:
+        self.check(registry, package)
+        reg = self._policy.registry(registry)
+        if not reg.allow_delete:
+            raise Denied(f"registry {registry} does not allow deletes", registry=registry)
+
+        def unit_of_work() -> None:
+            with self._metadata.session() as s:
+                now = self._clock()
+                if ":" not in reference:
+                    tag = Tag.parse(reference)
+                    if tag.kind is TagKind.VERSION:
+                        raise Denied(f"{reference} is a version: delete it by digest")
+                    previous = s.repositories.delete_tag(registry, package, reference)
+                    if previous is None:
+                        raise ManifestNotFound(f"tag {reference} is not in {registry}/{package}")
+                    s.audit.append(
+                        self._event(Action.TAG_DELETE, registry, package, reference, previous, actor, pipeline), now=now
+                    )
+                    return
+                digest = Digest.parse(reference)
+                if not s.repositories.has_manifest(registry, package, digest):
+                    raise ManifestNotFound(f"manifest {digest} is not in {registry}/{package}")
+                self._check_deletable(s, registry, package, digest)
+                artifact = s.artifacts.by_digest(package, digest)
+                if artifact is not None:
+                    s.placements.remove(artifact.id, registry)
+                s.repositories.remove_manifest(registry, package, digest)
+                s.audit.append(
+                    self._event(
+                        Action.MANIFEST_DELETE,
+                        registry,
+                        package,
+                        str(digest),
+                        digest,
+                        actor,
+                        pipeline,
+                        version=str(artifact.version) if artifact else None,
+                    ),
+                    now=now,
+                )
+
+        retrying(unit_of_work)
+
+    def _check_deletable(self, s: MetadataSession, registry: str, package: str, digest: Digest) -> None:
+        artifact = s.artifacts.by_digest(package, digest)
+        if artifact is None:
+            return
+        if any(p.sealed for p in s.placements.of(artifact.id) if p.registry == registry):
+            raise Denied(f"{artifact.ref} is sealed in {registry}: it cannot be deleted")
+        served = {e.name for e in self._policy.environments_of(registry)}
+        running = [
+            env
+            for (env, _), d in current_deployments(s.deployments.history(package=package)).items()
+            if d.artifact_id == artifact.id and env in served
+        ]
+        if running:
+            raise Denied(f"{artifact.ref} runs in {', '.join(sorted(running))}: it cannot be deleted")
+
+    def link_blob(self, registry: str, package: str, digest: Digest) -> None:
+        """An upload into the repository committed: the blob is now in it."""
+        self.check(registry, package)
+
+        def unit_of_work() -> None:
+            with self._metadata.session() as s:
+                now = self._clock()
+                s.artifacts.ensure_package(package, OCI, now=now)
+                s.repositories.link_blob(registry, package, digest, now=now)
+
+        retrying(unit_of_work)
+
+    def mount(self, registry: str, package: str, digest: Digest) -> bool:
+        """Cross-repository mount: link a stored blob without moving a byte; False if it is not stored.
+        Any stored blob mounts, whichever repository a client names as ``from`` (the access-control
+        issue restricts this to blobs the client may read)."""
+        self.check(registry, package)
+        try:
+            self._blobs.stat(digest)
+        except BlobNotFound:
+            return False
+        self.link_blob(registry, package, digest)
+        return True
+
+    def unlink_blob(
+        self, registry: str, package: str, digest: Digest, *, actor: Actor, pipeline: Pipeline | None = None
+    ) -> None:
+        self.check(registry, package)
+        if not self._policy.registry(registry).allow_delete:
+            raise Denied(f"registry {registry} does not allow deletes", registry=registry)
+
+        def unit_of_work() -> None:
+            with self._metadata.session() as s:
+                if not s.repositories.unlink_blob(registry, package, digest):
+                    raise BlobNotFound(f"blob {digest} is not linked in {registry}/{package}", digest=str(digest))
+                s.audit.append(
+                    self._event(Action.BLOB_UNLINK, registry, package, str(digest), digest, actor, pipeline),
+                    now=self._clock(),
+                )
+
+        retrying(unit_of_work)
+
+    @staticmethod
+    def _event(
+        action: Action,
+        registry: str,
+        package: str,
+        what: str,
+        digest: Digest | None,
+        actor: Actor,
+        pipeline: Pipeline | None,
+        **details: Any,
+    ) -> EventDraft:
+        separator = "@" if ":" in what else ":"
+        return EventDraft(
+            action=action,
+            actor=actor.name,
+            subject=f"{registry}/{package}{separator}{what}",
+            package=package,
+            digest=str(digest) if digest else None,
+            details={"registry": registry, **{k: v for k, v in details.items() if v is not None}},
+            pipeline=pipeline.as_dict() if pipeline else None,
+        )
+
+
+def _require_repository(s: MetadataSession, registry: str, package: str) -> None:
+    """A repository is known once its package is (so one emptied by deletes still answers)."""
+    if s.artifacts.package_format(package) is None:
+        raise RepositoryNotFound(f"repository {registry}/{package} is unknown")
