@@ -175,3 +175,11 @@ def test_filesystem_layout_is_sharded_by_digest(tmp_path: Path) -> None:
     digest = put(store, b"where am I")
     assert (tmp_path / "blobs" / "sha256" / digest.hex[:2] / digest.hex).read_bytes() == b"where am I"
     assert store.path(digest) == tmp_path / "blobs" / "sha256" / digest.hex[:2] / digest.hex
+
+
+def test_a_blob_knows_when_it_was_stored(store: BlobStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    info = store.stat(put(store, b"dated"))
+    assert info.stored_at is not None and before <= info.stored_at <= datetime.now(UTC) + timedelta(seconds=2)

@@ -36,6 +36,7 @@ from hoist.domain.versions import Version
 class BlobInfo:
     digest: Digest
     size: int
+    stored_at: datetime | None = None  # when the blob was committed (garbage collection's grace period)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,15 @@ class ManifestRepository(Protocol):
 
     def get(self, digest: Digest) -> Manifest | None: ...
 
+    def roots(self) -> set[Digest]:
+        """Manifests something names: a repository, an artifact version, a deployment (past ones too:
+        rollback needs them). Garbage collection keeps these and everything they lead to."""
+        ...
+
+    def referrers(self, subject: Digest) -> Sequence[Digest]:
+        """Every stored manifest whose subject is ``subject``, in any repository."""
+        ...
+
 
 class ArtifactRepository(Protocol):
     def get(self, package: str, version: Version) -> Artifact | None: ...
@@ -193,6 +203,10 @@ class RepositoryRepository(Protocol):
 
     def repositories(self) -> Sequence[tuple[str, str]]:
         """Every (registry, package) holding at least one manifest, in name order."""
+        ...
+
+    def linked_blobs(self) -> set[Digest]:
+        """Every blob linked to some repository by an upload or a mount."""
         ...
 
 

@@ -49,9 +49,10 @@ class FilesystemBlobStore:
 
     def stat(self, digest: Digest) -> BlobInfo:
         try:
-            return BlobInfo(digest, self._blob_path(digest).stat().st_size)
+            st = self._blob_path(digest).stat()
         except FileNotFoundError:
             raise BlobNotFound(f"blob {digest} is not stored", digest=str(digest)) from None
+        return BlobInfo(digest, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
 
     def open(self, digest: Digest, offset: int = 0) -> BinaryIO:
         try:

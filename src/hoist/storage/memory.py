@@ -18,12 +18,13 @@ from hoist.domain.ports import BlobInfo, UploadState
 class MemoryBlobStore:
     def __init__(self) -> None:
         self._blobs: dict[Digest, bytes] = {}
+        self._stored_at: dict[Digest, datetime] = {}
         self._uploads: dict[str, tuple[bytearray, datetime]] = {}
         self._open: set[str] = set()
         self._lock = threading.Lock()
 
     def stat(self, digest: Digest) -> BlobInfo:
-        return BlobInfo(digest, len(self._get(digest)))
+        return BlobInfo(digest, len(self._get(digest)), self._stored_at.get(digest))
 
     def _get(self, digest: Digest) -> bytes:
         try:
@@ -67,6 +68,7 @@ class MemoryBlobStore:
 
     def delete(self, digest: Digest) -> None:
         self._blobs.pop(digest, None)
+        self._stored_at.pop(digest, None)
 
     def digests(self) -> Iterator[Digest]:
         yield from sorted(self._blobs)
@@ -81,8 +83,9 @@ class MemoryBlobStore:
         with self._lock:
             data, _ = self._uploads.pop(upload_id, (bytearray(), None))
             self._open.discard(upload_id)
-            if publish is not None:
-                self._blobs.setdefault(publish, bytes(data))
+            if publish is not None and publish not in self._blobs:
+                self._blobs[publish] = bytes(data)
+                self._stored_at[publish] = datetime.now(UTC)
 
     def _release(self, upload_id: str) -> None:
         with self._lock:

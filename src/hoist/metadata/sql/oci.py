@@ -204,3 +204,6 @@ class SqlRepositories:
             .distinct()
         )
         return sorted((registry, package) for registry, package in rows)
+
+    def linked_blobs(self) -> set[Digest]:
+        return {Digest.parse(d) for d in self._s.execute(select(RepositoryBlobRow.digest).distinct()).scalars()}

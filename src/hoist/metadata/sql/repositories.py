@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ from hoist.metadata.sql.tables import (
     ManifestRow,
     PackageRow,
     PlacementRow,
+    RepositoryManifestRow,
 )
 
 
@@ -75,6 +76,14 @@ class SqlManifests:
     def get(self, digest: Digest) -> Manifest | None:
         row = self._s.get(ManifestRow, str(digest))
         return parse_manifest(row.content, row.media_type) if row else None
+
+    def roots(self) -> set[Digest]:
+        named = union(select(RepositoryManifestRow.digest), select(ArtifactRow.digest), select(DeploymentRow.digest))
+        return {Digest.parse(d) for d in self._s.execute(named).scalars()}
+
+    def referrers(self, subject: Digest) -> Sequence[Digest]:
+        rows = self._s.execute(select(ManifestRow.digest).where(ManifestRow.subject == str(subject)))
+        return [Digest.parse(d) for d in rows.scalars()]
 
 
 class SqlArtifacts:

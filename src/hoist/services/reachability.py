@@ -1,0 +1,61 @@
+"""What garbage collection must keep: everything reachable, plus whatever may be about to become so.
+
+Live are: every manifest something names (a repository, an artifact version, a deployment past or
+present), an index's children and every referrer of a live manifest (signatures, SBOMs and
+attestations, recursively), the blobs those manifests need, blobs linked to a repository by an
+upload or a mount, uploads still in progress, and blobs committed less than ``grace`` ago (a
+manifest naming them may be on its way). Only what is outside all of that may ever be swept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hoist.domain.digests import Digest
+from hoist.domain.errors import BlobNotFound
+from hoist.domain.ports import BlobStore, MetadataStore
+
+DEFAULT_GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSet:
+    manifests: frozenset[Digest]
+    blobs: frozenset[Digest]
+    uploads: frozenset[str]
+
+
+def live_set(metadata: MetadataStore, blobs: BlobStore) -> LiveSet:
+    with metadata.reader() as s:
+        pending = list(s.manifests.roots())
+        manifests: set[Digest] = set()
+        needed: set[Digest] = set(s.repositories.linked_blobs())
+        while pending:
+            digest = pending.pop()
+            if digest in manifests:
+                continue
+            manifest = s.manifests.get(digest)
+            if manifest is None:  # named but missing: fsck reports it; nothing to follow
+                continue
+            manifests.add(digest)
+            needed.update(manifest.blob_digests())
+            pending += [child.digest for child in manifest.manifests]
+            pending += s.manifests.referrers(digest)
+    uploads = frozenset(u.upload_id for u in blobs.uploads())
+    return LiveSet(frozenset(manifests), frozenset(needed), uploads)
+
+
+def sweepable(live: LiveSet, blobs: BlobStore, *, now: datetime, grace: timedelta = DEFAULT_GRACE) -> Iterator[Digest]:
+    """Stored blobs no live manifest, link or recent commit protects."""
+    for digest in blobs.digests():
+        if digest in live.blobs:
+            continue
+        try:
+            info = blobs.stat(digest)
+        except BlobNotFound:
+            continue
+        if info.stored_at is None or now - info.stored_at < grace:
+            continue
+        yield digest
