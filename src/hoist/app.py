@@ -7,6 +7,9 @@ The only module that picks concrete stores and reads the process environment (th
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +27,8 @@ from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
 from hoist.formats.oci.routes import oci_app
 from hoist.http.errors import error_body, handle_hoist_error
+from hoist.http.identity import IdentityMiddleware
+from hoist.http.tokens import TokenSigner
 from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.services.audit import AuditService
@@ -31,6 +36,7 @@ from hoist.services.base import Clock, utcnow
 from hoist.services.catalog import CatalogService
 from hoist.services.deployments import DeploymentService
 from hoist.services.evidence import EvidenceService
+from hoist.services.identity import DeclaredIdentities
 from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
 from hoist.services.repositories import RepositoryService
@@ -86,8 +92,34 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
 
 
 def build_app(settings: Settings, services: Services) -> ASGIApp:
-    """/v2 (OCI distribution) and everything else (the JSON API, docs) as one ASGI app."""
-    return PathDispatch("/v2", oci_app(services.repositories, services.uploads), build_api(settings, services))
+    """/v2 (OCI distribution) and everything else (the JSON API, docs) as one ASGI app, behind the
+    middleware that turns credentials into an actor."""
+    signer = TokenSigner(token_secret(settings))
+    required = settings.oci_auth == "required"
+    oci = oci_app(services.repositories, services.uploads, signer, auth_required=required)
+    dispatch = PathDispatch("/v2", oci, build_api(settings, services))
+    return IdentityMiddleware(dispatch, DeclaredIdentities(), signer, oci_required=required)
+
+
+def token_secret(settings: Settings) -> bytes:
+    """The configured secret, or one made once and kept in the data folder, so that every worker
+    process of this server shares it (several hosts: configure token_secret)."""
+    if settings.token_secret:
+        return settings.token_secret.encode()
+    path = settings.data_dir / "token.secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".token.secret.{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_hex(32).encode())
+        try:
+            os.link(draft, path)  # atomic, and never replaces a secret another process made first
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_bytes()
 
 
 class PathDispatch:

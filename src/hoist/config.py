@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -44,6 +44,8 @@ class ServerSection(_Model):
     max_upload_bytes: int = Field(16 * GiB, ge=1)
     workers: int = Field(1, ge=1, le=64)
     fsync: bool = True
+    oci_auth: Literal["optional", "required"] = "optional"
+    token_secret: str | None = Field(None, min_length=32)
 
 
 def _requirements(value: list[str]) -> list[str]:
@@ -129,6 +131,8 @@ class Settings:
     max_upload_bytes: int
     workers: int
     fsync: bool
+    oci_auth: str
+    token_secret: str | None
     policy: Policy
     source: Path | None = None
 
@@ -143,6 +147,8 @@ ENVIRONMENT_VARIABLES = {
     "HOIST_MAX_UPLOAD_BYTES": "max_upload_bytes",
     "HOIST_WORKERS": "workers",
     "HOIST_FSYNC": "fsync",
+    "HOIST_OCI_AUTH": "oci_auth",
+    "HOIST_TOKEN_SECRET": "token_secret",
 }
 
 
@@ -253,6 +259,8 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         max_upload_bytes=server.max_upload_bytes,
         workers=server.workers,
         fsync=server.fsync,
+        oci_auth=server.oci_auth,
+        token_secret=server.token_secret,
         policy=policy,
         source=source,
     )

@@ -165,3 +165,45 @@ def test_podman_pulls_and_pushes(server: Server, tmp_path: Path) -> None:
     assert listed == {"name": "dev/podman/app", "tags": ["2.0.1"]}
     run(podman, *storage, "rmi", "-a", "-f")
     shutil.rmtree(runroot, ignore_errors=True)
+
+
+def test_skopeo_logs_in_through_the_token_flow(tmp_path: Path) -> None:
+    from scripts.demo import fresh_server
+
+    skopeo = tool("skopeo")
+    local = build_image(tmp_path, size=100_000)
+    data = tmp_path / "data"
+    data.mkdir()
+    with fresh_server(data, {"HOIST_OCI_AUTH": "required"}) as url:
+        address = url.removeprefix("http://")
+        anonymous = run(
+            skopeo,
+            "copy",
+            "--dest-tls-verify=false",
+            f"oci:{tmp_path / 'img'}:v1",
+            f"docker://{address}/dev/secure/app:1.0.0",
+            ok=False,
+        )
+        assert anonymous.returncode != 0 and "unauthorized" in anonymous.stderr.lower()
+        run(
+            skopeo,
+            "copy",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            "frank:s3cret",
+            f"oci:{tmp_path / 'img'}:v1",
+            f"docker://{address}/dev/secure/app:1.0.0",
+        )
+        inspected = json.loads(
+            run(
+                skopeo,
+                "inspect",
+                "--tls-verify=false",
+                "--creds",
+                "frank:s3cret",
+                f"docker://{address}/dev/secure/app:1.0.0",
+            ).stdout
+        )
+        assert inspected["Digest"] == local
+        history = httpx.get(f"{url}/api/v1/history", params={"ref": "secure/app@1.0.0"}).json()
+        assert history[0]["actor"] == "frank"

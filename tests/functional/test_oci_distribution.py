@@ -239,3 +239,14 @@ def test_an_unused_manifest_can_be_deleted_by_digest(http: httpx.Client, client:
     assert oci_error(http.get(f"/v2/{REPO}/manifests/1.0.0")) == "MANIFEST_UNKNOWN"
     assert http.get(f"/v2/{REPO}/tags/list").json()["tags"] == []
     assert client.artifact("shop/api@1.0.0")["placements"] == []
+
+
+def test_optional_auth_still_takes_credentials_when_given(http: httpx.Client, client: HoistClient) -> None:
+    import base64
+
+    creds = {"Authorization": "Basic " + base64.b64encode(b"erin:whatever").decode()}
+    with httpx.Client(transport=http._transport, base_url="http://hoist.test", headers=creds) as erin:
+        put_manifest(erin, REPO, "1.0.0", image_manifest(erin, REPO))
+    put_manifest(http, REPO, "1.0.1", image_manifest(http, REPO))
+    assert client.history("shop/api@1.0.0")[0]["actor"] == "erin"
+    assert client.history("shop/api@1.0.1")[0]["actor"] == "alice"  # declared by the client library

@@ -25,6 +25,7 @@ one table (``hoist.http.errors``) and the CLI maps codes to exit codes. Nothing 
      │    ├── VersionExists       the version holds other bytes; names the existing digest
      │    ├── ConcurrentUpdate    another transaction won a race; the unit of work may be retried
      │    └── InvalidState        e.g. finishing a deployment that already finished
+     ├── Unauthenticated          credentials missing or wrong
      ├── Refused                  policy says no; lists every unmet condition
      │    ├── PromotionRefused
      │    ├── DeploymentRefused
@@ -154,6 +155,10 @@ class ConcurrentUpdate(Conflict):
 
 class InvalidState(Conflict):
     code = "INVALID_STATE"
+
+
+class Unauthenticated(HoistError):
+    code = "UNAUTHORIZED"
 
 
 @dataclass(frozen=True, slots=True)

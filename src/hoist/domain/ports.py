@@ -17,6 +17,7 @@ from hoist.domain.digests import Digest
 from hoist.domain.events import AuditEvent, EventDraft
 from hoist.domain.manifests import Manifest
 from hoist.domain.models import (
+    Actor,
     Artifact,
     Attachment,
     AttachmentKind,
@@ -103,6 +104,12 @@ class BlobStore(Protocol):
 
     def digests(self) -> Iterator[Digest]:
         """Every committed blob, for garbage collection and fsck."""
+        ...
+
+
+class Authenticator(Protocol):
+    def authenticate(self, username: str, secret: str) -> Actor | None:
+        """The actor these credentials prove, or None when they prove nothing."""
         ...
 
 

@@ -15,6 +15,7 @@ STATUS: tuple[tuple[type[e.HoistError], int], ...] = (
     (e.UploadOutOfOrder, 416),
     (e.InvalidInput, 400),
     (e.TooLarge, 413),
+    (e.Unauthenticated, 401),
     (e.NotFound, 404),
     (e.Denied, 403),
     (e.Refused, 409),

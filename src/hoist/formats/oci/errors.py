@@ -14,6 +14,7 @@ API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
 
 # Most specific first: the first class an error is an instance of decides.
 CODES: tuple[tuple[type[e.HoistError], int, str], ...] = (
+    (e.Unauthenticated, 401, "UNAUTHORIZED"),
     (e.RepositoryNotFound, 404, "NAME_UNKNOWN"),
     (e.ManifestNotFound, 404, "MANIFEST_UNKNOWN"),
     (e.BlobNotFound, 404, "BLOB_UNKNOWN"),

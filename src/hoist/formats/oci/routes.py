@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
@@ -12,12 +13,13 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import HoistError, InvalidInput, InvalidName, TooLarge, UploadOutOfOrder
+from hoist.domain.errors import HoistError, InvalidInput, InvalidName, TooLarge, Unauthenticated, UploadOutOfOrder
 from hoist.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX
 from hoist.formats.oci import errors
 from hoist.formats.oci.errors import API_VERSION
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.http.streaming import declared_length, receive_into
+from hoist.http.tokens import TokenSigner
 from hoist.services.repositories import RepositoryService
 from hoist.services.uploads import UploadService, UploadSession
 
@@ -66,9 +68,25 @@ def _upload_headers(name: str, session_id: str, size: int) -> dict[str, str]:
 
 
 class Endpoints:
-    def __init__(self, repos: RepositoryService, uploads: UploadService) -> None:
+    def __init__(
+        self, repos: RepositoryService, uploads: UploadService, signer: TokenSigner, *, auth_required: bool
+    ) -> None:
         self.repos = repos
         self.uploads = uploads
+        self.signer = signer
+        self.auth_required = auth_required
+
+    async def token(self, request: Request) -> Response:
+        """The token endpoint of distribution's token authentication: Basic credentials (or none,
+        where anonymous access is allowed) in, a short-lived bearer token for the scopes out."""
+        if self.auth_required and "authorization" not in request.headers:
+            raise Unauthenticated("log in: this registry needs credentials")
+        token, issued = self.signer.issue(actor_of(request), tuple(request.query_params.getlist("scope")))
+        issued_at = datetime.fromtimestamp(issued, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return JSONResponse(
+            {"token": token, "access_token": token, "expires_in": self.signer.ttl, "issued_at": issued_at},
+            headers=_headers(),
+        )
 
     async def base(self, _request: Request) -> Response:
         return JSONResponse({}, headers=_headers())
@@ -199,6 +217,7 @@ class Endpoints:
     def routes(self) -> list[Route]:
         return [
             Route("/v2/", self.base, methods=["GET"]),
+            Route("/v2/token", self.token, methods=["GET"]),
             Route("/v2/_catalog", self.catalog, methods=["GET"]),
             Route("/v2/{name:path}/tags/list", self.tags_list, methods=["GET"]),
             Route("/v2/{name:path}/referrers/{digest}", self.referrers, methods=["GET"]),
@@ -255,7 +274,7 @@ async def _commit(
     )
 
 
-def oci_app(repos: RepositoryService, uploads: UploadService) -> Starlette:
+def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigner, *, auth_required: bool) -> Starlette:
     async def out_of_order(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HoistError)
         size = exc.details.get("offset")
@@ -266,6 +285,6 @@ def oci_app(repos: RepositoryService, uploads: UploadService) -> Starlette:
         return errors.oci_error("UNSUPPORTED", "no such endpoint in the distribution spec", 404)
 
     return Starlette(
-        routes=Endpoints(repos, uploads).routes(),
+        routes=Endpoints(repos, uploads, signer, auth_required=auth_required).routes(),
         exception_handlers={UploadOutOfOrder: out_of_order, HoistError: errors.handle, 404: not_found, 405: not_found},
     )
