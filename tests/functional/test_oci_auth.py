@@ -76,7 +76,7 @@ def test_bad_tokens_and_schemes_are_refused(http: httpx.Client) -> None:
 
 def test_tokens_are_signed_and_expire() -> None:
     signer = TokenSigner(b"0123456789abcdef0123456789abcdef", ttl=60)
-    token, issued = signer.issue(Actor("carol"), ("repository:dev/x:pull",), now=1000)
+    token, _issued = signer.issue(Actor("carol"), ("repository:dev/x:pull",), now=1000)
     grant = signer.verify(token, now=1030)
     assert (grant.actor.name, grant.scopes, grant.expires_at) == ("carol", ("repository:dev/x:pull",), 1060)
     with pytest.raises(Unauthenticated, match="expired"):
@@ -84,7 +84,7 @@ def test_tokens_are_signed_and_expire() -> None:
     other = TokenSigner(b"another secret of thirty-two b!!")
     with pytest.raises(Unauthenticated, match="not one this server issued"):
         other.verify(token, now=1030)
-    head, body, sig = token.split(".")
+    head, _body, sig = token.split(".")
     forged_body = base64.urlsafe_b64encode(b'{"sub":"admin"}').rstrip(b"=").decode()
     with pytest.raises(Unauthenticated):
         signer.verify(f"{head}.{forged_body}.{sig}", now=time.time())
