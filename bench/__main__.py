@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import promotion, transfer
+from bench import oci, promotion, transfer
 
 
 def main() -> None:
-    for name, module in (("promotion", promotion), ("transfer", transfer)):
+    for name, module in (("promotion", promotion), ("transfer", transfer), ("oci", oci)):
         print(f"\n=== {name} ===", flush=True)
         sys.argv = [f"bench.{name}"]
         module.main()

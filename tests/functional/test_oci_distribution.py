@@ -250,3 +250,16 @@ def test_optional_auth_still_takes_credentials_when_given(http: httpx.Client, cl
     put_manifest(http, REPO, "1.0.1", image_manifest(http, REPO))
     assert client.history("shop/api@1.0.0")[0]["actor"] == "erin"
     assert client.history("shop/api@1.0.1")[0]["actor"] == "alice"  # declared by the client library
+
+
+def test_the_pull_hot_path_never_serves_a_stale_tag(http: httpx.Client) -> None:
+    first, second = image_manifest(http, REPO), image_manifest(http, REPO)
+    put_manifest(http, REPO, "latest", first)
+    assert http.get(f"/v2/{REPO}/manifests/latest").content == first
+    put_manifest(http, REPO, "latest", second)
+    assert http.get(f"/v2/{REPO}/manifests/latest").content == second
+    assert http.get(f"/v2/{REPO}/manifests/{Digest.of(first)}").content == first  # still there by digest
+    http.delete(f"/v2/{REPO}/manifests/{Digest.of(second)}")
+    assert oci_error(http.get(f"/v2/{REPO}/manifests/latest")) == "MANIFEST_UNKNOWN"
+    assert http.head(f"/v2/{REPO}/manifests/{Digest.of(second)}").status_code == 404
+    assert http.get(f"/v2/{REPO}/tags/list").json()["tags"] == []

@@ -318,7 +318,29 @@ class MetadataSession(Protocol):
     def audit(self) -> AuditLog: ...
 
 
+class HotReads(Protocol):
+    """The few lookups OCI clients make most (a manifest by tag or digest, a tags list), answered
+    without the unit-of-work machinery: single statements, safe to call from any thread."""
+
+    def version_digest(self, registry: str, package: str, version_key: str) -> str | None: ...
+
+    def tag_digest(self, registry: str, package: str, tag: str) -> str | None: ...
+
+    def has_manifest(self, registry: str, package: str, digest: str) -> bool: ...
+
+    def manifest(self, digest: str) -> tuple[bytes, str] | None:
+        """(content, media type) of a stored manifest."""
+        ...
+
+    def tag_names(self, registry: str, package: str) -> list[str]:
+        """Version tags of the artifacts placed in the registry, and its movable tags, unsorted."""
+        ...
+
+
 class MetadataStore(Protocol):
+    @property
+    def hot(self) -> HotReads: ...
+
     def session(self) -> AbstractContextManager[MetadataSession]:
         """A unit of work: commits when the block ends, rolls back if it raises.
         Races lost to another transaction surface as ConcurrentUpdate."""

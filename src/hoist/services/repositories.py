@@ -7,6 +7,10 @@ through ``PublishService.record_version``, exactly as ``hoist push`` does.
 
 from __future__ import annotations
 
+import functools
+import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +18,7 @@ from hoist.domain.digests import Digest
 from hoist.domain.errors import (
     BlobNotFound,
     Denied,
+    HoistError,
     InvalidDigest,
     ManifestBlobUnknown,
     ManifestNotFound,
@@ -31,6 +36,49 @@ from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import current_deployments
 from hoist.services.publishing import PublishService
 from hoist.services.uploads import BlobLocation
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestBytes:
+    raw: bytes
+    media_type: str
+    digest: str
+
+
+class _ManifestCache:
+    """Manifests by digest are immutable: keep the most recently served ones in memory (per process;
+    nothing to invalidate, so it is safe with any number of workers and hosts)."""
+
+    def __init__(self, max_entries: int = 4096, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._items: OrderedDict[str, ManifestBytes] = OrderedDict()
+        self._bytes = 0
+        self._max_entries, self._max_bytes = max_entries, max_bytes
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> ManifestBytes | None:
+        with self._lock:
+            found = self._items.get(digest)
+            if found is not None:
+                self._items.move_to_end(digest)
+            return found
+
+    def put(self, item: ManifestBytes) -> None:
+        with self._lock:
+            if item.digest in self._items:
+                return
+            self._items[item.digest] = item
+            self._bytes += len(item.raw)
+            while len(self._items) > self._max_entries or self._bytes > self._max_bytes:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old.raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_tag(name: str) -> Tag:
+    return Tag.parse(name)
+
+
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +102,7 @@ class RepositoryService:
         self._policy = policy
         self._publisher = publisher
         self._clock = clock
+        self._cache = _ManifestCache()
 
     def check(self, registry: str, package: str) -> None:
         """The repository name is valid and its registry exists (NAME_UNKNOWN / NAME_INVALID)."""
@@ -62,6 +111,46 @@ class RepositoryService:
         validate_package_name(package)
 
     # -- reading ----------------------------------------------------------------------------------
+
+    def lookup(self, registry: str, package: str, reference: str) -> ManifestBytes | None:
+        """The hot path of pulls: a manifest by tag or digest in a few indexed reads, or None for
+        anything it does not find (``manifest`` then says precisely what is wrong)."""
+        if registry not in self._policy.registries:
+            return None
+        hot = self._metadata.hot
+        if ":" in reference:
+            if not _DIGEST.fullmatch(reference) or not hot.has_manifest(registry, package, reference):
+                return None
+            digest = reference
+        else:
+            try:
+                tag = _parse_tag(reference)
+            except HoistError:
+                return None
+            found = (
+                hot.version_digest(registry, package, tag.version.canonical)
+                if tag.version is not None
+                else hot.tag_digest(registry, package, reference)
+            )
+            if found is None:
+                return None
+            digest = found
+        cached = self._cache.get(digest)
+        if cached is None:
+            stored = hot.manifest(digest)
+            if stored is None:
+                return None
+            cached = ManifestBytes(stored[0], stored[1], digest)
+            self._cache.put(cached)
+        return cached
+
+    def tag_names(self, registry: str, package: str) -> list[str] | None:
+        """The hot path of tags lists, sorted; None when the repository has none (``tags`` decides
+        between an empty list and NAME_UNKNOWN)."""
+        if registry not in self._policy.registries:
+            return None
+        names = self._metadata.hot.tag_names(registry, package)
+        return sorted(set(names)) if names else None
 
     def manifest(self, registry: str, package: str, reference: str) -> Manifest:
         """The manifest a tag or digest names in the repository."""

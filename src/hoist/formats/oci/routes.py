@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import HoistError, InvalidInput, InvalidName, TooLarge, Unauthenticated, UploadOutOfOrder
 from hoist.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX
 from hoist.formats.oci import errors
 from hoist.formats.oci.errors import API_VERSION
+from hoist.formats.oci.hot import OciHotPath, paginate
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.http.streaming import declared_length, receive_into
 from hoist.http.tokens import TokenSigner
@@ -24,7 +25,6 @@ from hoist.services.repositories import RepositoryService
 from hoist.services.uploads import UploadService, UploadSession
 
 _RANGE = re.compile(r"(?:bytes[= ])?(\d+)-(\d+)(?:/\d+|/\*)?")
-DEFAULT_PAGE = 1000
 
 
 def repository(name: str) -> tuple[str, str]:
@@ -39,24 +39,12 @@ def _headers(**extra: str) -> dict[str, str]:
     return {**API_VERSION, **extra}
 
 
-def _page(request: Request) -> tuple[int | None, str | None]:
-    n = request.query_params.get("n")
-    if n is not None and (not n.isdigit()):
-        raise InvalidInput("n must be a non-negative integer")
-    return (int(n) if n is not None else None), request.query_params.get("last")
-
-
 def _paginate(items: list[str], request: Request, base: str) -> tuple[list[str], dict[str, str]]:
-    n, last = _page(request)
-    if last:
-        items = [i for i in items if i > last]
-    limit = DEFAULT_PAGE if n is None else n
-    page = items[:limit]
-    headers = _headers()
-    if len(items) > limit and page:
-        query = urlencode({"n": limit, "last": page[-1]})
-        headers["Link"] = f'<{base}?{query}>; rel="next"'
-    return page, headers
+    n = request.query_params.get("n")
+    if n is not None and not n.isdigit():
+        raise InvalidInput("n must be a non-negative integer")
+    page, link = paginate(items, int(n) if n is not None else None, request.query_params.get("last"), base)
+    return page, _headers(Link=link) if link else _headers()
 
 
 def _upload_headers(name: str, session_id: str, size: int) -> dict[str, str]:
@@ -274,7 +262,7 @@ async def _commit(
     )
 
 
-def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigner, *, auth_required: bool) -> Starlette:
+def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigner, *, auth_required: bool) -> ASGIApp:
     async def out_of_order(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HoistError)
         size = exc.details.get("offset")
@@ -284,7 +272,8 @@ def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigne
     async def not_found(_request: Request, _exc: Exception) -> Response:
         return errors.oci_error("UNSUPPORTED", "no such endpoint in the distribution spec", 404)
 
-    return Starlette(
+    full = Starlette(
         routes=Endpoints(repos, uploads, signer, auth_required=auth_required).routes(),
         exception_handlers={UploadOutOfOrder: out_of_order, HoistError: errors.handle, 404: not_found, 405: not_found},
     )
+    return OciHotPath(full, repos)

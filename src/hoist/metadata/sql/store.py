@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hoist.domain.errors import ConcurrentUpdate
 from hoist.metadata.sql.audit import SqlAuditLog
+from hoist.metadata.sql.hot import SqlHotReads
 from hoist.metadata.sql.oci import SqlRepositories
 from hoist.metadata.sql.repositories import (
     SqlArtifacts,
@@ -45,6 +46,7 @@ class SqlMetadataStore:
         self.engine = engine
         self._writer = engine.execution_options(hoist_write=True)
         self._local = threading.local()
+        self.hot = SqlHotReads(engine)
 
     @classmethod
     def from_url(cls, url: str, **engine_options: Any) -> SqlMetadataStore:

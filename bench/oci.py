@@ -1,0 +1,256 @@
+"""OCI registry benchmark: the same client workload against Hoist and Debian's docker-registry (Go
+distribution 2.8) on loopback, in one run, with ratios.
+
+    python -m bench.oci [--runs 3] [--large-mib 1024] [--layers 20] [--layer-mib 50] [--workers 2]
+
+- push and pull (skopeo) of one image with a single large layer, and of one with many layers;
+- manifest GETs per second and tags lists per second under wrk (32 connections, 2 threads);
+- server memory (RSS of all its processes) while a 2 GiB blob streams in and out.
+
+Ratio = reference time / Hoist time for transfers, Hoist rate / reference rate for wrk: above 1.00x
+Hoist is faster. Every transfer run uses a fresh server on a new port, so skopeo's blob-info cache
+cannot turn an upload into a cross-repository mount.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    GiB,
+    MemorySampler,
+    MiB,
+    Server,
+    free_port,
+    hoist_server,
+    median,
+    table,
+    timed,
+    wait_for,
+    workdir,
+)
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+SKOPEO = ["skopeo", "--insecure-policy"]
+
+REGISTRY_CONF = """version: 0.1
+log: {{level: error, accesslog: {{disabled: true}}}}
+storage:
+  filesystem: {{rootdirectory: {root}}}
+  delete: {{enabled: true}}
+http:
+  addr: 127.0.0.1:{port}
+"""
+
+
+@contextmanager
+def reference_server(data: Path) -> Iterator[Server]:
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        raise RuntimeError("docker-registry is not installed: apt-get install docker-registry")
+    port = free_port()
+    data.mkdir(parents=True, exist_ok=True)
+    conf = data / "config.yml"
+    conf.write_text(REGISTRY_CONF.format(root=data / "store", port=port))
+    log = data / "registry.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([binary, "serve", str(conf)], stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/v2/", process, log)
+        yield Server(url, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def oci_layout(root: Path, layer_sizes: list[int], tag: str = "bench") -> Path:
+    """An OCI image layout with random gzip layers, written directly (no tar inside: registries and
+    skopeo copy layers as opaque blobs)."""
+    blobs = root / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+
+    def put(data: bytes | None = None, size: int = 0) -> dict[str, object]:
+        if data is not None:
+            digest = hashlib.sha256(data).hexdigest()
+            (blobs / digest).write_bytes(data)
+            return {"digest": f"sha256:{digest}", "size": len(data)}
+        tmp = blobs / "tmp"
+        h = hashlib.sha256()
+        # A valid gzip stream of random bytes (stored blocks, level 0): skopeo sees a compressed layer and
+        # copies it as is, instead of gzipping it on the way (which would measure skopeo, not the registry).
+        with tmp.open("wb") as raw, gzip.GzipFile(fileobj=_Hashing(raw, h), mode="wb", compresslevel=0, mtime=0) as f:
+            remaining = size
+            while remaining:
+                chunk = os.urandom(min(remaining, 16 * MiB))
+                f.write(chunk)
+                remaining -= len(chunk)
+        size = tmp.stat().st_size
+        tmp.rename(blobs / h.hexdigest())
+        return {"digest": f"sha256:{h.hexdigest()}", "size": size}
+
+    config = put(json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode())
+    layers = [{"mediaType": LAYER, **put(size=s)} for s in layer_sizes]
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+            "layers": layers,
+        }
+    ).encode()
+    m = put(manifest)
+    (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (root / "index.json").write_text(
+        json.dumps(
+            {
+                "schemaVersion": 2,
+                "manifests": [{"mediaType": OCI_MANIFEST, **m, "annotations": {"org.opencontainers.image.ref.name": tag}}],
+            }
+        )
+    )
+    return root
+
+
+class _Hashing:
+    """A file wrapper that hashes what is written through it."""
+
+    def __init__(self, f: Any, h: Any) -> None:
+        self.f, self.h = f, h
+
+    def write(self, data: bytes) -> int:
+        self.h.update(data)
+        return int(self.f.write(data))
+
+    def flush(self) -> None:
+        self.f.flush()
+
+
+def skopeo(*args: str) -> None:
+    subprocess.run([*SKOPEO, *args], check=True, capture_output=True, timeout=3600)
+
+
+def transfer(
+    layout: Path, root: Path, make_server: Callable[[Path], object], name: str, runs: int, memory: bool = False
+) -> dict[str, object]:
+    push, pull, peaks = [], [], []
+    for i in range(runs):
+        data = root / f"{name}-{i}"
+        with make_server(data) as server:  # type: ignore[attr-defined]
+            host = server.url.removeprefix("http://")
+            target = f"docker://{host}/dev/bench/app:1.0.0"
+            out = root / f"pulled-{name}-{i}"
+            with MemorySampler(server) as sampler:
+                push.append(timed(lambda t=target: skopeo("copy", "--dest-tls-verify=false", f"oci:{layout}:bench", t)))
+                pull.append(timed(lambda t=target, o=out: skopeo("copy", "--src-tls-verify=false", t, f"oci:{o}:bench")))
+            peaks.append((sampler.baseline, sampler.peak))
+            shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+    return {"push": push, "pull": pull, "memory": peaks if memory else None}
+
+
+def wrk_rate(url: str, path: str, accept: str | None = None, seconds: int = 10) -> float:
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", url + path]
+    if accept:
+        command[1:1] = ["-H", f"Accept: {accept}"]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m is None or non2xx:
+        raise RuntimeError(f"wrk against {path} failed:\n{out}")
+    return float(m[1])
+
+
+def request_rates(root: Path, small: Path, make_server: Callable[[Path], object], name: str, tags: int) -> dict[str, float]:
+    with make_server(root / f"{name}-rates") as server:  # type: ignore[attr-defined]
+        host = server.url.removeprefix("http://")
+        skopeo("copy", "--dest-tls-verify=false", f"oci:{small}:bench", f"docker://{host}/dev/bench/small:1.0.0")
+        for i in range(1, tags):
+            skopeo(
+                "copy",
+                "--src-tls-verify=false",
+                "--dest-tls-verify=false",
+                f"docker://{host}/dev/bench/small:1.0.0",
+                f"docker://{host}/dev/bench/small:1.0.{i}",
+            )
+        return {
+            "manifest": wrk_rate(server.url, "/v2/dev/bench/small/manifests/1.0.0", OCI_MANIFEST),
+            "tags": wrk_rate(server.url, "/v2/dev/bench/small/tags/list"),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--large-mib", type=int, default=1024)
+    parser.add_argument("--layers", type=int, default=20)
+    parser.add_argument("--layer-mib", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2, help="Hoist worker processes (the machine's cores)")
+    parser.add_argument("--tags", type=int, default=50, help="tags in the repository the tags-list test reads")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+
+    def hoist(data: Path) -> object:
+        return hoist_server(data, HOIST_WORKERS=str(args.workers))
+
+    servers = {"reference": reference_server, "hoist": hoist}
+    with workdir() as root:
+        large = oci_layout(root / "large", [args.large_mib * MiB])
+        many = oci_layout(root / "many", [args.layer_mib * MiB] * args.layers)
+        small = oci_layout(root / "small", [4096])
+        results: dict[str, dict[str, dict[str, object]]] = {"large": {}, "many": {}}
+        for workload, layout in (("large", large), ("many", many)):
+            for name in ("reference", "hoist"):  # same order every time: reference warms nothing for Hoist
+                results[workload][name] = transfer(layout, root, servers[name], f"{workload}-{name}", args.runs)
+        rates = {name: request_rates(root, small, servers[name], name, args.tags) for name in ("reference", "hoist")}
+        memory = None
+        if not args.skip_memory:
+            huge = oci_layout(root / "huge", [2 * GiB])
+            shutil.rmtree(large, ignore_errors=True)
+            memory = {
+                name: transfer(huge, root, servers[name], f"huge-{name}", 1, memory=True)["memory"]
+                for name in ("reference", "hoist")
+            }
+    rows = []
+    for workload, label in (
+        ("large", f"1 layer of {args.large_mib} MiB"),
+        ("many", f"{args.layers} layers of {args.layer_mib} MiB"),
+    ):
+        for direction in ("push", "pull"):
+            ref = median(results[workload]["reference"][direction])  # type: ignore[arg-type]
+            ours = median(results[workload]["hoist"][direction])  # type: ignore[arg-type]
+            rows.append([label, direction, f"{ref:.2f} s", f"{ours:.2f} s", f"{ref / ours:.2f}×"])
+    for key, label in (("manifest", "manifest GET"), ("tags", f"tags list ({args.tags} tags)")):
+        ref, ours = rates["reference"][key], rates["hoist"][key]
+        rows.append([label, "req/s", f"{ref:,.0f}", f"{ours:,.0f}", f"{ours / ref:.2f}×"])
+    print(
+        table(
+            f"OCI: docker-registry 2.8 (reference) vs Hoist ({args.workers} workers), skopeo and wrk on loopback, "
+            f"median of {args.runs}",
+            ["workload", "", "reference", "hoist", "ratio"],
+            rows,
+        )
+    )
+    if memory:
+        for name, samples in memory.items():
+            ((base, peak),) = samples  # type: ignore[misc]
+            print(
+                f"{name}: RSS while a 2 GiB blob is pushed then pulled: baseline {base / MiB:.0f} MiB, "
+                f"peak {peak / MiB:.0f} MiB, growth {(peak - base) / MiB:.0f} MiB"
+            )
+
+
+if __name__ == "__main__":
+    main()
