@@ -8,8 +8,9 @@ distribution 2.8) on loopback, in one run, with ratios.
 - server memory (RSS of all its processes) while a 2 GiB blob streams in and out.
 
 Ratio = reference time / Hoist time for transfers, Hoist rate / reference rate for wrk: above 1.00x
-Hoist is faster. Every transfer run uses a fresh server on a new port, so skopeo's blob-info cache
-cannot turn an upload into a cross-repository mount.
+Hoist is faster. Both servers run warm for the whole benchmark; every run pushes a freshly made
+image with new random layers, so no server already holds them and skopeo's blob-info cache cannot
+turn an upload into a cross-repository mount. Servers take turns going first.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,26 +140,47 @@ class _Hashing:
 
 
 def skopeo(*args: str) -> None:
-    subprocess.run([*SKOPEO, *args], check=True, capture_output=True, timeout=3600)
+    done = subprocess.run([*SKOPEO, *args], capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"skopeo {' '.join(args)} failed:\n{done.stderr}")
 
 
-def transfer(
-    layout: Path, root: Path, make_server: Callable[[Path], object], name: str, runs: int, memory: bool = False
-) -> dict[str, object]:
-    push, pull, peaks = [], [], []
+def transfer(servers: dict[str, Server], root: Path, layer_sizes: list[int], runs: int) -> dict[str, dict[str, list[float]]]:
+    """Push then pull a freshly made image to every (warm) server, ``runs`` times. New random layers
+    each run, so no server ever already holds them and skopeo's blob-info cache has nothing to mount."""
+    times: dict[str, dict[str, list[float]]] = {name: {"push": [], "pull": []} for name in servers}
     for i in range(runs):
-        data = root / f"{name}-{i}"
-        with make_server(data) as server:  # type: ignore[attr-defined]
-            host = server.url.removeprefix("http://")
-            target = f"docker://{host}/dev/bench/app:1.0.0"
+        layout = oci_layout(root / f"layout-{i}", layer_sizes)
+        order = list(servers) if i % 2 == 0 else list(reversed(servers))  # neither always goes first
+        for name in order:
+            host = servers[name].url.removeprefix("http://")
+            target = f"docker://{host}/dev/bench/run{i}:1.0.0"
             out = root / f"pulled-{name}-{i}"
-            with MemorySampler(server) as sampler:
-                push.append(timed(lambda t=target: skopeo("copy", "--dest-tls-verify=false", f"oci:{layout}:bench", t)))
-                pull.append(timed(lambda t=target, o=out: skopeo("copy", "--src-tls-verify=false", t, f"oci:{o}:bench")))
-            peaks.append((sampler.baseline, sampler.peak))
+            times[name]["push"].append(
+                timed(lambda t=target, lay=layout: skopeo("copy", "--dest-tls-verify=false", f"oci:{lay}:bench", t))
+            )
+            times[name]["pull"].append(
+                timed(lambda t=target, o=out: skopeo("copy", "--src-tls-verify=false", t, f"oci:{o}:bench"))
+            )
             shutil.rmtree(out, ignore_errors=True)
-        shutil.rmtree(data, ignore_errors=True)
-    return {"push": push, "pull": pull, "memory": peaks if memory else None}
+        shutil.rmtree(layout, ignore_errors=True)
+    return times
+
+
+def memory(servers: dict[str, Server], root: Path) -> dict[str, tuple[int, int]]:
+    """Peak RSS of each server while a 2 GiB blob goes in and comes back out."""
+    layout = oci_layout(root / "huge", [2 * GiB])
+    peaks = {}
+    for name, server in servers.items():
+        host = server.url.removeprefix("http://")
+        target = f"docker://{host}/dev/bench/huge:1.0.0"
+        with MemorySampler(server) as sampler:
+            skopeo("copy", "--dest-tls-verify=false", f"oci:{layout}:bench", target)
+            skopeo("copy", "--src-tls-verify=false", target, f"oci:{root / 'huge-out'}:bench")
+        shutil.rmtree(root / "huge-out", ignore_errors=True)
+        peaks[name] = (sampler.baseline, sampler.peak)
+    shutil.rmtree(layout, ignore_errors=True)
+    return peaks
 
 
 def wrk_rate(url: str, path: str, accept: str | None = None, seconds: int = 10) -> float:
@@ -173,8 +195,10 @@ def wrk_rate(url: str, path: str, accept: str | None = None, seconds: int = 10) 
     return float(m[1])
 
 
-def request_rates(root: Path, small: Path, make_server: Callable[[Path], object], name: str, tags: int) -> dict[str, float]:
-    with make_server(root / f"{name}-rates") as server:  # type: ignore[attr-defined]
+def request_rates(servers: dict[str, Server], root: Path, tags: int) -> dict[str, dict[str, float]]:
+    small = oci_layout(root / "small", [4096])
+    rates = {}
+    for name, server in servers.items():
         host = server.url.removeprefix("http://")
         skopeo("copy", "--dest-tls-verify=false", f"oci:{small}:bench", f"docker://{host}/dev/bench/small:1.0.0")
         for i in range(1, tags):
@@ -185,10 +209,11 @@ def request_rates(root: Path, small: Path, make_server: Callable[[Path], object]
                 f"docker://{host}/dev/bench/small:1.0.0",
                 f"docker://{host}/dev/bench/small:1.0.{i}",
             )
-        return {
+        rates[name] = {
             "manifest": wrk_rate(server.url, "/v2/dev/bench/small/manifests/1.0.0", OCI_MANIFEST),
             "tags": wrk_rate(server.url, "/v2/dev/bench/small/tags/list"),
         }
+    return rates
 
 
 def main() -> None:
@@ -202,35 +227,25 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
 
-    def hoist(data: Path) -> object:
-        return hoist_server(data, HOIST_WORKERS=str(args.workers))
-
-    servers = {"reference": reference_server, "hoist": hoist}
-    with workdir() as root:
-        large = oci_layout(root / "large", [args.large_mib * MiB])
-        many = oci_layout(root / "many", [args.layer_mib * MiB] * args.layers)
-        small = oci_layout(root / "small", [4096])
-        results: dict[str, dict[str, dict[str, object]]] = {"large": {}, "many": {}}
-        for workload, layout in (("large", large), ("many", many)):
-            for name in ("reference", "hoist"):  # same order every time: reference warms nothing for Hoist
-                results[workload][name] = transfer(layout, root, servers[name], f"{workload}-{name}", args.runs)
-        rates = {name: request_rates(root, small, servers[name], name, args.tags) for name in ("reference", "hoist")}
-        memory = None
-        if not args.skip_memory:
-            huge = oci_layout(root / "huge", [2 * GiB])
-            shutil.rmtree(large, ignore_errors=True)
-            memory = {
-                name: transfer(huge, root, servers[name], f"huge-{name}", 1, memory=True)["memory"]
-                for name in ("reference", "hoist")
-            }
+    with workdir() as root, ExitStack() as stack:
+        servers = {
+            "reference": stack.enter_context(reference_server(root / "reference")),
+            "hoist": stack.enter_context(hoist_server(root / "hoist", HOIST_WORKERS=str(args.workers))),
+        }
+        results = {
+            "large": transfer(servers, root, [args.large_mib * MiB], args.runs),
+            "many": transfer(servers, root, [args.layer_mib * MiB] * args.layers, args.runs),
+        }
+        rates = request_rates(servers, root, args.tags)
+        peaks = None if args.skip_memory else memory(servers, root)
     rows = []
     for workload, label in (
         ("large", f"1 layer of {args.large_mib} MiB"),
         ("many", f"{args.layers} layers of {args.layer_mib} MiB"),
     ):
         for direction in ("push", "pull"):
-            ref = median(results[workload]["reference"][direction])  # type: ignore[arg-type]
-            ours = median(results[workload]["hoist"][direction])  # type: ignore[arg-type]
+            ref = median(results[workload]["reference"][direction])
+            ours = median(results[workload]["hoist"][direction])
             rows.append([label, direction, f"{ref:.2f} s", f"{ours:.2f} s", f"{ref / ours:.2f}×"])
     for key, label in (("manifest", "manifest GET"), ("tags", f"tags list ({args.tags} tags)")):
         ref, ours = rates["reference"][key], rates["hoist"][key]
@@ -243,9 +258,8 @@ def main() -> None:
             rows,
         )
     )
-    if memory:
-        for name, samples in memory.items():
-            ((base, peak),) = samples  # type: ignore[misc]
+    if peaks:
+        for name, (base, peak) in peaks.items():
             print(
                 f"{name}: RSS while a 2 GiB blob is pushed then pulled: baseline {base / MiB:.0f} MiB, "
                 f"peak {peak / MiB:.0f} MiB, growth {(peak - base) / MiB:.0f} MiB"

@@ -263,3 +263,38 @@ def test_the_pull_hot_path_never_serves_a_stale_tag(http: httpx.Client) -> None:
     assert oci_error(http.get(f"/v2/{REPO}/manifests/latest")) == "MANIFEST_UNKNOWN"
     assert http.head(f"/v2/{REPO}/manifests/{Digest.of(second)}").status_code == 404
     assert http.get(f"/v2/{REPO}/tags/list").json()["tags"] == []
+
+
+def test_a_manifest_pushed_by_sha512_is_pulled_by_it(http: httpx.Client) -> None:
+    raw = image_manifest(http, REPO)
+    digest = Digest.of(raw, "sha512")
+    r = put_manifest(http, REPO, str(digest), raw)
+    assert r.status_code == 201 and r.headers["docker-content-digest"] == str(digest)
+    got = http.get(f"/v2/{REPO}/manifests/{digest}")
+    assert got.status_code == 200 and got.content == raw and got.headers["docker-content-digest"] == str(digest)
+
+
+def test_a_helm_chart_is_an_oci_artifact_like_any_other(http: httpx.Client, client: HoistClient) -> None:
+    chart = "dev/charts/shop"
+    config = push_blob(http, chart, b'{"name":"shop","version":"0.3.1","apiVersion":"v2"}')
+    content = push_blob(http, chart, b"\x1f\x8b chart tarball")
+    raw = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                      "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json", **config},
+                      "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", **content}]
+                      }).encode()
+    assert put_manifest(http, chart, "0.3.1", raw).status_code == 201
+    client.attest("charts/shop@0.3.1", type="unit-tests", result="pass")
+    assert client.promote("charts/shop@0.3.1", to="prod")["status"] == "promoted"
+    pulled = http.get("/v2/prod/charts/shop/manifests/0.3.1")
+    assert pulled.content == raw
+    assert http.get(f"/v2/prod/charts/shop/blobs/{content['digest']}").content == b"\x1f\x8b chart tarball"
+
+
+def test_a_docker_manifest_list_is_an_index(http: httpx.Client) -> None:
+    docker_list = "application/vnd.docker.distribution.manifest.list.v2+json"
+    child = image_manifest(http, REPO)
+    put_manifest(http, REPO, str(Digest.of(child)), child)
+    raw = json.dumps({"schemaVersion": 2, "mediaType": docker_list, "manifests": [
+        {**descriptor(child), "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
+    assert put_manifest(http, REPO, "multi", raw, docker_list).status_code == 201
+    assert http.get(f"/v2/{REPO}/manifests/multi").headers["content-type"] == docker_list

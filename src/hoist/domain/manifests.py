@@ -97,8 +97,9 @@ def generic_manifest(package: str, version: Version, files: list[FileEntry]) -> 
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def parse_manifest(raw: bytes, media_type: str | None = None) -> Manifest:
-    """Read and check a manifest or index; ``media_type`` is the Content-Type it arrived with."""
+def parse_manifest(raw: bytes, media_type: str | None = None, algorithm: str = "sha256") -> Manifest:
+    """Read and check a manifest or index; ``media_type`` is the Content-Type it arrived with, and
+    ``algorithm`` the one its digest is named in (a client may push by sha512)."""
     if len(raw) > MAX_MANIFEST_BYTES:
         raise InvalidManifest(f"manifest is larger than {MAX_MANIFEST_BYTES} bytes")
     try:
@@ -125,7 +126,7 @@ def parse_manifest(raw: bytes, media_type: str | None = None) -> Manifest:
         raise InvalidManifest("artifactType must be a string")
     return Manifest(
         raw=raw,
-        digest=Digest.of(raw),
+        digest=Digest.of(raw, algorithm),
         media_type=kind,
         artifact_type=artifact_type,
         config=config,

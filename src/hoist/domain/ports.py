@@ -176,8 +176,6 @@ class ArtifactRepository(Protocol):
 class RepositoryRepository(Protocol):
     """What each repository ``<registry>/<package>`` holds: manifests, blob links, movable tags."""
 
-    def exists(self, registry: str, package: str) -> bool: ...
-
     def add_manifest(self, registry: str, package: str, digest: Digest, *, now: datetime) -> bool:
         """Make the (stored) manifest pullable in the repository; False if it already was."""
         ...
@@ -189,10 +187,6 @@ class RepositoryRepository(Protocol):
     def link_blob(self, registry: str, package: str, digest: Digest, *, now: datetime) -> None: ...
 
     def unlink_blob(self, registry: str, package: str, digest: Digest) -> bool: ...
-
-    def has_blob(self, registry: str, package: str, digest: Digest) -> bool:
-        """Linked to the repository, or needed by a manifest in it."""
-        ...
 
     def tag(self, registry: str, package: str, name: str) -> Digest | None: ...
 
@@ -327,6 +321,10 @@ class HotReads(Protocol):
     def tag_digest(self, registry: str, package: str, tag: str) -> str | None: ...
 
     def has_manifest(self, registry: str, package: str, digest: str) -> bool: ...
+
+    def has_blob(self, registry: str, package: str, digest: str) -> bool:
+        """Linked to the repository, or needed by a manifest in it."""
+        ...
 
     def manifest(self, digest: str) -> tuple[bytes, str] | None:
         """(content, media type) of a stored manifest."""

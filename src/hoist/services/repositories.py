@@ -178,9 +178,8 @@ class RepositoryService:
 
     def blob(self, registry: str, package: str, digest: Digest) -> BlobLocation:
         self.check(registry, package)
-        with self._metadata.reader() as s:
-            if not s.repositories.has_blob(registry, package, digest):
-                raise BlobNotFound(f"blob {digest} is not in {registry}/{package}", digest=str(digest))
+        if not self._metadata.hot.has_blob(registry, package, str(digest)):
+            raise BlobNotFound(f"blob {digest} is not in {registry}/{package}", digest=str(digest))
         info = self._blobs.stat(digest)
         path = self._blobs.path(digest)
         return BlobLocation(info, str(path) if path else None, self._blobs.download_url(digest, expires_in=300))
@@ -230,16 +229,17 @@ class RepositoryService:
         extra_tags: tuple[str, ...] = (),
     ) -> PushedManifest:
         self.check(registry, package)
-        manifest = parse_manifest(raw, content_type or None)
         tags = [Tag.parse(name) for name in extra_tags]
+        algorithm = "sha256"
         if ":" in reference:
             expected = Digest.parse(reference)
             if Digest.of(raw, expected.algorithm) != expected:
                 raise InvalidDigest(f"the manifest's bytes do not hash to {expected}", digest=reference)
-            digest = expected
+            algorithm = expected.algorithm
         else:
             tags.insert(0, Tag.parse(reference))
-            digest = manifest.digest
+        manifest = parse_manifest(raw, content_type or None, algorithm)
+        digest = manifest.digest
         for blob in manifest.blob_digests():
             try:
                 self._blobs.stat(blob)

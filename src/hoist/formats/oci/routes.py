@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ from hoist.http.tokens import TokenSigner
 from hoist.services.repositories import RepositoryService
 from hoist.services.uploads import UploadService, UploadSession
 
+log = logging.getLogger("hoist.oci")
 _RANGE = re.compile(r"(?:bytes[= ])?(\d+)-(\d+)(?:/\d+|/\*)?")
 
 
@@ -269,11 +271,21 @@ def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigne
         headers = {"Range": f"0-{max(int(size) - 1, 0)}"} if isinstance(size, int) else None
         return errors.from_domain(exc, headers)
 
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return errors.oci_error("UNKNOWN", "internal server error; the server log has the details", 500)
+
     async def not_found(_request: Request, _exc: Exception) -> Response:
         return errors.oci_error("UNSUPPORTED", "no such endpoint in the distribution spec", 404)
 
     full = Starlette(
         routes=Endpoints(repos, uploads, signer, auth_required=auth_required).routes(),
-        exception_handlers={UploadOutOfOrder: out_of_order, HoistError: errors.handle, 404: not_found, 405: not_found},
+        exception_handlers={
+            UploadOutOfOrder: out_of_order,
+            HoistError: errors.handle,
+            404: not_found,
+            405: not_found,
+            Exception: internal,
+        },
     )
     return OciHotPath(full, repos)

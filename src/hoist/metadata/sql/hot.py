@@ -26,6 +26,16 @@ _MEMBER = """
 SELECT 1 FROM repository_manifests rm JOIN packages p ON p.id = rm.package_id
 WHERE p.name = {0} AND rm.registry = {0} AND rm.digest = {0}
 """
+_BLOB = """
+SELECT 1 FROM repository_blobs rb JOIN packages p ON p.id = rb.package_id
+WHERE p.name = {0} AND rb.registry = {0} AND rb.digest = {0}
+UNION ALL
+SELECT 1 FROM manifest_blobs mb
+JOIN repository_manifests rm ON rm.digest = mb.manifest_digest
+JOIN packages p ON p.id = rm.package_id
+WHERE p.name = {0} AND rm.registry = {0} AND mb.blob_digest = {0}
+LIMIT 1
+"""
 _MANIFEST = "SELECT content, media_type FROM manifests WHERE digest = {0}"
 _TAG_NAMES = """
 SELECT a.version FROM artifacts a
@@ -48,6 +58,7 @@ class SqlHotReads:
                 ("version", _VERSION),
                 ("tag", _TAG),
                 ("member", _MEMBER),
+                ("blob", _BLOB),
                 ("manifest", _MANIFEST),
                 ("tag_names", _TAG_NAMES),
             )
@@ -84,6 +95,9 @@ class SqlHotReads:
 
     def has_manifest(self, registry: str, package: str, digest: str) -> bool:
         return bool(self._rows("member", package, registry, digest))
+
+    def has_blob(self, registry: str, package: str, digest: str) -> bool:
+        return bool(self._rows("blob", package, registry, digest, package, registry, digest))
 
     def manifest(self, digest: str) -> tuple[bytes, str] | None:
         rows = self._rows("manifest", digest)

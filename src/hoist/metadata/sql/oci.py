@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from hoist.domain.digests import Digest
 from hoist.domain.manifests import Manifest, parse_manifest
 from hoist.metadata.sql.tables import (
-    ManifestBlobRow,
     ManifestRow,
     PackageRow,
     RepositoryBlobRow,
@@ -32,20 +31,6 @@ class SqlRepositories:
         if package_id is None:
             raise LookupError(f"package {package} must exist before its repository holds anything")
         return package_id
-
-    def exists(self, registry: str, package: str) -> bool:
-        package_id = self._package_id(package)
-        if package_id is None:
-            return False
-        return bool(
-            self._s.execute(
-                select(
-                    exists().where(
-                        RepositoryManifestRow.registry_name == registry, RepositoryManifestRow.package_id == package_id
-                    )
-                )
-            ).scalar()
-        )
 
     def add_manifest(self, registry: str, package: str, digest: Digest, *, now: datetime) -> bool:
         package_id = self._require(package)
@@ -107,27 +92,6 @@ class SqlRepositories:
         self._s.flush()
         return True
 
-    def has_blob(self, registry: str, package: str, digest: Digest) -> bool:
-        package_id = self._package_id(package)
-        if package_id is None:
-            return False
-        linked = exists().where(
-            RepositoryBlobRow.registry_name == registry,
-            RepositoryBlobRow.package_id == package_id,
-            RepositoryBlobRow.digest == str(digest),
-        )
-        referenced = (
-            select(ManifestBlobRow.blob_digest)
-            .join(RepositoryManifestRow, RepositoryManifestRow.digest == ManifestBlobRow.manifest_digest)
-            .where(
-                RepositoryManifestRow.registry_name == registry,
-                RepositoryManifestRow.package_id == package_id,
-                ManifestBlobRow.blob_digest == str(digest),
-            )
-            .exists()
-        )
-        return bool(self._s.execute(select(linked | referenced)).scalar())
-
     def tag(self, registry: str, package: str, name: str) -> Digest | None:
         found = self._s.execute(
             select(TagRow.digest)
@@ -185,7 +149,7 @@ class SqlRepositories:
 
     def referrers(self, registry: str, package: str, subject: Digest) -> Sequence[Manifest]:
         rows = self._s.execute(
-            select(ManifestRow.content, ManifestRow.media_type)
+            select(ManifestRow.content, ManifestRow.media_type, ManifestRow.digest)
             .join(RepositoryManifestRow, RepositoryManifestRow.digest == ManifestRow.digest)
             .join(PackageRow, PackageRow.id == RepositoryManifestRow.package_id)
             .where(
@@ -195,7 +159,7 @@ class SqlRepositories:
             )
             .order_by(RepositoryManifestRow.id)
         )
-        return [parse_manifest(content, media_type) for content, media_type in rows]
+        return [parse_manifest(content, media_type, digest.split(":")[0]) for content, media_type, digest in rows]
 
     def repositories(self) -> Sequence[tuple[str, str]]:
         rows = self._s.execute(

@@ -75,7 +75,7 @@ class SqlManifests:
 
     def get(self, digest: Digest) -> Manifest | None:
         row = self._s.get(ManifestRow, str(digest))
-        return parse_manifest(row.content, row.media_type) if row else None
+        return parse_manifest(row.content, row.media_type, digest.algorithm) if row else None
 
     def roots(self) -> set[Digest]:
         named = union(select(RepositoryManifestRow.digest), select(ArtifactRow.digest), select(DeploymentRow.digest))
