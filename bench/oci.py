@@ -145,7 +145,9 @@ def skopeo(*args: str) -> None:
         raise RuntimeError(f"skopeo {' '.join(args)} failed:\n{done.stderr}")
 
 
-def transfer(servers: dict[str, Server], root: Path, layer_sizes: list[int], runs: int) -> dict[str, dict[str, list[float]]]:
+def transfer(
+    servers: dict[str, Server], root: Path, layer_sizes: list[int], runs: int, workload: str
+) -> dict[str, dict[str, list[float]]]:
     """Push then pull a freshly made image to every (warm) server, ``runs`` times. New random layers
     each run, so no server ever already holds them and skopeo's blob-info cache has nothing to mount."""
     times: dict[str, dict[str, list[float]]] = {name: {"push": [], "pull": []} for name in servers}
@@ -154,7 +156,7 @@ def transfer(servers: dict[str, Server], root: Path, layer_sizes: list[int], run
         order = list(servers) if i % 2 == 0 else list(reversed(servers))  # neither always goes first
         for name in order:
             host = servers[name].url.removeprefix("http://")
-            target = f"docker://{host}/dev/bench/run{i}:1.0.0"
+            target = f"docker://{host}/dev/bench/{workload}-{i}:1.0.0"  # versions never take other bytes
             out = root / f"pulled-{name}-{i}"
             times[name]["push"].append(
                 timed(lambda t=target, lay=layout: skopeo("copy", "--dest-tls-verify=false", f"oci:{lay}:bench", t))
@@ -233,8 +235,8 @@ def main() -> None:
             "hoist": stack.enter_context(hoist_server(root / "hoist", HOIST_WORKERS=str(args.workers))),
         }
         results = {
-            "large": transfer(servers, root, [args.large_mib * MiB], args.runs),
-            "many": transfer(servers, root, [args.layer_mib * MiB] * args.layers, args.runs),
+            "large": transfer(servers, root, [args.large_mib * MiB], args.runs, "large"),
+            "many": transfer(servers, root, [args.layer_mib * MiB] * args.layers, args.runs, "many"),
         }
         rates = request_rates(servers, root, args.tags)
         peaks = None if args.skip_memory else memory(servers, root)
