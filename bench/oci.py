@@ -145,6 +145,25 @@ def skopeo(*args: str) -> None:
         raise RuntimeError(f"skopeo {' '.join(args)} failed:\n{done.stderr}")
 
 
+@contextmanager
+def servers_for(root: Path, workers: int) -> Iterator[dict[str, Server]]:
+    with ExitStack() as stack:
+        servers = {
+            "reference": stack.enter_context(reference_server(root / "reference")),
+            "hoist": stack.enter_context(hoist_server(root / "hoist", HOIST_WORKERS=str(workers))),
+        }
+        warm = oci_layout(root / "warm", [64 * 1024])
+        for server in servers.values():
+            skopeo(
+                "copy",
+                "--dest-tls-verify=false",
+                f"oci:{warm}:bench",
+                f"docker://{server.url.removeprefix('http://')}/dev/warm/up:1.0.0",
+            )
+        yield servers
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def transfer(
     servers: dict[str, Server], root: Path, layer_sizes: list[int], runs: int, workload: str
 ) -> dict[str, dict[str, list[float]]]:
@@ -224,22 +243,25 @@ def main() -> None:
     parser.add_argument("--large-mib", type=int, default=1024)
     parser.add_argument("--layers", type=int, default=20)
     parser.add_argument("--layer-mib", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2, help="Hoist worker processes (the machine's cores)")
+    parser.add_argument("--workers", type=int, default=1, help="Hoist worker processes (hoist serve's default)")
     parser.add_argument("--tags", type=int, default=50, help="tags in the repository the tags-list test reads")
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
 
-    with workdir() as root, ExitStack() as stack:
-        servers = {
-            "reference": stack.enter_context(reference_server(root / "reference")),
-            "hoist": stack.enter_context(hoist_server(root / "hoist", HOIST_WORKERS=str(args.workers))),
-        }
-        results = {
-            "large": transfer(servers, root, [args.large_mib * MiB], args.runs, "large"),
-            "many": transfer(servers, root, [args.layer_mib * MiB] * args.layers, args.runs, "many"),
-        }
-        rates = request_rates(servers, root, args.tags)
-        peaks = None if args.skip_memory else memory(servers, root)
+    with workdir() as root:
+        # Fresh servers for each part (what a part stores must fit in tmpfs next to the rest),
+        # warmed up by one small push before anything is timed.
+        with servers_for(root / "large", args.workers) as servers:
+            large = transfer(servers, root, [args.large_mib * MiB], args.runs, "large")
+        with servers_for(root / "many", args.workers) as servers:
+            many = transfer(servers, root, [args.layer_mib * MiB] * args.layers, args.runs, "many")
+        results = {"large": large, "many": many}
+        with servers_for(root / "rates", args.workers) as servers:
+            rates = request_rates(servers, root, args.tags)
+        peaks = None
+        if not args.skip_memory:
+            with servers_for(root / "memory", args.workers) as servers:
+                peaks = memory(servers, root)
     rows = []
     for workload, label in (
         ("large", f"1 layer of {args.large_mib} MiB"),

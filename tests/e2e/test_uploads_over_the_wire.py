@@ -73,3 +73,17 @@ def test_an_upload_survives_a_server_restart(server: Server) -> None:
             headers={"Upload-Offset": "5000"},
         )
         assert done.status_code == 201 and done.json()["size"] == 12000
+
+
+def test_an_oci_chunked_upload_survives_a_server_restart(server: Server) -> None:
+    first, second = b"x" * 3000, b"y" * 4000
+    with httpx.Client(base_url=server.url) as api:
+        location = api.post("/v2/dev/demo/app/blobs/uploads/").headers["location"]
+        assert api.patch(location, content=first, headers={"Content-Range": "0-2999"}).status_code == 202
+    with fresh_server(server.data, server.env) as url, httpx.Client(base_url=url) as again:
+        status = again.get(location)
+        assert status.status_code == 204 and status.headers["range"] == "0-2999"
+        digest = Digest.of(first + second)
+        done = again.put(location, params={"digest": str(digest)}, content=second, headers={"Content-Range": "3000-6999"})
+        assert done.status_code == 201
+        assert again.get(f"/v2/dev/demo/app/blobs/{digest}").content == first + second

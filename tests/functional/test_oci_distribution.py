@@ -278,10 +278,14 @@ def test_a_helm_chart_is_an_oci_artifact_like_any_other(http: httpx.Client, clie
     chart = "dev/charts/shop"
     config = push_blob(http, chart, b'{"name":"shop","version":"0.3.1","apiVersion":"v2"}')
     content = push_blob(http, chart, b"\x1f\x8b chart tarball")
-    raw = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                      "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json", **config},
-                      "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", **content}]
-                      }).encode()
+    raw = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json", **config},
+            "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", **content}],
+        }
+    ).encode()
     assert put_manifest(http, chart, "0.3.1", raw).status_code == 201
     client.attest("charts/shop@0.3.1", type="unit-tests", result="pass")
     assert client.promote("charts/shop@0.3.1", to="prod")["status"] == "promoted"
@@ -294,7 +298,24 @@ def test_a_docker_manifest_list_is_an_index(http: httpx.Client) -> None:
     docker_list = "application/vnd.docker.distribution.manifest.list.v2+json"
     child = image_manifest(http, REPO)
     put_manifest(http, REPO, str(Digest.of(child)), child)
-    raw = json.dumps({"schemaVersion": 2, "mediaType": docker_list, "manifests": [
-        {**descriptor(child), "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
+    raw = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": docker_list,
+            "manifests": [{**descriptor(child), "platform": {"architecture": "amd64", "os": "linux"}}],
+        }
+    ).encode()
     assert put_manifest(http, REPO, "multi", raw, docker_list).status_code == 201
     assert http.get(f"/v2/{REPO}/manifests/multi").headers["content-type"] == docker_list
+
+
+def test_hoist_pull_points_to_an_oci_client_for_images(http: httpx.Client, client: HoistClient, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from hoist.cli.context import Cli
+    from hoist.cli.exits import USAGE
+    from hoist.cli.main import cli
+
+    put_manifest(http, REPO, "1.0.0", image_manifest(http, REPO))
+    result = CliRunner().invoke(cli, ["pull", "shop/api@1.0.0", "-o", str(tmp_path)], obj=Cli(_client=client))
+    assert result.exit_code == USAGE and "skopeo copy" in result.output

@@ -3,46 +3,16 @@ served zero-copy from a local file where the blob store has one."""
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
 
 from hoist.api.schemas import BlobOut, ErrorBody, UploadOut
 from hoist.domain.digests import Digest
-from hoist.domain.errors import InvalidInput
-from hoist.http.streaming import declared_length, receive_into
-from hoist.services.uploads import UploadService, UploadSession
+from hoist.http.streaming import receive_upload
+from hoist.services.uploads import UploadService
 
-_CONTENT_RANGE = re.compile(r"(?:bytes )?(\d+)-(\d+)(?:/(\d+|\*))?")
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 404, 409, 413, 416)}
-
-
-def _offset(request: Request) -> int | None:
-    """Where the client says this chunk starts: ``Upload-Offset`` or ``Content-Range: start-end``."""
-    if "upload-offset" in request.headers:
-        try:
-            return int(request.headers["upload-offset"])
-        except ValueError:
-            raise InvalidInput("Upload-Offset must be a number of bytes") from None
-    if "content-range" in request.headers:
-        m = _CONTENT_RANGE.fullmatch(request.headers["content-range"].strip())
-        if not m:
-            raise InvalidInput("Content-Range must look like 'START-END'")
-        return int(m[1])
-    return None
-
-
-async def _append(uploads: UploadService, request: Request, upload_id: str | None) -> UploadSession:
-    session = await run_in_threadpool(uploads.open, upload_id, offset=_offset(request), length=declared_length(request))
-    try:
-        await receive_into(request, session)
-        session.check_complete()
-    except BaseException:
-        session.close()
-        raise
-    return session
 
 
 def router(uploads: UploadService) -> APIRouter:
@@ -52,7 +22,7 @@ def router(uploads: UploadService) -> APIRouter:
     async def start_upload(request: Request, response: Response, digest: str | None = Query(None)) -> UploadOut | BlobOut:
         """Start an upload. With ``?digest=`` the body is the whole blob, committed at once."""
         expected = Digest.parse(digest) if digest else None
-        session = await _append(uploads, request, None)
+        session = await receive_upload(request, uploads, None)
         if expected is not None:
             info = await run_in_threadpool(session.commit, expected)
             response.status_code = 201
@@ -65,7 +35,7 @@ def router(uploads: UploadService) -> APIRouter:
     async def append_upload(request: Request, upload_id: str) -> UploadOut:
         """Append the body to the upload. ``Upload-Offset`` (or ``Content-Range``) must equal the
         bytes already received, else 416 with the current offset in the error details."""
-        session = await _append(uploads, request, upload_id)
+        session = await receive_upload(request, uploads, upload_id)
         session.close()
         return UploadOut(upload_id=upload_id, offset=session.size)
 
@@ -73,7 +43,7 @@ def router(uploads: UploadService) -> APIRouter:
     async def commit_upload(request: Request, upload_id: str, digest: str = Query(...)) -> BlobOut:
         """Append the body (if any), verify the whole upload hashes to ``digest``, publish it."""
         expected = Digest.parse(digest)
-        session = await _append(uploads, request, upload_id)
+        session = await receive_upload(request, uploads, upload_id)
         info = await run_in_threadpool(session.commit, expected)
         return BlobOut(digest=str(info.digest), size=info.size)
 

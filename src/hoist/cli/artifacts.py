@@ -97,6 +97,11 @@ def pull(cli: Cli, ref: str, registry: str | None, output: Path) -> None:
     ArtifactRef.parse(ref)
     client = cli.client()
     artifact = client.artifact(ref, registry=registry)
+    if not artifact["files"]:
+        raise InvalidInput(
+            f"{ref} holds no named files (it is an OCI image or index): pull it with an OCI client, e.g. "
+            f"skopeo copy docker://<host>/<registry>/{artifact['package']}:{artifact['version'].replace('+', '_')} ..."
+        )
     output.mkdir(parents=True, exist_ok=True)
     written = []
     for f in artifact["files"]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 
-from hoist.domain.errors import UploadTruncated
-from hoist.services.uploads import UploadSession
+from hoist.domain.errors import InvalidInput, UploadTruncated
+from hoist.services.uploads import UploadService, UploadSession
+
+_CONTENT_RANGE = re.compile(r"(?:bytes[= ])?(\d+)-(\d+)(?:/(?:\d+|\*))?")
 
 BATCH = 4 * 1024 * 1024
 
@@ -65,3 +68,33 @@ def declared_length(request: Request) -> int | None:
     except ValueError:
         return None
     return length if length >= 0 else None
+
+
+def chunk_offset(request: Request) -> int | None:
+    """Where the client says this chunk starts: ``Upload-Offset``, or ``Content-Range: <start>-<end>``
+    (the OCI form, also accepted with a ``bytes`` prefix)."""
+    if "upload-offset" in request.headers:
+        try:
+            return int(request.headers["upload-offset"])
+        except ValueError:
+            raise InvalidInput("Upload-Offset must be a number of bytes") from None
+    value = request.headers.get("content-range")
+    if value is None:
+        return None
+    m = _CONTENT_RANGE.fullmatch(value.strip())
+    if not m:
+        raise InvalidInput("Content-Range must be <start>-<end>")
+    return int(m[1])
+
+
+async def receive_upload(request: Request, uploads: UploadService, upload_id: str | None) -> UploadSession:
+    """Open the upload (a new one if ``upload_id`` is None) where the client says this chunk starts,
+    and append the request body to it. On any failure the upload is left closed and resumable."""
+    session = await run_in_threadpool(uploads.open, upload_id, offset=chunk_offset(request), length=declared_length(request))
+    try:
+        await receive_into(request, session)
+        session.check_complete()
+    except BaseException:
+        session.close()
+        raise
+    return session

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
@@ -20,13 +19,12 @@ from hoist.formats.oci import errors
 from hoist.formats.oci.errors import API_VERSION
 from hoist.formats.oci.hot import OciHotPath, paginate
 from hoist.http.identity import actor_of, pipeline_of
-from hoist.http.streaming import declared_length, receive_into
+from hoist.http.streaming import declared_length, receive_upload
 from hoist.http.tokens import TokenSigner
 from hoist.services.repositories import RepositoryService
 from hoist.services.uploads import UploadService, UploadSession
 
 log = logging.getLogger("hoist.oci")
-_RANGE = re.compile(r"(?:bytes[= ])?(\d+)-(\d+)(?:/\d+|/\*)?")
 
 
 def repository(name: str) -> tuple[str, str]:
@@ -179,7 +177,7 @@ class Endpoints:
                     headers=_headers(Location=f"/v2/{name}/blobs/{digest}", **{"Docker-Content-Digest": str(digest)}),
                 )
         expected = request.query_params.get("digest")
-        session = await _receive(request, self.uploads, None)
+        session = await receive_upload(request, self.uploads, None)
         if expected is not None:
             return await _commit(self.repos, session, name, registry, package, Digest.parse(expected))
         session.close()
@@ -194,7 +192,7 @@ class Endpoints:
         if request.method == "DELETE":
             await run_in_threadpool(self.uploads.cancel, upload_id)
             return Response(status_code=204, headers=_headers())
-        session = await _receive(request, self.uploads, upload_id)
+        session = await receive_upload(request, self.uploads, upload_id)
         if request.method == "PATCH":
             session.close()
             return Response(status_code=202, headers=_upload_headers(name, upload_id, session.size))
@@ -228,29 +226,6 @@ async def _read_manifest(request: Request) -> bytes:
         if len(body) > MAX_MANIFEST_BYTES:
             raise TooLarge(f"manifests are limited to {MAX_MANIFEST_BYTES} bytes")
     return bytes(body)
-
-
-def _chunk_offset(request: Request) -> int | None:
-    value = request.headers.get("content-range")
-    if value is None:
-        return None
-    m = _RANGE.fullmatch(value.strip())
-    if not m:
-        raise InvalidInput("Content-Range must be <start>-<end>")
-    return int(m[1])
-
-
-async def _receive(request: Request, uploads: UploadService, upload_id: str | None) -> UploadSession:
-    session = await run_in_threadpool(
-        uploads.open, upload_id, offset=_chunk_offset(request), length=declared_length(request)
-    )
-    try:
-        await receive_into(request, session)
-        session.check_complete()
-    except BaseException:
-        session.close()
-        raise
-    return session
 
 
 async def _commit(
