@@ -316,6 +316,12 @@ class HotReads(Protocol):
     """The few lookups OCI clients make most (a manifest by tag or digest, a tags list), answered
     without the unit-of-work machinery: single statements, safe to call from any thread."""
 
+    @property
+    def local(self) -> bool:
+        """True when a lookup never waits on a network (an embedded database): callers may then run
+        it inline on an event loop instead of paying for a thread hop."""
+        ...
+
     def version_digest(self, registry: str, package: str, version_key: str) -> str | None: ...
 
     def tag_digest(self, registry: str, package: str, tag: str) -> str | None: ...

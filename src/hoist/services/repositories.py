@@ -112,6 +112,10 @@ class RepositoryService:
 
     # -- reading ----------------------------------------------------------------------------------
 
+    @property
+    def lookups_are_local(self) -> bool:
+        return self._metadata.hot.local
+
     def lookup(self, registry: str, package: str, reference: str) -> ManifestBytes | None:
         """The hot path of pulls: a manifest by tag or digest in a few indexed reads, or None for
         anything it does not find (``manifest`` then says precisely what is wrong)."""

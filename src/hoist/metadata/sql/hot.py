@@ -7,7 +7,10 @@ autocommit / PostgreSQL autocommit), so each sees one consistent snapshot.
 
 from __future__ import annotations
 
+import queue
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -48,9 +51,54 @@ WHERE p.name = {0} AND t.registry = {0}
 """
 
 
-class SqlHotReads:
-    def __init__(self, engine: Engine) -> None:
+class _Connections:
+    """A few DB-API connections of the hot reads' own, outside SQLAlchemy's pool (so that the
+    units of work never wait behind them), lent to one thread at a time."""
+
+    def __init__(self, engine: Engine, size: int) -> None:
         self._engine = engine
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def borrow(self) -> Iterator[Any]:
+        if not self._slots.acquire(timeout=30):
+            raise TimeoutError("no connection for the hot reads within 30 s")
+        try:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = self._open()
+            try:
+                yield conn
+            except Exception:
+                conn.close()  # a broken connection (server restart) is not lent again
+                raise
+            self._idle.put(conn)
+        finally:
+            self._slots.release()
+
+    def _open(self) -> Any:
+        dialect = self._engine.dialect
+        cargs, cparams = dialect.create_connect_args(self._engine.url)
+        if dialect.name == "sqlite":
+            conn = dialect.dbapi.connect(*cargs, **{**cparams, "check_same_thread": False, "timeout": 30})  # type: ignore[union-attr]
+            conn.isolation_level = None  # autocommit: each statement its own snapshot
+            return conn
+        conn = dialect.dbapi.connect(*cargs, **cparams)  # type: ignore[union-attr]
+        conn.autocommit = True
+        return conn
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+class SqlHotReads:
+    def __init__(self, engine: Engine, *, connections: int = 8) -> None:
         mark = "%s" if engine.dialect.name == "postgresql" else "?"
         self._sql = {
             name: sql.format(mark)
@@ -63,27 +111,20 @@ class SqlHotReads:
                 ("tag_names", _TAG_NAMES),
             )
         }
-        self._local = threading.local()
+        self._connections = _Connections(engine, connections)
+        self.local = engine.dialect.name == "sqlite"
 
     def _rows(self, name: str, *params: str) -> list[tuple[Any, ...]]:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._engine.raw_connection()
-            if self._engine.dialect.name == "postgresql":
-                conn.driver_connection.autocommit = True  # type: ignore[union-attr]
-            self._local.conn = conn
-        try:
+        with self._connections.borrow() as conn:
             cursor = conn.cursor()
             try:
                 cursor.execute(self._sql[name], params)
                 return list(cursor.fetchall())
             finally:
                 cursor.close()
-        except Exception:
-            # a broken connection (server restart): drop it; the next call takes a fresh one
-            self._local.conn = None
-            conn.invalidate()
-            raise
+
+    def close(self) -> None:
+        self._connections.close()
 
     def version_digest(self, registry: str, package: str, version_key: str) -> str | None:
         rows = self._rows("version", package, version_key, registry)

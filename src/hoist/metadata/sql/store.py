@@ -75,6 +75,7 @@ class SqlMetadataStore:
             yield SqlMetadataSession(session)
 
     def dispose(self) -> None:
+        self.hot.close()
         self.engine.dispose()
 
 
