@@ -6,6 +6,7 @@ The only module that picks concrete stores and reads the process environment (th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -114,9 +115,8 @@ def token_secret(settings: Settings) -> bytes:
         with os.fdopen(fd, "wb") as f:
             f.write(secrets.token_hex(32).encode())
         try:
-            os.link(draft, path)  # atomic, and never replaces a secret another process made first
-        except FileExistsError:
-            pass
+            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+                os.link(draft, path)  # atomic, and never replaces an existing secret
         finally:
             draft.unlink()
     return path.read_bytes()

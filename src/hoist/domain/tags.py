@@ -43,15 +43,20 @@ class Tag:
                 tag=name,
             )
         attached = _ATTACHED.fullmatch(name)
-        if attached:
-            try:
-                return cls(name, TagKind.ATTACHED, subject=Digest.parse(f"{attached[1]}:{attached[2]}"))
-            except InvalidDigest:
-                pass
+        subject = _digest_or_none(f"{attached[1]}:{attached[2]}") if attached else None
+        if subject is not None:
+            return cls(name, TagKind.ATTACHED, subject=subject)
         version = Version.from_tag(name)
         if version is not None:
             return cls(name, TagKind.VERSION, version=version)
         return cls(name, TagKind.MOVABLE)
+
+
+def _digest_or_none(text: str) -> Digest | None:
+    try:
+        return Digest.parse(text)
+    except InvalidDigest:  # e.g. sha256- followed by 128 hex digits
+        return None
 
 
 def attached_tags(digest: Digest) -> tuple[str, ...]:
