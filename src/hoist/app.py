@@ -42,6 +42,7 @@ from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
 from hoist.services.repositories import RepositoryService
 from hoist.services.uploads import UploadService
+from hoist.signing.verifier import KeyringVerifier
 from hoist.storage.filesystem import FilesystemBlobStore
 
 log = logging.getLogger("hoist")
@@ -83,7 +84,7 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     return Services(
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
         publisher=publisher,
-        repositories=RepositoryService(metadata, blobs, policy, publisher, clock),
+        repositories=RepositoryService(metadata, blobs, policy, publisher, KeyringVerifier.from_files(settings.keys), clock),
         catalog=CatalogService(metadata, policy),
         promotions=PromotionService(metadata, policy, clock),
         evidence=EvidenceService(metadata, policy, clock),

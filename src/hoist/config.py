@@ -72,6 +72,9 @@ class RegistrySection(_Model):
     seal_on_promotion: bool = True
     movable_tags: bool = False
     allow_delete: bool = False
+    trusted_keys: list[str] = []
+    require_signature: bool = False
+    require_signature_to_pull: bool = False
     promote_from: list[str] = []
     promotion: GateSection = GateSection()
 
@@ -96,6 +99,7 @@ class CeilingSection(_Model):
 
 class FileModel(_Model):
     server: ServerSection = ServerSection()
+    keys: dict[str, str] = {}
     registries: dict[str, RegistrySection] | None = None
     environments: dict[str, EnvironmentSection] | None = None
     ceilings: CeilingSection = CeilingSection()
@@ -134,6 +138,7 @@ class Settings:
     oci_auth: str
     token_secret: str | None
     policy: Policy
+    keys: dict[str, Path]
     source: Path | None = None
 
 
@@ -194,6 +199,7 @@ def load_settings(
 def _references(raw: Mapping[str, Any]) -> list[str]:
     """Names are valid, and every registry, environment and ceiling named somewhere exists."""
     registries = _table(raw, "registries", {n: r.model_dump() for n, r in DEFAULT_REGISTRIES.items()})
+    keys = _table(raw, "keys", {})
     environments = _table(raw, "environments", {n: e.model_dump() for n, e in DEFAULT_ENVIRONMENTS.items()})
     ceilings = _table(raw, "ceilings", {})
     problems: list[str] = []
@@ -205,6 +211,19 @@ def _references(raw: Mapping[str, Any]) -> list[str]:
             for src in (sources if isinstance(sources, list) else [])
             if src not in registries
         ]
+        trusted = reg.get("trusted_keys") if isinstance(reg, dict) else None
+        problems += [
+            f"registries.{name}.trusted_keys: unknown key {key!r} (define it under [keys])"
+            for key in (trusted if isinstance(trusted, list) else [])
+            if key not in keys
+        ]
+        requires = isinstance(reg, dict) and (reg.get("require_signature") or reg.get("require_signature_to_pull"))
+        if requires and not trusted:
+            problems.append(f"registries.{name}: requiring signatures needs trusted_keys")
+    for name, path in keys.items():
+        _check_name(name, f"keys.{name}", "key", problems)
+        if isinstance(path, str) and not Path(path).is_file():
+            problems.append(f"keys.{name}: no public key file at {path}")
     for name, env in environments.items():
         _check_name(name, f"environments.{name}", "environment", problems)
         target = env.get("registry") if isinstance(env, dict) else None
@@ -262,6 +281,7 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         oci_auth=server.oci_auth,
         token_secret=server.token_secret,
         policy=policy,
+        keys={name: Path(path) for name, path in model.keys.items()},
         source=source,
     )
 
@@ -281,6 +301,9 @@ def _registry_policy(name: str, section: RegistrySection) -> RegistryPolicy:
         seal_on_promotion=section.seal_on_promotion,
         movable_tags=section.movable_tags,
         allow_delete=section.allow_delete,
+        trusted_keys=tuple(section.trusted_keys),
+        require_signature=section.require_signature,
+        require_signature_to_pull=section.require_signature_to_pull,
         promote_from=tuple(section.promote_from),
         promotion_gates=Gates(tuple(AttestationRequirement.parse(a) for a in section.promotion.attestations)),
     )

@@ -23,6 +23,7 @@ class Action(StrEnum):
     PLACE = "artifact:place"
     OVERWRITE = "artifact:overwrite"
     ATTEST = "artifact:attest"
+    SIGN = "artifact:sign"
     APPROVE = "artifact:approve"
     PROMOTE = "artifact:promote"
     PROMOTE_REFUSED = "artifact:promote-refused"

@@ -131,6 +131,7 @@ class Placement:
 class AttachmentKind(StrEnum):
     ATTESTATION = "attestation"
     APPROVAL = "approval"
+    SIGNATURE = "signature"
 
 
 class Result(StrEnum):

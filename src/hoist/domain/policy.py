@@ -48,6 +48,9 @@ class RegistryPolicy:
     seal_on_promotion: bool = True
     movable_tags: bool = False  # tags that are not versions (latest, main) may be pushed and moved
     allow_delete: bool = False  # manifests, tags and blob links may be deleted (never sealed ones)
+    trusted_keys: tuple[str, ...] = ()  # names of the keys whose signatures count here
+    require_signature: bool = False  # promotion into this registry needs one such signature
+    require_signature_to_pull: bool = False  # and so does pulling an artifact version from it
     promote_from: tuple[str, ...] = ()
     promotion_gates: Gates = Gates()
 
@@ -156,6 +159,8 @@ class Policy:
                     f"registry {target} serves {', '.join(e.name for e in served)}",
                 )
             )
+        if registry.require_signature:
+            problems += signature_problems(registry, artifact, evidence.attachments)
         problems += _gate_problems(registry.promotion_gates, artifact, evidence, approvals_for=target)
         return problems
 
@@ -216,6 +221,17 @@ def _gate_problems(gates: Gates, artifact: Artifact, evidence: Evidence, *, appr
                 )
             )
     return problems
+
+
+def signature_problems(registry: RegistryPolicy, artifact: Artifact, attachments: Iterable[Attachment]) -> list[Problem]:
+    """A valid signature from a key ``registry`` trusts, or the reason there is none."""
+    trusted = set(registry.trusted_keys)
+    signatures = [a for a in attachments if a.kind is AttachmentKind.SIGNATURE]
+    if any(a.result is Result.PASS and a.details.get("key") in trusted for a in signatures):
+        return []
+    keys = ", ".join(sorted(trusted)) or "none configured"
+    seen = f" ({len(signatures)} signature(s) found, none by those keys)" if signatures else ""
+    return [Problem("signature", f"{artifact.ref} has no valid signature from a key {registry.name} trusts ({keys}){seen}")]
 
 
 def latest_attestation(attachments: Iterable[Attachment], req: AttestationRequirement) -> Attachment | None:

@@ -6,7 +6,7 @@ work that commit or roll back as a whole, with the audit event written inside th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +104,29 @@ class BlobStore(Protocol):
 
     def digests(self) -> Iterator[Digest]:
         """Every committed blob, for garbage collection and fsck."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """A signature found in a manifest: what it signs, and which known key (if any) verifies it."""
+
+    subject: Digest | None
+    format: str
+    key: str | None
+    fingerprint: str
+    reason: str | None = None
+    predicate_type: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.key is not None
+
+
+class SignatureVerifier(Protocol):
+    def check(self, manifest: Manifest, read: Callable[[Digest], bytes]) -> list[SignatureCheck]:
+        """Every signature ``manifest`` carries (cosign simple signing, Sigstore bundles), each verified
+        against the configured keys; ``read`` gives a blob's bytes. [] for a manifest with none."""
         ...
 
 

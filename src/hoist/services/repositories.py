@@ -27,10 +27,10 @@ from hoist.domain.errors import (
 )
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import Manifest, parse_manifest
-from hoist.domain.models import OCI, Actor, Pipeline
+from hoist.domain.models import OCI, Actor, AttachmentKind, Pipeline, Result
 from hoist.domain.names import validate_package_name
-from hoist.domain.policy import Policy
-from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.policy import Policy, signature_problems
+from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore, SignatureCheck, SignatureVerifier
 from hoist.domain.tags import Tag, TagKind
 from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import current_deployments
@@ -78,6 +78,7 @@ def _parse_tag(name: str) -> Tag:
     return Tag.parse(name)
 
 
+MAX_SIGNATURE_BLOB = 1024 * 1024
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}")
 
 
@@ -95,12 +96,14 @@ class RepositoryService:
         blobs: BlobStore,
         policy: Policy,
         publisher: PublishService,
+        verifier: SignatureVerifier,
         clock: Clock = utcnow,
     ) -> None:
         self._metadata = metadata
         self._blobs = blobs
         self._policy = policy
         self._publisher = publisher
+        self._verifier = verifier
         self._clock = clock
         self._cache = _ManifestCache()
 
@@ -119,7 +122,8 @@ class RepositoryService:
     def lookup(self, registry: str, package: str, reference: str) -> ManifestBytes | None:
         """The hot path of pulls: a manifest by tag or digest in a few indexed reads, or None for
         anything it does not find (``manifest`` then says precisely what is wrong)."""
-        if registry not in self._policy.registries:
+        reg = self._policy.registries.get(registry)
+        if reg is None or reg.require_signature_to_pull:  # the full path checks signatures
             return None
         hot = self._metadata.hot
         if ":" in reference:
@@ -165,6 +169,12 @@ class RepositoryService:
             if manifest is None:
                 _require_repository(s, registry, package)
                 raise ManifestNotFound(f"manifest {reference} is not in {registry}/{package}", reference=reference)
+            reg = self._policy.registry(registry)
+            artifact = s.artifacts.by_digest(package, manifest.digest) if reg.require_signature_to_pull else None
+            if artifact is not None:
+                problems = signature_problems(reg, artifact, s.attachments.of(artifact.digest))
+                if problems:
+                    raise Denied(f"registry {registry} serves only signed artifacts: {problems[0].message}", problems)
             return manifest
 
     def _resolve(self, s: MetadataSession, registry: str, package: str, reference: str) -> Digest | None:
@@ -252,13 +262,17 @@ class RepositoryService:
                     f"the manifest needs blob {blob}, which was never uploaded", digest=str(blob)
                 ) from None
 
+        signatures = self._verifier.check(manifest, self._read_small)
+
         def unit_of_work() -> PushedManifest | None:
             with self._metadata.session() as s:
                 if not self._policy.registry(registry).direct_push and not self._is_attachment(
                     s, registry, package, manifest, tags
                 ):
                     return None
-                return self._record(s, registry, package, manifest, digest, tags, actor, pipeline)
+                pushed = self._record(s, registry, package, manifest, digest, tags, actor, pipeline)
+                self._record_signatures(s, registry, package, digest, signatures, actor, pipeline)
+                return pushed
 
         pushed = retrying(unit_of_work)
         if pushed is None:  # refused: audited in a unit of work of its own, after this one ended
@@ -342,6 +356,65 @@ class RepositoryService:
                 now=now,
             )
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None, tuple(t.name for t in tags))
+
+    def _read_small(self, digest: Digest) -> bytes:
+        with self._blobs.open(digest) as f:
+            return f.read(MAX_SIGNATURE_BLOB)
+
+    def _record_signatures(
+        self,
+        s: MetadataSession,
+        registry: str,
+        package: str,
+        carrier: Digest,
+        checks: list[SignatureCheck],
+        actor: Actor,
+        pipeline: Pipeline | None,
+    ) -> None:
+        """Each signature verified on arrival becomes evidence bound to the digest it signs (once:
+        cosign re-pushes the whole .sig manifest each time it appends a signature)."""
+        now = self._clock()
+        for check in checks:
+            if check.subject is None:
+                continue
+            known = {
+                a.details.get("fingerprint") for a in s.attachments.of(check.subject) if a.kind is AttachmentKind.SIGNATURE
+            }
+            if check.fingerprint in known:
+                continue
+            details: dict[str, object] = {"fingerprint": check.fingerprint, "carrier": str(carrier), "registry": registry}
+            details.update(
+                {
+                    k: v
+                    for k, v in (("key", check.key), ("reason", check.reason), ("predicate_type", check.predicate_type))
+                    if v
+                }
+            )
+            s.attachments.add(
+                subject=check.subject,
+                kind=AttachmentKind.SIGNATURE,
+                type=check.format,
+                result=Result.PASS if check.ok else Result.FAIL,
+                environment=None,
+                actor=actor.name,
+                now=now,
+                details=details,
+                pipeline=pipeline,
+            )
+            artifact = s.artifacts.by_digest(package, check.subject)
+            where = artifact.ref if artifact else f"{registry}/{package}@{check.subject}"
+            s.audit.append(
+                EventDraft(
+                    action=Action.SIGN,
+                    actor=actor.name,
+                    subject=where,
+                    package=package,
+                    digest=str(check.subject),
+                    details={k: str(v) for k, v in details.items()} | {"verified": str(check.ok).lower()},
+                    pipeline=pipeline.as_dict() if pipeline else None,
+                ),
+                now=now,
+            )
 
     def _is_attachment(self, s: MetadataSession, registry: str, package: str, manifest: Manifest, tags: list[Tag]) -> bool:
         """Signatures, attestations and SBOMs of what a promotion-only registry already holds may be

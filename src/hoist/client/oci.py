@@ -1,0 +1,83 @@
+"""The few OCI distribution calls the CLI makes itself (signing): blobs up, manifests in and out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hoist.client.errors import ServerUnreachable
+from hoist.domain.digests import Digest
+from hoist.domain.errors import Denied, HoistError, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hoist.client import HoistClient
+
+_CODES: dict[str, type[HoistError]] = {
+    "DENIED": Denied,
+    "NAME_UNKNOWN": NotFound,
+    "MANIFEST_UNKNOWN": NotFound,
+    "BLOB_UNKNOWN": NotFound,
+    "MANIFEST_INVALID": InvalidInput,
+    "DIGEST_INVALID": InvalidInput,
+    "NAME_INVALID": InvalidInput,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestInfo:
+    media_type: str
+    digest: str
+    size: int
+
+
+def _call(client: HoistClient, method: str, path: str, **kwargs: object) -> httpx.Response:
+    import httpx
+
+    try:
+        response = client.http.request(method, path, **kwargs)  # type: ignore[arg-type]
+    except httpx.TransportError as exc:
+        raise ServerUnreachable(f"cannot reach Hoist at {client.url}: {exc}") from exc
+    if response.status_code >= 400 and response.status_code != 404:
+        try:
+            error = response.json()["errors"][0]
+            raise _CODES.get(error["code"], HoistError)(f"{error['code']}: {error['message']}")
+        except (ValueError, KeyError, IndexError):
+            raise HoistError(f"HTTP {response.status_code} from {path}: {response.text[:200]}") from None
+    return response
+
+
+def put_blob(client: HoistClient, repository: str, data: bytes) -> str:
+    digest = str(Digest.of(data))
+    if _call(client, "HEAD", f"/v2/{repository}/blobs/{digest}").status_code == 200:
+        return digest
+    done = _call(client, "POST", f"/v2/{repository}/blobs/uploads/", params={"digest": digest}, content=data)
+    if done.status_code != 201:
+        raise HoistError(f"uploading blob {digest} to {repository} failed: HTTP {done.status_code}")
+    return digest
+
+
+def head_manifest(client: HoistClient, repository: str, reference: str) -> ManifestInfo | None:
+    response = _call(client, "HEAD", f"/v2/{repository}/manifests/{reference}")
+    if response.status_code == 404:
+        return None
+    return ManifestInfo(
+        response.headers["content-type"],
+        response.headers["docker-content-digest"],
+        int(response.headers["content-length"]),
+    )
+
+
+def get_manifest(client: HoistClient, repository: str, reference: str) -> bytes | None:
+    response = _call(client, "GET", f"/v2/{repository}/manifests/{reference}")
+    return None if response.status_code == 404 else response.content
+
+
+def put_manifest(client: HoistClient, repository: str, reference: str, raw: bytes, media_type: str) -> str:
+    response = _call(
+        client, "PUT", f"/v2/{repository}/manifests/{reference}", content=raw, headers={"Content-Type": media_type}
+    )
+    if response.status_code == 404:
+        raise NotFound(f"repository {repository} is unknown")
+    return response.headers["docker-content-digest"]
