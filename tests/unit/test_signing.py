@@ -145,3 +145,19 @@ def test_private_keys_round_trip_in_every_format() -> None:
     rsa_like = k.private_pem(ec.generate_private_key(ec.SECP384R1()))
     with pytest.raises(InvalidInput, match="P-256"):
         k.load_private(rsa_like)
+
+
+def test_bundles_parse_with_the_sigstore_protobuf_models() -> None:
+    """An independent reader of the Sigstore bundle format (sigstore-models) accepts what Hoist writes."""
+    from sigstore_models.bundle.v1 import Bundle
+
+    key = k.generate()
+    subject = {"mediaType": cosign.OCI_MANIFEST, "digest": SUBJECT, "size": 509}
+    written = cosign.bundle_signature(key, subject, created="2026-11-26T00:00:00Z").blobs[1].data
+    bundle = Bundle.from_json(written)
+    assert bundle.media_type == cosign.BUNDLE_V03
+    envelope = bundle.dsse_envelope
+    assert envelope is not None and envelope.payload_type == cosign.IN_TOTO
+    statement = json.loads(envelope.payload)
+    assert statement["subject"] == [{"digest": {"sha256": SUBJECT.split(":")[1]}}]
+    assert k.verify(key.public_key(), cosign.pae(cosign.IN_TOTO, envelope.payload), envelope.signatures[0].sig)

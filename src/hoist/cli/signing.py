@@ -155,7 +155,7 @@ def sign(cli: Cli, ref: str, key_file: Path, password_env: str, registry: str | 
         else:
             cli.err.print(
                 "[yellow]note:[/] the server knows no key that verifies this signature "
-                "(add the public key under [keys] to make it count)"
+                "(add the public key under \\[keys] to make it count)"
             )
 
     cli.emit(result, human)
