@@ -113,6 +113,6 @@ def test_unreadable_files_are_reported(tmp_path: Path) -> None:
 
 def test_the_readme_configuration_is_the_default(tmp_path: Path) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    block = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
     documented = load_settings(write(tmp_path, block), environ={})
     assert documented.policy == load_settings(environ={}).policy
