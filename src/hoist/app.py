@@ -41,7 +41,10 @@ from hoist.services.identity import DeclaredIdentities
 from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
 from hoist.services.repositories import RepositoryService
+from hoist.services.summaries import PromotionSummaries
 from hoist.services.uploads import UploadService
+from hoist.signing.keys import key_id, load_public
+from hoist.signing.server import ServerSigner
 from hoist.signing.verifier import KeyringVerifier
 from hoist.storage.filesystem import FilesystemBlobStore
 
@@ -51,6 +54,7 @@ API = "/api/v1"
 
 @dataclass(frozen=True, slots=True)
 class Services:
+    signer: ServerSigner
     uploads: UploadService
     publisher: PublishService
     repositories: RepositoryService
@@ -81,12 +85,14 @@ def migrate(settings: Settings) -> None:
 def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobStore, clock: Clock = utcnow) -> Services:
     policy = settings.policy
     publisher = PublishService(metadata, blobs, policy, clock)
+    signer = ServerSigner.load_or_create(settings.signing_key or settings.data_dir / "server.key")
     return Services(
+        signer=signer,
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
         publisher=publisher,
         repositories=RepositoryService(metadata, blobs, policy, publisher, KeyringVerifier.from_files(settings.keys), clock),
         catalog=CatalogService(metadata, policy),
-        promotions=PromotionService(metadata, policy, clock),
+        promotions=PromotionService(metadata, policy, PromotionSummaries(signer, blobs, policy), clock),
         evidence=EvidenceService(metadata, policy, clock),
         deployments=DeploymentService(metadata, blobs, policy, clock),
         audit=AuditService(metadata),
@@ -101,6 +107,14 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     oci = oci_app(services.repositories, services.uploads, signer, auth_required=required)
     dispatch = PathDispatch("/v2", oci, build_api(settings, services))
     return IdentityMiddleware(dispatch, DeclaredIdentities(), signer, oci_required=required)
+
+
+def public_keys(settings: Settings, services: Services) -> dict[str, Any]:
+    known = {}
+    for name, path in settings.keys.items():
+        pem = path.read_bytes()
+        known[name] = {"key_id": key_id(load_public(pem)), "public_key": pem.decode()}
+    return {"server": {"key_id": services.signer.key_id, "public_key": services.signer.public_pem.decode()}, "keys": known}
 
 
 def token_secret(settings: Settings) -> bytes:
@@ -150,7 +164,7 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
     )
-    app.include_router(system.router(settings.policy, __version__), prefix=API)
+    app.include_router(system.router(settings.policy, __version__, public_keys(settings, services)), prefix=API)
     app.include_router(uploads.router(services.uploads), prefix=API)
     app.include_router(artifacts.router(services.publisher, services.catalog), prefix=API)
     app.include_router(releases.router(services.promotions, services.evidence), prefix=API)

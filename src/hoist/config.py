@@ -46,6 +46,7 @@ class ServerSection(_Model):
     fsync: bool = True
     oci_auth: Literal["optional", "required"] = "optional"
     token_secret: str | None = Field(None, min_length=32)
+    signing_key: str | None = None  # the server's private key (PEM); default: made once in data_dir
 
 
 def _requirements(value: list[str]) -> list[str]:
@@ -137,6 +138,7 @@ class Settings:
     fsync: bool
     oci_auth: str
     token_secret: str | None
+    signing_key: Path | None
     policy: Policy
     keys: dict[str, Path]
     source: Path | None = None
@@ -154,6 +156,7 @@ ENVIRONMENT_VARIABLES = {
     "HOIST_FSYNC": "fsync",
     "HOIST_OCI_AUTH": "oci_auth",
     "HOIST_TOKEN_SECRET": "token_secret",
+    "HOIST_SIGNING_KEY": "signing_key",
 }
 
 
@@ -280,6 +283,7 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         fsync=server.fsync,
         oci_auth=server.oci_auth,
         token_secret=server.token_secret,
+        signing_key=Path(server.signing_key) if server.signing_key else None,
         policy=policy,
         keys={name: Path(path) for name, path in model.keys.items()},
         source=source,

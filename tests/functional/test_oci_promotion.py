@@ -80,7 +80,10 @@ def test_promotion_carries_children_referrers_and_signature_tags(
     assert oci_error(http.get(f"/v2/{PROD}/manifests/1.4.0_58")) == "MANIFEST_UNKNOWN"
     result = client.promote("shop/api@1.4.0+58", to="prod")
     assert result["status"] == "promoted"
-    assert sorted(blobs.digests()) == before  # not a byte copied
+    summary = http.get(f"/v2/{PROD}/referrers/{Digest.of(pushed['index'])}?artifactType=application/vnd.in-toto%2Bjson")
+    (vsa,) = summary.json()["manifests"]
+    envelope = json.loads(http.get(f"/v2/{PROD}/manifests/{vsa['digest']}").content)["layers"][0]["digest"]
+    assert sorted(map(str, set(blobs.digests()) - set(before))) == [envelope]  # no artifact byte copied: only the VSA
     idx_digest = str(Digest.of(pushed["index"]))
     got = http.get(f"/v2/{PROD}/manifests/1.4.0_58")
     assert got.status_code == 200 and got.headers["docker-content-digest"] == idx_digest and got.content == pushed["index"]
@@ -89,7 +92,7 @@ def test_promotion_carries_children_referrers_and_signature_tags(
         layer = json.loads(http.get(f"/v2/{PROD}/manifests/{child['digest']}").content)["layers"][0]
         assert http.head(f"/v2/{PROD}/blobs/{layer['digest']}").status_code == 200
     referrers = http.get(f"/v2/{PROD}/referrers/{idx_digest}").json()["manifests"]
-    assert [m["digest"] for m in referrers] == [str(Digest.of(pushed["sbom"]))]
+    assert sorted(m["digest"] for m in referrers) == sorted([str(Digest.of(pushed["sbom"])), vsa["digest"]])
     sig_tag = pushed["sig_tag"].decode()
     assert http.get(f"/v2/{PROD}/manifests/{sig_tag}").content == pushed["signature"]
     assert http.get(f"/v2/{PROD}/tags/list").json()["tags"] == ["1.4.0_58", sig_tag]  # not "latest"

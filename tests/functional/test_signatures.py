@@ -16,6 +16,7 @@ from hoist.cli.exits import REFUSED
 from hoist.cli.main import cli
 from hoist.client import HoistClient
 from hoist.domain import errors as e
+from hoist.domain.attestations import IN_TOTO
 from hoist.domain.digests import Digest
 from hoist.signing import cosign
 from hoist.signing import keys as k
@@ -92,7 +93,7 @@ def test_promotion_into_prod_needs_a_trusted_signature(http: httpx.Client, clien
     digest = client.artifact("shop/api@1.0.0")["digest"]
     assert http.get(f"/v2/prod/shop/api/manifests/sha256-{digest.split(':')[1]}.sig").status_code == 200
     referrers = http.get(f"/v2/prod/shop/api/referrers/{digest}").json()["manifests"]
-    assert [r["artifactType"] for r in referrers] == [cosign.BUNDLE_V03]
+    assert sorted(r["artifactType"] for r in referrers) == sorted([cosign.BUNDLE_V03, IN_TOTO])  # + the promotion's VSA
     assert [ev["action"] for ev in client.history("shop/api@1.0.0")].count("artifact:sign") == 2
 
 

@@ -9,8 +9,14 @@ from fastapi import APIRouter
 from hoist.domain.policy import Policy
 
 
-def router(policy: Policy, version: str) -> APIRouter:
+def router(policy: Policy, version: str, keys: dict[str, Any]) -> APIRouter:
     api = APIRouter(tags=["system"])
+
+    @api.get("/keys")
+    def public_keys() -> dict[str, Any]:
+        """The server's public key (it signs verification summaries) and the keys whose signatures
+        the server recognises, with cosign key ids: everything needed to verify offline."""
+        return keys
 
     @api.get("/health")
     def health() -> dict[str, str]:

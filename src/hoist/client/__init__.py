@@ -95,6 +95,11 @@ class HoistClient:
         result: dict[str, Any] = self._json("POST", "/artifacts", json=body)
         return result
 
+    def keys(self) -> dict[str, Any]:
+        """The server's public key and the keys it recognises (GET /api/v1/keys)."""
+        result: dict[str, Any] = self._json("GET", "/keys")
+        return result
+
     def artifacts(self, *, package: str | None = None, registry: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in {"package": package, "registry": registry}.items() if v}
         result: list[dict[str, Any]] = self._json("GET", "/artifacts", params=params)

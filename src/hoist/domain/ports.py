@@ -130,6 +130,18 @@ class SignatureVerifier(Protocol):
         ...
 
 
+class Signer(Protocol):
+    """The server's own key: what it signs (verification summaries), anyone can verify offline."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def public_pem(self) -> bytes: ...
+
+    def sign(self, data: bytes) -> bytes: ...
+
+
 class Authenticator(Protocol):
     def authenticate(self, username: str, secret: str) -> Actor | None:
         """The actor these credentials prove, or None when they prove nothing."""

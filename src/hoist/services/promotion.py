@@ -17,6 +17,7 @@ from hoist.domain.tags import attached_tags
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
 from hoist.services.catalog import resolve
 from hoist.services.evidence import gather_evidence
+from hoist.services.summaries import PromotionSummaries
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +36,12 @@ class _Refusal:
 
 
 class PromotionService:
-    def __init__(self, metadata: MetadataStore, policy: Policy, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, metadata: MetadataStore, policy: Policy, summaries: PromotionSummaries, clock: Clock = utcnow
+    ) -> None:
         self._metadata = metadata
         self._policy = policy
+        self._summaries = summaries
         self._clock = clock
 
     def promote(
@@ -51,7 +55,12 @@ class PromotionService:
         pipeline: Pipeline | None = None,
     ) -> PromotionResult:
         target = self._policy.registry(to)
-        gates = ("source", "ceiling", *(f"attestation:{a}" for a in target.promotion_gates.attestations))
+        gates = (
+            "source",
+            "ceiling",
+            *(("signature",) if target.require_signature else ()),
+            *(f"attestation:{a}" for a in target.promotion_gates.attestations),
+        )
 
         def unit_of_work() -> PromotionResult | _Refusal:
             with self._metadata.session() as s:
@@ -76,6 +85,18 @@ class PromotionService:
                 )
                 source = next(r for r in target.promote_from if r in evidence.registries)
                 carried = carry(s, artifact.package, source, to, artifact.digest, actor=actor.name, now=now)
+                summary = self._summaries.issue(
+                    s,
+                    artifact,
+                    evidence,
+                    source=source,
+                    to=to,
+                    gates=gates,
+                    actor=actor,
+                    pipeline=pipeline,
+                    reason=reason,
+                    now=now,
+                )
                 s.audit.append(
                     artifact_event(
                         Action.PROMOTE,
@@ -88,6 +109,7 @@ class PromotionService:
                         gates=list(gates),
                         reason=reason,
                         carried=carried,
+                        summary=str(summary),
                     ),
                     now=now,
                 )

@@ -22,7 +22,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from hoist.domain.attestations import pae
+from hoist.signing import dsse
 from hoist.signing import keys as k
+
+__all__ = ["pae"]
 
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
@@ -63,12 +67,6 @@ def simple_signing_payload(docker_reference: str, digest: str) -> bytes:
             "optional": None,
         }
     )
-
-
-def pae(payload_type: str, body: bytes) -> bytes:
-    """DSSE v1 pre-authentication encoding."""
-    kind = payload_type.encode()
-    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +192,7 @@ class Check:
         return self.key is not None
 
 
-Keyring = Mapping[str, ec.EllipticCurvePublicKey]
+Keyring = dsse.Keyring
 
 
 def check_manifest(manifest: Mapping[str, Any], read: Callable[[str], bytes], keyring: Keyring) -> list[Check]:
@@ -234,25 +232,19 @@ def _check_simple(payload: bytes, signature: str, keyring: Keyring) -> Check:
 def _check_bundle(bundle: bytes, subject: str | None, keyring: Keyring) -> Check:
     fmt = "sigstore-bundle"
     try:
-        document = json.loads(bundle)
-        envelope = document["dsseEnvelope"]
-        payload = base64.b64decode(envelope["payload"])
-        payload_type = envelope["payloadType"]
-        (signature,) = envelope["signatures"]  # a bundle carries exactly one
-        signed = base64.b64decode(signature["sig"])
+        envelope = json.loads(bundle)["dsseEnvelope"]
     except (ValueError, KeyError, TypeError):
         return Check(subject, fmt, None, "not a Sigstore bundle with a DSSE envelope")
-    key = _verifying_key(keyring, pae(payload_type, payload), signed)
-    try:
-        statement = json.loads(payload)
-        digests = [f"{alg}:{value}" for item in statement["subject"] for alg, value in item["digest"].items()]
-        predicate_type = statement.get("predicateType")
-    except (ValueError, KeyError, TypeError, AttributeError):
+    opened = dsse.open_envelope(envelope, keyring)
+    if opened.problem and not opened.payload_type:
+        return Check(subject, fmt, None, "not a Sigstore bundle with a DSSE envelope")
+    if not opened.statement:
         return Check(subject, fmt, None, "the envelope does not carry an in-toto statement")
-    if subject is not None and subject not in digests:
-        return Check(subject, fmt, None, "the statement does not name the manifest it is attached to", predicate_type)
-    signed_subject = subject or (digests[0] if digests else None)
-    return Check(signed_subject, fmt, key, None if key else "no trusted key verifies this signature", predicate_type)
+    if subject is not None and subject not in opened.subjects:
+        return Check(subject, fmt, None, "the statement does not name the manifest it is attached to", opened.predicate_type)
+    signed_subject = subject or (opened.subjects[0] if opened.subjects else None)
+    key = opened.key
+    return Check(signed_subject, fmt, key, None if key else "no trusted key verifies this signature", opened.predicate_type)
 
 
 def _verifying_key(keyring: Keyring, data: bytes, signature: bytes) -> str | None:

@@ -1,0 +1,1 @@
+"""SBOMs: generated from build outputs, validated when supplied, exported as SPDX (adapter)."""

@@ -1,0 +1,1 @@
+"""Vulnerability advisories: OSV records read, and versions matched against their ranges (adapter)."""
