@@ -41,6 +41,7 @@ from hoist.services.identity import DeclaredIdentities
 from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
 from hoist.services.repositories import RepositoryService
+from hoist.services.statements import SignedStatements
 from hoist.services.summaries import PromotionSummaries
 from hoist.services.uploads import UploadService
 from hoist.signing.keys import key_id, load_public
@@ -84,16 +85,17 @@ def migrate(settings: Settings) -> None:
 
 def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobStore, clock: Clock = utcnow) -> Services:
     policy = settings.policy
-    publisher = PublishService(metadata, blobs, policy, clock)
     signer = ServerSigner.load_or_create(settings.signing_key or settings.data_dir / "server.key")
+    statements = SignedStatements(signer, blobs)
+    publisher = PublishService(metadata, blobs, policy, statements, clock)
     return Services(
         signer=signer,
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
         publisher=publisher,
         repositories=RepositoryService(metadata, blobs, policy, publisher, KeyringVerifier.from_files(settings.keys), clock),
         catalog=CatalogService(metadata, policy),
-        promotions=PromotionService(metadata, policy, PromotionSummaries(signer, blobs, policy), clock),
-        evidence=EvidenceService(metadata, policy, clock),
+        promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), clock),
+        evidence=EvidenceService(metadata, policy, statements, clock),
         deployments=DeploymentService(metadata, blobs, policy, clock),
         audit=AuditService(metadata),
     )

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from hoist.client import HoistClient
+from hoist.domain.attestations import IN_TOTO, VSA
 from hoist.domain.digests import Digest
 from hoist.domain.manifests import OCI_INDEX
 from hoist.storage.filesystem import FilesystemBlobStore
@@ -81,7 +82,7 @@ def test_promotion_carries_children_referrers_and_signature_tags(
     result = client.promote("shop/api@1.4.0+58", to="prod")
     assert result["status"] == "promoted"
     summary = http.get(f"/v2/{PROD}/referrers/{Digest.of(pushed['index'])}?artifactType=application/vnd.in-toto%2Bjson")
-    (vsa,) = summary.json()["manifests"]
+    (vsa,) = [m for m in summary.json()["manifests"] if m["annotations"]["dev.hoist.predicateType"] == VSA]
     envelope = json.loads(http.get(f"/v2/{PROD}/manifests/{vsa['digest']}").content)["layers"][0]["digest"]
     assert sorted(map(str, set(blobs.digests()) - set(before))) == [envelope]  # no artifact byte copied: only the VSA
     idx_digest = str(Digest.of(pushed["index"]))
@@ -92,12 +93,14 @@ def test_promotion_carries_children_referrers_and_signature_tags(
         layer = json.loads(http.get(f"/v2/{PROD}/manifests/{child['digest']}").content)["layers"][0]
         assert http.head(f"/v2/{PROD}/blobs/{layer['digest']}").status_code == 200
     referrers = http.get(f"/v2/{PROD}/referrers/{idx_digest}").json()["manifests"]
-    assert sorted(m["digest"] for m in referrers) == sorted([str(Digest.of(pushed["sbom"])), vsa["digest"]])
+    carried = sorted(m["digest"] for m in referrers if m["artifactType"] != IN_TOTO)
+    assert carried == [str(Digest.of(pushed["sbom"]))]  # besides the in-toto statements: the test result, the VSA
+    assert len(referrers) == 3
     sig_tag = pushed["sig_tag"].decode()
     assert http.get(f"/v2/{PROD}/manifests/{sig_tag}").content == pushed["signature"]
     assert http.get(f"/v2/{PROD}/tags/list").json()["tags"] == ["1.4.0_58", sig_tag]  # not "latest"
     event = client.history("shop/api@1.4.0+58")[-1]
-    assert event["action"] == "artifact:promote" and event["details"]["carried"] == 5
+    assert event["action"] == "artifact:promote" and event["details"]["carried"] == 6  # + the test result statement
 
 
 def test_prod_refuses_pushes_but_accepts_signatures_of_what_it_holds(http: httpx.Client, client: HoistClient) -> None:

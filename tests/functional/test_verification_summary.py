@@ -24,7 +24,7 @@ from tests.functional.helpers import push
 
 def _summary(http: httpx.Client, registry: str, package: str, digest: str) -> tuple[dict[str, object], bytes]:
     listed = http.get(f"/v2/{registry}/{package}/referrers/{digest}", params={"artifactType": a.IN_TOTO}).json()
-    (descriptor,) = listed["manifests"]
+    (descriptor,) = [m for m in listed["manifests"] if m["annotations"]["dev.hoist.predicateType"] == a.VSA]
     manifest = json.loads(http.get(f"/v2/{registry}/{package}/manifests/{descriptor['digest']}").content)
     (layer,) = manifest["layers"]
     assert layer["mediaType"] == a.DSSE_LAYER and layer["annotations"]["predicateType"] == a.VSA

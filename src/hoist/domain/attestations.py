@@ -95,3 +95,82 @@ def verification_summary(
 def record_digest(record: dict[str, Any]) -> Digest:
     """A digest for evidence kept as a database record rather than a blob (VSA inputAttestations)."""
     return Digest.of(_compact(record))
+
+
+TEST_RESULT = "https://in-toto.io/attestation/test-result/v0.1"
+PROVENANCE = "https://slsa.dev/provenance/v1"
+APPROVAL = "https://hoist.dev/attestation/approval/v1"  # no standard predicate exists for approvals
+BUILD_TYPE = "https://hoist.dev/build/ci/v1"
+
+
+def test_result(
+    *,
+    result: str,
+    kind: str,
+    environment: str | None,
+    url: str | None,
+    configuration: list[dict[str, Any]],
+    failed: list[str],
+    counts: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """in-toto test-result v0.1. ``result`` is PASSED, WARNED or FAILED; Hoist's own fields (the
+    attestation type the gates look for, the environment it ran in, the counts) sit under ``hoist``."""
+    predicate: dict[str, Any] = {"result": result, "configuration": configuration, "failedTests": failed}
+    if url:
+        predicate["url"] = url
+    predicate["hoist"] = {"type": kind, "environment": environment, **({"counts": counts} if counts else {})}
+    return predicate
+
+
+def provenance(
+    *,
+    provider: str,
+    pipeline: dict[str, str],
+    builder: str,
+    started: str,
+) -> dict[str, Any]:
+    """SLSA provenance v1 from the CI run that pushed the artifact, as the server observed it."""
+    source = []
+    if pipeline.get("commit"):
+        uri = f"git+{pipeline['project']}" if pipeline.get("project") else "git"
+        if pipeline.get("ref"):
+            uri += f"@{pipeline['ref']}"
+        source.append({"uri": uri, "digest": {"gitCommit": pipeline["commit"]}})
+    external = {k: pipeline[k] for k in ("project", "ref", "commit", "job") if pipeline.get(k)}
+    return {
+        "buildDefinition": {
+            "buildType": BUILD_TYPE,
+            "externalParameters": {"provider": provider, **external},
+            "internalParameters": {},
+            "resolvedDependencies": source,
+        },
+        "runDetails": {
+            "builder": {"id": builder},
+            "metadata": {"invocationId": pipeline.get("url") or f"{provider}:{pipeline['id']}", "startedOn": started},
+        },
+    }
+
+
+_BUILDERS = {
+    "github-actions": "https://github.com/actions/runner",
+    "gitlab-ci": "https://gitlab.com/gitlab-org/gitlab-runner",
+    "jenkins": "https://www.jenkins.io",
+}
+
+
+def builder_id(provider: str) -> str:
+    return _BUILDERS.get(provider, f"https://hoist.dev/builders/{provider}")
+
+
+def approval(
+    *, approver: str, environment: str, time: str, comment: str | None, counts: bool, reviewed: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "approver": {"id": approver},
+        "decision": "APPROVED",
+        "toEnvironment": environment,
+        "timeApproved": time,
+        "comment": comment,
+        "counts": counts,
+        "reviewedAttestations": reviewed,
+    }

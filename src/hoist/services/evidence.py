@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hoist.domain import attestations as a
+from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput
 from hoist.domain.events import Action
 from hoist.domain.junit import summarize_junit
@@ -13,6 +15,7 @@ from hoist.domain.policy import Evidence, Policy
 from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import resolve
+from hoist.services.statements import SignedStatements, rfc3339
 
 _TYPE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
@@ -36,9 +39,10 @@ class ApprovalResult:
 
 
 class EvidenceService:
-    def __init__(self, metadata: MetadataStore, policy: Policy, clock: Clock = utcnow) -> None:
+    def __init__(self, metadata: MetadataStore, policy: Policy, statements: SignedStatements, clock: Clock = utcnow) -> None:
         self._metadata = metadata
         self._policy = policy
+        self._statements = statements
         self._clock = clock
 
     def attest(
@@ -59,16 +63,34 @@ class EvidenceService:
         if environment is not None:
             self._policy.environment(environment)
         details: dict[str, object] = {}
+        configuration: list[dict[str, object]] = []
+        failed: list[str] = []
         if junit is not None:
             summary = summarize_junit(junit)
             result = summary.result
             details = {"source": "junit", **summary.as_dict()}
+            report = Digest.of(junit)
+            configuration = [{"name": "junit.xml", "digest": {report.algorithm: report.hex}}]
+            failed = list(summary.failed_cases)
         assert result is not None
+        predicate = a.test_result(
+            result="PASSED" if result is Result.PASS else "FAILED",
+            kind=type,
+            environment=environment,
+            url=pipeline.url if pipeline else None,
+            configuration=configuration,
+            failed=failed,
+            counts={k: v for k, v in details.items() if k in ("tests", "failures", "errors", "skipped")},
+        )
 
         def unit_of_work() -> Attachment:
             with self._metadata.session() as s:
                 artifact = resolve(s, ref)
                 now = self._clock()
+                predicate["hoist"]["actor"] = actor.name
+                signed = self._statements.attach(
+                    s, artifact, _registries(s, artifact), predicate_type=a.TEST_RESULT, predicate=predicate, now=now
+                )
                 attachment = s.attachments.add(
                     subject=artifact.digest,
                     kind=AttachmentKind.ATTESTATION,
@@ -77,7 +99,7 @@ class EvidenceService:
                     environment=environment,
                     actor=actor.name,
                     now=now,
-                    details=details,
+                    details={**details, **signed.as_details()},
                     pipeline=pipeline,
                 )
                 s.audit.append(
@@ -125,6 +147,22 @@ class EvidenceService:
                     ):
                         return ApprovalResult(existing, counts, note, released_hold=False, created=False)
                 now = self._clock()
+                reviewed = [
+                    {"uri": f"hoist:attachment/{x.id}", "digest": _envelope_digest(x)}
+                    for x in s.attachments.of(artifact.digest)
+                    if x.kind is AttachmentKind.ATTESTATION and "envelope" in x.details
+                ]
+                predicate = a.approval(
+                    approver=actor.name,
+                    environment=environment,
+                    time=rfc3339(now),
+                    comment=comment,
+                    counts=counts,
+                    reviewed=reviewed,
+                )
+                signed = self._statements.attach(
+                    s, artifact, _registries(s, artifact), predicate_type=a.APPROVAL, predicate=predicate, now=now
+                )
                 attachment = s.attachments.add(
                     subject=artifact.digest,
                     kind=AttachmentKind.APPROVAL,
@@ -133,7 +171,7 @@ class EvidenceService:
                     environment=environment,
                     actor=actor.name,
                     now=now,
-                    details={"comment": comment} if comment else {},
+                    details={**({"comment": comment} if comment else {}), **signed.as_details()},
                     pipeline=pipeline,
                 )
                 released = counts and s.holds.release(artifact.id, environment)
@@ -163,3 +201,13 @@ class EvidenceService:
                 return ApprovalResult(attachment, counts, note, released, created=True)
 
         return retrying(unit_of_work)
+
+
+def _registries(s: MetadataSession, artifact: Artifact) -> list[str]:
+    """Evidence is attached wherever the artifact is placed, and travels on with later promotions."""
+    return [p.registry for p in s.placements.of(artifact.id)]
+
+
+def _envelope_digest(x: Attachment) -> dict[str, str]:
+    digest = Digest.parse(str(x.details["envelope"]))
+    return {digest.algorithm: digest.hex}

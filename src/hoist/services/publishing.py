@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import NoReturn
 
+from hoist.domain import attestations as a
 from hoist.domain.errors import (
     BlobNotFound,
     Conflict,
@@ -17,14 +19,27 @@ from hoist.domain.errors import (
 )
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import EMPTY_BLOB, EMPTY_DIGEST, Manifest, generic_manifest, parse_manifest
-from hoist.domain.models import GENERIC, OCI, Actor, Artifact, FileEntry, Pipeline, Placement, PlacementVia
+from hoist.domain.models import (
+    GENERIC,
+    OCI,
+    Actor,
+    Artifact,
+    AttachmentKind,
+    FileEntry,
+    Pipeline,
+    Placement,
+    PlacementVia,
+    Result,
+)
 from hoist.domain.names import validate_package_name
 from hoist.domain.policy import Policy
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.versions import Channel, Version
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
+from hoist.services.statements import SignedStatements, rfc3339
 
 AUTO = "auto"
+PROVENANCE_TYPE = "slsa-provenance"
 
 
 class Outcome(StrEnum):
@@ -43,10 +58,18 @@ class PublishResult:
 
 
 class PublishService:
-    def __init__(self, metadata: MetadataStore, blobs: BlobStore, policy: Policy, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        metadata: MetadataStore,
+        blobs: BlobStore,
+        policy: Policy,
+        statements: SignedStatements,
+        clock: Clock = utcnow,
+    ) -> None:
         self._metadata = metadata
         self._blobs = blobs
         self._policy = policy
+        self._statements = statements
         self._clock = clock
 
     def publish(
@@ -174,6 +197,7 @@ class PublishService:
                 ),
                 now=now,
             )
+            self._provenance(s, artifact, registry, actor, pipeline, now)
             return PublishResult(artifact, registry, Outcome.CREATED)
         placements = s.placements.of(existing.id)
         here = [p for p in placements if p.registry == registry]
@@ -198,7 +222,34 @@ class PublishService:
             ),
             now=now,
         )
+        self._provenance(s, updated, registry, actor, pipeline, now)
         return PublishResult(updated, registry, Outcome.OVERWRITTEN, replaced=str(existing.digest))
+
+    def _provenance(
+        self, s: MetadataSession, artifact: Artifact, registry: str, actor: Actor, pipeline: Pipeline | None, now: datetime
+    ) -> None:
+        """A push from a CI run leaves SLSA provenance: which pipeline, project, ref and commit built these bytes.
+        The server notarises what the pushing pipeline declared; it cannot see inside the build."""
+        if pipeline is None:
+            return
+        predicate = a.provenance(
+            provider=pipeline.provider,
+            pipeline=pipeline.as_dict(),
+            builder=a.builder_id(pipeline.provider),
+            started=rfc3339(now),
+        )
+        signed = self._statements.attach(s, artifact, [registry], predicate_type=a.PROVENANCE, predicate=predicate, now=now)
+        s.attachments.add(
+            subject=artifact.digest,
+            kind=AttachmentKind.ATTESTATION,
+            type=PROVENANCE_TYPE,
+            result=Result.PASS,
+            environment=None,
+            actor=actor.name,
+            now=now,
+            details={"pipeline": pipeline.as_dict(), **signed.as_details()},
+            pipeline=pipeline,
+        )
 
     def _overwrite_refusal(self, existing: Artifact, registry: str, placements: Sequence[Placement]) -> str | None:
         """Why the version may not take other bytes, or None for an overwritable snapshot."""

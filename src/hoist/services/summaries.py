@@ -4,26 +4,24 @@ can verify it offline with the server's public key), and recorded as evidence.""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from hoist import __version__
 from hoist.domain import attestations as a
 from hoist.domain.digests import Digest
-from hoist.domain.errors import IntegrityFailure
-from hoist.domain.manifests import EMPTY_BLOB, EMPTY_DIGEST, EMPTY_MEDIA_TYPE, OCI_MANIFEST, parse_manifest
 from hoist.domain.models import Actor, Artifact, AttachmentKind, Pipeline, Result
 from hoist.domain.policy import Evidence, Policy
-from hoist.domain.ports import BlobStore, MetadataSession, Signer
+from hoist.domain.ports import MetadataSession
+from hoist.services.statements import SignedStatements, rfc3339
 
 SUMMARY_TYPE = "verification-summary"
 
 
 class PromotionSummaries:
-    def __init__(self, signer: Signer, blobs: BlobStore, policy: Policy) -> None:
-        self._signer = signer
-        self._blobs = blobs
+    def __init__(self, statements: SignedStatements, policy: Policy) -> None:
+        self._statements = statements
+        self._signer = statements.signer
         self._policy_digest = a.policy_digest(policy)
 
     def issue(
@@ -41,10 +39,7 @@ class PromotionSummaries:
         now: datetime,
     ) -> Digest:
         """Sign and store the VSA inside the promotion's unit of work; returns its manifest's digest."""
-        time = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        subject = s.manifests.get(artifact.digest)
-        if subject is None:
-            raise IntegrityFailure(f"the manifest of {artifact.ref} is missing")
+        time = rfc3339(now)
         decision = {
             "artifact": artifact.ref,
             "from": source,
@@ -74,32 +69,9 @@ class PromotionSummaries:
             decision=decision,
             version=__version__,
         )
-        body = a.statement(f"{to}/{artifact.package}", artifact.digest, a.VSA, predicate)
-        envelope = a.envelope(body, self._signer.sign(a.pae(a.IN_TOTO, body)), key_id=self._signer.key_id)
-        layer = self._store(envelope)
-        self._store(EMPTY_BLOB)
-        manifest = parse_manifest(
-            _compact(
-                {
-                    "schemaVersion": 2,
-                    "mediaType": OCI_MANIFEST,
-                    "artifactType": a.IN_TOTO,
-                    "config": {"mediaType": EMPTY_MEDIA_TYPE, "digest": str(EMPTY_DIGEST), "size": len(EMPTY_BLOB)},
-                    "layers": [
-                        {
-                            "mediaType": a.DSSE_LAYER,
-                            "digest": str(layer),
-                            "size": len(envelope),
-                            "annotations": {"predicateType": a.VSA},
-                        }
-                    ],
-                    "subject": {"mediaType": subject.media_type, "digest": str(artifact.digest), "size": len(subject.raw)},
-                    "annotations": {"dev.hoist.predicateType": a.VSA, "org.opencontainers.image.created": time},
-                }
-            )
+        attached = self._statements.attach(
+            s, artifact, [to], predicate_type=a.VSA, predicate=predicate, now=now, subject_name=f"{to}/{artifact.package}"
         )
-        s.manifests.add(manifest, now=now)
-        s.repositories.add_manifest(to, artifact.package, manifest.digest, now=now)
         s.attachments.add(
             subject=artifact.digest,
             kind=AttachmentKind.ATTESTATION,
@@ -112,20 +84,12 @@ class PromotionSummaries:
             details={
                 "from": source,
                 "to": to,
-                "manifest": str(manifest.digest),
-                "envelope": str(layer),
+                **attached.as_details(),
                 "policy": str(self._policy_digest),
                 "server_key": self._signer.key_id,
             },
         )
-        return manifest.digest
-
-    def _store(self, data: bytes) -> Digest:
-        digest = Digest.of(data)
-        writer = self._blobs.writer()
-        writer.write(data)
-        writer.commit(digest)
-        return digest
+        return attached.manifest
 
 
 def _input(x: Any, source: str, package: str) -> dict[str, Any]:
@@ -141,7 +105,3 @@ def _input(x: Any, source: str, package: str) -> dict[str, Any]:
     }
     digest = a.record_digest(record)
     return {"uri": uri, "digest": {digest.algorithm: digest.hex}}
-
-
-def _compact(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
