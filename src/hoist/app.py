@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
-from hoist.api import artifacts, audit, deployments, releases, system, uploads
+from hoist.api import artifacts, audit, deployments, releases, supply, system, uploads
 from hoist.config import Settings, load_settings
 from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
@@ -32,22 +32,26 @@ from hoist.http.identity import IdentityMiddleware
 from hoist.http.tokens import TokenSigner
 from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
 from hoist.metadata.sql.store import SqlMetadataStore
+from hoist.sbom.facade import CycloneDxSboms
 from hoist.services.audit import AuditService
 from hoist.services.base import Clock, utcnow
 from hoist.services.catalog import CatalogService
 from hoist.services.deployments import DeploymentService
 from hoist.services.evidence import EvidenceService
 from hoist.services.identity import DeclaredIdentities
+from hoist.services.inventory import InventoryService
 from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
 from hoist.services.repositories import RepositoryService
 from hoist.services.statements import SignedStatements
 from hoist.services.summaries import PromotionSummaries
 from hoist.services.uploads import UploadService
+from hoist.services.vulnerabilities import VulnerabilityService
 from hoist.signing.keys import key_id, load_public
 from hoist.signing.server import ServerSigner
 from hoist.signing.verifier import KeyringVerifier
 from hoist.storage.filesystem import FilesystemBlobStore
+from hoist.vulns.facade import OsvMatcher
 
 log = logging.getLogger("hoist")
 API = "/api/v1"
@@ -56,6 +60,8 @@ API = "/api/v1"
 @dataclass(frozen=True, slots=True)
 class Services:
     signer: ServerSigner
+    inventory: InventoryService
+    vulnerabilities: VulnerabilityService
     uploads: UploadService
     publisher: PublishService
     repositories: RepositoryService
@@ -87,17 +93,21 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     policy = settings.policy
     signer = ServerSigner.load_or_create(settings.signing_key or settings.data_dir / "server.key")
     statements = SignedStatements(signer, blobs)
-    publisher = PublishService(metadata, blobs, policy, statements, clock)
+    inventory = InventoryService(metadata, blobs, CycloneDxSboms(), OsvMatcher(), clock)
+    vulnerabilities = VulnerabilityService(metadata, OsvMatcher(), clock)
+    publisher = PublishService(metadata, blobs, policy, statements, clock, on_manifest=inventory.on_manifest)
     return Services(
         signer=signer,
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
         publisher=publisher,
         repositories=RepositoryService(metadata, blobs, policy, publisher, KeyringVerifier.from_files(settings.keys), clock),
         catalog=CatalogService(metadata, policy),
-        promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), clock),
+        promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, clock),
         evidence=EvidenceService(metadata, policy, statements, clock),
         deployments=DeploymentService(metadata, blobs, policy, clock),
         audit=AuditService(metadata),
+        inventory=inventory,
+        vulnerabilities=vulnerabilities,
     )
 
 
@@ -168,6 +178,7 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
     )
     app.include_router(system.router(settings.policy, __version__, public_keys(settings, services)), prefix=API)
     app.include_router(uploads.router(services.uploads), prefix=API)
+    app.include_router(supply.router(services.inventory, services.vulnerabilities), prefix=API)  # before /artifacts/{ref}
     app.include_router(artifacts.router(services.publisher, services.catalog), prefix=API)
     app.include_router(releases.router(services.promotions, services.evidence), prefix=API)
     app.include_router(deployments.router(services.deployments), prefix=API)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hoist.domain.advisories import Severity
 from hoist.domain.errors import InvalidInput, InvalidName
 from hoist.domain.names import validate_registry_name
 from hoist.domain.policy import AttestationRequirement, EnvironmentPolicy, Gates, Policy, RegistryPolicy
@@ -76,6 +77,8 @@ class RegistrySection(_Model):
     trusted_keys: list[str] = []
     require_signature: bool = False
     require_signature_to_pull: bool = False
+    require_sbom: bool = False
+    max_severity: Literal["none", "low", "medium", "high", "critical"] | None = None
     promote_from: list[str] = []
     promotion: GateSection = GateSection()
 
@@ -308,6 +311,8 @@ def _registry_policy(name: str, section: RegistrySection) -> RegistryPolicy:
         trusted_keys=tuple(section.trusted_keys),
         require_signature=section.require_signature,
         require_signature_to_pull=section.require_signature_to_pull,
+        require_sbom=section.require_sbom,
+        max_severity=Severity.parse(section.max_severity) if section.max_severity else None,
         promote_from=tuple(section.promote_from),
         promotion_gates=Gates(tuple(AttestationRequirement.parse(a) for a in section.promotion.attestations)),
     )

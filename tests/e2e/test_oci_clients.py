@@ -143,7 +143,9 @@ def test_oras_pushes_pulls_attaches_and_discovers(server: Server, tmp_path: Path
     )
     assert attached.status_code == 201 and attached.headers["OCI-Subject"] == digest
     referrers = httpx.get(f"{server.url}/v2/dev/artifacts/demo/referrers/{digest}").json()["manifests"]
-    assert [r["digest"] for r in referrers] == [attached.headers["Docker-Content-Digest"]]
+    supplied = [r for r in referrers if r["digest"] == attached.headers["Docker-Content-Digest"]]
+    generated = [r for r in referrers if r.get("annotations", {}).get("dev.hoist.sbom.generated") == "true"]
+    assert len(supplied) == 1 and len(generated) == 1 and len(referrers) == 2  # Hoist made one at push, oras added one
 
 
 def test_podman_pulls_and_pushes(server: Server, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 
 from hoist.client import HoistClient
 from hoist.domain import errors as e
+from hoist.domain.digests import Digest
+from hoist.domain.manifests import EMPTY_DIGEST
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.storage.filesystem import FilesystemBlobStore
 from tests.functional.helpers import push, row_counts
@@ -169,4 +172,8 @@ def test_listing_shows_where_artifacts_sit(client: HoistClient, tmp_path: Path) 
 def test_pushing_stores_each_blob_once(client: HoistClient, tmp_path: Path, blobs: FilesystemBlobStore) -> None:
     push(client, tmp_path, version="1.0.0")
     push(client, tmp_path, version="1.0.1")  # same file, new version
-    assert len(list(blobs.digests())) == 2  # the file and the empty config
+    sboms = {json.loads(client.sbom(f"shop-api@{v}"))["serialNumber"] for v in ("1.0.0", "1.0.1")}
+    assert len(sboms) == 2  # each version has its own generated SBOM document
+    stored = {str(d) for d in blobs.digests()}
+    assert len(stored) == 4  # the file and the empty config once, plus the two SBOMs
+    assert {str(Digest.of(b"the build output")), str(EMPTY_DIGEST)} <= stored

@@ -32,6 +32,11 @@ def router(policy: Policy, version: str, keys: dict[str, Any]) -> APIRouter:
                 "overwrite_snapshots": r.overwrite_snapshots,
                 "seal_on_promotion": r.seal_on_promotion,
                 "promote_from": list(r.promote_from),
+                "trusted_keys": list(r.trusted_keys),
+                "require_signature": r.require_signature,
+                "require_signature_to_pull": r.require_signature_to_pull,
+                "require_sbom": r.require_sbom,
+                "max_severity": r.max_severity.name.lower() if r.max_severity is not None else None,
                 "promotion_gates": {"attestations": [str(a) for a in r.promotion_gates.attestations]},
                 "environments": [e.name for e in policy.environments_of(r.name)],
             }

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from hoist import __version__
-from hoist.cli import admin, artifacts, audit, deployments, releases, signing
+from hoist.cli import admin, artifacts, audit, deployments, provenance, releases, signing, supply
 from hoist.cli.context import Cli
 from hoist.cli.exits import ERROR, exit_code_of
 from hoist.client import DEFAULT_URL, ServerUnreachable
@@ -81,7 +81,7 @@ def cli(
     cli.progress = progress if progress is not None else cli.progress
 
 
-for module in (artifacts, releases, signing, deployments, audit, admin):
+for module in (artifacts, releases, signing, supply, provenance, deployments, audit, admin):
     for command in module.COMMANDS:
         cli.add_command(command)
 

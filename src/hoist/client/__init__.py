@@ -100,6 +100,32 @@ class HoistClient:
         result: dict[str, Any] = self._json("GET", "/keys")
         return result
 
+    # -- supply chain -----------------------------------------------------------------------------
+
+    def attach_sbom(self, ref: str, document: bytes) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "PUT", f"/artifacts/{_quote_ref(ref)}/sbom", content=document, headers={"Content-Type": "application/json"}
+        )
+        return result
+
+    def sbom(self, ref: str, *, format: str = "cyclonedx") -> bytes:
+        return self.request("GET", f"/artifacts/{_quote_ref(ref)}/sbom", params={"format": format}).content
+
+    def affected(self, query: str, *, range: str | None = None) -> dict[str, Any]:
+        params = {"q": query, **({"range": range} if range else {})}
+        result: dict[str, Any] = self._json("GET", "/affected", params=params)
+        return result
+
+    def import_advisories(self, document: bytes, *, filename: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "POST", "/advisories", params={"filename": filename}, content=document, timeout=600
+        )
+        return result
+
+    def vulnerabilities(self, ref: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", f"/artifacts/{_quote_ref(ref)}/vulnerabilities")
+        return result
+
     def artifacts(self, *, package: str | None = None, registry: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in {"package": package, "registry": registry}.items() if v}
         result: list[dict[str, Any]] = self._json("GET", "/artifacts", params=params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hoist.client.errors import ServerUnreachable
 from hoist.domain.digests import Digest
@@ -72,6 +72,24 @@ def head_manifest(client: HoistClient, repository: str, reference: str) -> Manif
 def get_manifest(client: HoistClient, repository: str, reference: str) -> bytes | None:
     response = _call(client, "GET", f"/v2/{repository}/manifests/{reference}")
     return None if response.status_code == 404 else response.content
+
+
+def get_blob(client: HoistClient, repository: str, digest: str) -> bytes | None:
+    """A blob, checked against its digest (None when the repository does not hold it)."""
+    response = _call(client, "GET", f"/v2/{repository}/blobs/{digest}")
+    if response.status_code == 404:
+        return None
+    if str(Digest.of(response.content, Digest.parse(digest).algorithm)) != digest:
+        raise HoistError(f"blob {digest} from {repository} does not hash to its digest")
+    return response.content
+
+
+def referrers(client: HoistClient, repository: str, digest: str) -> list[dict[str, Any]]:
+    response = _call(client, "GET", f"/v2/{repository}/referrers/{digest}")
+    if response.status_code == 404:
+        return []
+    found: list[dict[str, Any]] = response.json().get("manifests", [])
+    return found
 
 
 def put_manifest(client: HoistClient, repository: str, reference: str, raw: bytes, media_type: str) -> str:

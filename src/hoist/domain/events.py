@@ -24,6 +24,8 @@ class Action(StrEnum):
     OVERWRITE = "artifact:overwrite"
     ATTEST = "artifact:attest"
     SIGN = "artifact:sign"
+    SBOM = "artifact:sbom"
+    VULN_IMPORT = "advisories:import"
     APPROVE = "artifact:approve"
     PROMOTE = "artifact:promote"
     PROMOTE_REFUSED = "artifact:promote-refused"

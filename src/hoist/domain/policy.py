@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from hoist.domain.advisories import Severity
 from hoist.domain.errors import InvalidInput, Problem, UnknownEnvironment, UnknownRegistry
 from hoist.domain.models import Artifact, Attachment, AttachmentKind, Result
 from hoist.domain.versions import Channel
@@ -51,6 +52,8 @@ class RegistryPolicy:
     trusted_keys: tuple[str, ...] = ()  # names of the keys whose signatures count here
     require_signature: bool = False  # promotion into this registry needs one such signature
     require_signature_to_pull: bool = False  # and so does pulling an artifact version from it
+    require_sbom: bool = False  # promotion into this registry needs an SBOM (supplied or generated)
+    max_severity: Severity | None = None  # promotion refused when a known vulnerability is above this
     promote_from: tuple[str, ...] = ()
     promotion_gates: Gates = Gates()
 
@@ -71,6 +74,8 @@ class Evidence:
     registries: frozenset[str] = frozenset()
     succeeded_in: frozenset[str] = frozenset()
     held_in: frozenset[str] = frozenset()
+    sboms: int = 0
+    vulnerabilities: Mapping[str, Severity] = field(default_factory=dict)  # advisory id -> severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +166,10 @@ class Policy:
             )
         if registry.require_signature:
             problems += signature_problems(registry, artifact, evidence.attachments)
+        if registry.require_sbom and not evidence.sboms:
+            problems.append(Problem("sbom", f"{artifact.ref} has no SBOM: attach one with `hoist sbom attach`"))
+        if registry.max_severity is not None:
+            problems += vulnerability_problems(registry.max_severity, artifact, evidence)
         problems += _gate_problems(registry.promotion_gates, artifact, evidence, approvals_for=target)
         return problems
 
@@ -232,6 +241,23 @@ def signature_problems(registry: RegistryPolicy, artifact: Artifact, attachments
     keys = ", ".join(sorted(trusted)) or "none configured"
     seen = f" ({len(signatures)} signature(s) found, none by those keys)" if signatures else ""
     return [Problem("signature", f"{artifact.ref} has no valid signature from a key {registry.name} trusts ({keys}){seen}")]
+
+
+def vulnerability_problems(ceiling: Severity, artifact: Artifact, evidence: Evidence) -> list[Problem]:
+    above = {i: sev for i, sev in evidence.vulnerabilities.items() if sev > ceiling}
+    if not evidence.sboms and ceiling < Severity.UNKNOWN:
+        return [Problem("vulnerabilities", f"{artifact.ref} has no SBOM, so its vulnerabilities cannot be checked")]
+    if not above:
+        return []
+    worst = max(above.values())
+    listed = ", ".join(f"{i} ({sev.name.lower()})" for i, sev in sorted(above.items(), key=lambda x: (-x[1], x[0]))[:10])
+    return [
+        Problem(
+            "vulnerabilities",
+            f"{artifact.ref} has {len(above)} known vulnerabilit{'y' if len(above) == 1 else 'ies'} above "
+            f"{ceiling.name.lower()} (worst: {worst.name.lower()}): {listed}",
+        )
+    ]
 
 
 def latest_attestation(attachments: Iterable[Attachment], req: AttestationRequirement) -> Attachment | None:

@@ -15,6 +15,7 @@ from typing import BinaryIO, Protocol
 
 from hoist.domain.digests import Digest
 from hoist.domain.events import AuditEvent, EventDraft
+from hoist.domain.inventory import AdvisoryRepository, SbomRepository
 from hoist.domain.manifests import Manifest
 from hoist.domain.models import (
     Actor,
@@ -174,6 +175,10 @@ class ArtifactRepository(Protocol):
     def get_by_id(self, artifact_id: int) -> Artifact: ...
 
     def by_digest(self, package: str, digest: Digest) -> Artifact | None: ...
+
+    def with_digests(self, digests: Sequence[Digest]) -> list[tuple[Digest, Artifact]]:
+        """Every artifact version (any package) whose content is one of ``digests``."""
+        ...
 
     def add(
         self,
@@ -345,6 +350,10 @@ class MetadataSession(Protocol):
     def holds(self) -> HoldRepository: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def sboms(self) -> SbomRepository: ...
+    @property
+    def advisories(self) -> AdvisoryRepository: ...
 
 
 class HotReads(Protocol):

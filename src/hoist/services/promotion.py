@@ -4,7 +4,7 @@ seal and the audit event commit together or not at all."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from hoist.domain.digests import Digest
@@ -18,6 +18,7 @@ from hoist.services.base import Clock, artifact_event, record_refusal, retrying,
 from hoist.services.catalog import resolve
 from hoist.services.evidence import gather_evidence
 from hoist.services.summaries import PromotionSummaries
+from hoist.services.vulnerabilities import VulnerabilityService
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,17 @@ class _Refusal:
 
 class PromotionService:
     def __init__(
-        self, metadata: MetadataStore, policy: Policy, summaries: PromotionSummaries, clock: Clock = utcnow
+        self,
+        metadata: MetadataStore,
+        policy: Policy,
+        summaries: PromotionSummaries,
+        vulnerabilities: VulnerabilityService,
+        clock: Clock = utcnow,
     ) -> None:
         self._metadata = metadata
         self._policy = policy
         self._summaries = summaries
+        self._vulnerabilities = vulnerabilities
         self._clock = clock
 
     def promote(
@@ -59,6 +66,8 @@ class PromotionService:
             "source",
             "ceiling",
             *(("signature",) if target.require_signature else ()),
+            *(("sbom",) if target.require_sbom else ()),
+            *((f"vulnerabilities<={target.max_severity.name.lower()}",) if target.max_severity is not None else ()),
             *(f"attestation:{a}" for a in target.promotion_gates.attestations),
         )
 
@@ -66,6 +75,9 @@ class PromotionService:
             with self._metadata.session() as s:
                 artifact = resolve(s, ref)
                 evidence = gather_evidence(s, artifact)
+                if target.require_sbom or target.max_severity is not None:
+                    sboms, found = self._vulnerabilities.severities(s, artifact.digest)
+                    evidence = replace(evidence, sboms=sboms, vulnerabilities=found)
                 if to in evidence.registries:
                     sealed = any(p.sealed for p in s.placements.of(artifact.id) if p.registry == to)
                     return PromotionResult(artifact, to, sealed, "already-promoted", gates)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +38,7 @@ from hoist.domain.versions import Channel, Version
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
 from hoist.services.statements import SignedStatements, rfc3339
 
+ManifestHook = Callable[[str, str, Manifest], None]  # (registry, package, manifest), after it is stored
 AUTO = "auto"
 PROVENANCE_TYPE = "slsa-provenance"
 
@@ -65,7 +66,9 @@ class PublishService:
         policy: Policy,
         statements: SignedStatements,
         clock: Clock = utcnow,
+        on_manifest: ManifestHook | None = None,
     ) -> None:
+        self.on_manifest = on_manifest
         self._metadata = metadata
         self._blobs = blobs
         self._policy = policy
@@ -108,7 +111,10 @@ class PublishService:
                     s, registry, package, final, manifest, ceiling=ceiling, actor=actor, pipeline=pipeline, format=GENERIC
                 )
 
-        return retrying(unit_of_work)
+        result = retrying(unit_of_work)
+        if self.on_manifest is not None and result.outcome in {Outcome.CREATED, Outcome.OVERWRITTEN}:
+            self.on_manifest(registry, package, parse_manifest(generic_manifest(package, result.artifact.version, files)))
+        return result
 
     def _check_files(self, files: list[FileEntry]) -> None:
         if not files:

@@ -277,6 +277,8 @@ class RepositoryService:
         pushed = retrying(unit_of_work)
         if pushed is None:  # refused: audited in a unit of work of its own, after this one ended
             self._publisher.refuse_direct_push(registry, f"{registry}/{package}@{digest}", package, actor, pipeline)
+        if pushed is not None and self._publisher.on_manifest is not None:
+            self._publisher.on_manifest(registry, package, manifest)
         return pushed
 
     def _record(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hoist.domain.errors import ConcurrentUpdate
 from hoist.metadata.sql.audit import SqlAuditLog
 from hoist.metadata.sql.hot import SqlHotReads
+from hoist.metadata.sql.inventory import SqlAdvisories, SqlSboms
 from hoist.metadata.sql.oci import SqlRepositories
 from hoist.metadata.sql.repositories import (
     SqlArtifacts,
@@ -39,6 +40,8 @@ class SqlMetadataSession:
         self.deployments = SqlDeployments(session)
         self.holds = SqlHolds(session)
         self.audit = SqlAuditLog(session)
+        self.sboms = SqlSboms(session)
+        self.advisories = SqlAdvisories(session)
 
 
 class SqlMetadataStore:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -222,3 +223,62 @@ class TagRow(Base):
     digest: Mapped[str] = mapped_column(ForeignKey("manifests.digest"), index=True)
     updated_by: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime]
+
+
+class SbomRow(Base):
+    """An SBOM of an artifact (its document is a blob); its components are indexed below."""
+
+    __tablename__ = "sboms"
+    __table_args__ = (UniqueConstraint("subject", "document"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    document: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(16))
+    spec_version: Mapped[str] = mapped_column(String(16))
+    generated: Mapped[bool] = mapped_column(Boolean)
+    components: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class ComponentRow(Base):
+    """The "am I affected?" index: one row per component per SBOM, searched by key or bare name."""
+
+    __tablename__ = "components"
+    __table_args__ = (
+        Index("ix_components_key_version", "key", "version"),
+        Index("ix_components_name_version", "name", "version"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sbom_id: Mapped[int] = mapped_column(ForeignKey("sboms.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(512))  # lower-case namespace/name
+    name: Mapped[str] = mapped_column(String(255))  # lower-case name without namespace
+    display: Mapped[str] = mapped_column(String(512))  # as the SBOM spells it
+    namespace: Mapped[str | None] = mapped_column(String(255))
+    version: Mapped[str | None] = mapped_column(String(255))
+    purl: Mapped[str | None] = mapped_column(Text)
+
+
+class AdvisoryRow(Base):
+    __tablename__ = "advisories"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    aliases: Mapped[dict[str, Any]]  # {"aliases": [...]}
+    summary: Mapped[str] = mapped_column(Text)
+    severity: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    modified: Mapped[datetime]
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    imported_at: Mapped[datetime]
+
+
+class AdvisoryPackageRow(Base):
+    """One affected[] entry of an advisory, indexed by the (purl type, key) of the package it names."""
+
+    __tablename__ = "advisory_packages"
+    __table_args__ = (Index("ix_advisory_packages_key_type", "key", "type"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    advisory_id: Mapped[str] = mapped_column(ForeignKey("advisories.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(512))
+    affected: Mapped[dict[str, Any]]

@@ -1,0 +1,98 @@
+"""SBOMs, "am I affected?", vulnerability advisories and reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from hoist.api.schemas import ErrorBody
+from hoist.domain.errors import InvalidInput
+from hoist.domain.models import ArtifactRef
+from hoist.http.identity import actor_of, pipeline_of
+from hoist.services.inventory import InventoryService
+from hoist.services.vulnerabilities import VulnerabilityService, severity_counts
+
+ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 403, 404, 409, 413)}
+MAX_BODY = 512 * 1024 * 1024
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise InvalidInput(f"the request body is larger than {limit} bytes")
+    return bytes(data)
+
+
+def router(inventory: InventoryService, vulnerabilities: VulnerabilityService) -> APIRouter:
+    api = APIRouter(tags=["supply chain"], responses=ERRORS)
+
+    @api.put("/artifacts/{ref:path}/sbom", status_code=201)
+    async def attach_sbom(ref: str, request: Request, response: Response) -> dict[str, Any]:
+        """Attach a CycloneDX (1.4-1.6) or SPDX 2.3 JSON SBOM, validated and indexed; 200 when already attached."""
+        data = await _body(request, MAX_BODY)
+        result = await run_in_threadpool(
+            inventory.attach, ArtifactRef.parse(ref), data, actor=actor_of(request), pipeline=pipeline_of(request)
+        )
+        if not result["created"]:
+            response.status_code = 200
+        return result
+
+    @api.get("/artifacts/{ref:path}/sbom", response_class=Response)
+    def get_sbom(ref: str, format: str = Query("cyclonedx", pattern="^(cyclonedx|spdx)$")) -> Response:
+        """The artifact's SBOM: the supplied one if any, else the one generated at push; ``format=spdx`` exports SPDX 2.3."""
+        data, media_type = inventory.document(ArtifactRef.parse(ref), spdx=format == "spdx")
+        return Response(data, media_type=media_type)
+
+    @api.get("/affected")
+    def affected(q: str, range: str | None = None) -> dict[str, Any]:
+        """Every artifact containing a component matching ``q`` (a purl or a name) and ``range``, and every
+        environment running one now: answered from the component index."""
+        report = inventory.affected(q, range)
+        return {
+            "query": report.query,
+            "range": report.range,
+            "artifacts": [
+                {
+                    "package": a.package,
+                    "version": a.version,
+                    "digest": a.digest,
+                    "registries": list(a.registries),
+                    "components": [
+                        {"type": c.type, "name": c.key, "version": c.version, "purl": c.purl} for c in a.components
+                    ],
+                }
+                for a in report.artifacts
+            ],
+            "running": [
+                {"environment": r.environment, "package": r.package, "version": r.version, "digest": str(r.digest)}
+                for r in report.running
+            ],
+        }
+
+    @api.post("/advisories", status_code=201)
+    async def import_advisories(request: Request, filename: str = "advisories.json") -> dict[str, Any]:
+        """Import OSV records: the body is one .json file (a record or a list) or a .zip of records."""
+        data = await _body(request, MAX_BODY)
+        return vulnerabilities.import_document(
+            data, filename=filename, actor=actor_of(request), pipeline=pipeline_of(request)
+        )
+
+    @api.get("/artifacts/{ref:path}/vulnerabilities")
+    def vulnerability_report(ref: str) -> dict[str, Any]:
+        """Known vulnerabilities of the artifact's components (from its SBOMs and the imported advisories)."""
+        report = vulnerabilities.report(ArtifactRef.parse(ref))
+        return {
+            "artifact": report.ref,
+            "digest": report.digest,
+            "sboms": report.sboms,
+            "components": report.components,
+            "highest": report.highest.name.lower(),
+            "counts": severity_counts(report.findings),
+            "findings": [f.as_dict() for f in report.findings],
+        }
+
+    return api

@@ -1,0 +1,292 @@
+"""What artifacts contain: SBOMs generated at push or supplied (by `hoist sbom attach` or as an OCI
+referrer), indexed by component, and the "am I affected?" query answered from that index."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from hoist.domain.digests import Digest
+from hoist.domain.errors import InvalidInput, NotFound
+from hoist.domain.events import Action
+from hoist.domain.inventory import AdvisoryMatcher, Running, SbomReader
+from hoist.domain.manifests import (
+    EMPTY_BLOB,
+    EMPTY_DIGEST,
+    EMPTY_MEDIA_TYPE,
+    OCI_MANIFEST,
+    Descriptor,
+    Manifest,
+    parse_manifest,
+)
+from hoist.domain.models import GENERIC, Actor, Artifact, ArtifactRef, Pipeline
+from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.sbom import CYCLONEDX_MEDIA_TYPE, SPDX_MEDIA_TYPE, Component, SbomDocument
+from hoist.services.base import Clock, artifact_event, retrying, utcnow
+from hoist.services.catalog import resolve
+from hoist.services.statements import rfc3339
+
+log = logging.getLogger(__name__)
+
+SBOM_MEDIA_TYPES = {CYCLONEDX_MEDIA_TYPE, SPDX_MEDIA_TYPE, "application/vnd.cyclonedx+json;version=1.6", "text/spdx+json"}
+MAX_SBOM_BYTES = 64 * 1024 * 1024
+_IMAGE_CONFIGS = {"application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"}
+_SMALL_LAYER = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedArtifact:
+    package: str
+    version: str
+    digest: str
+    registries: tuple[str, ...]
+    components: tuple[Component, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedReport:
+    query: str
+    range: str | None
+    artifacts: list[AffectedArtifact]
+    running: list[Running]
+
+
+class InventoryService:
+    def __init__(
+        self,
+        metadata: MetadataStore,
+        blobs: BlobStore,
+        reader: SbomReader,
+        matcher: AdvisoryMatcher,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._metadata = metadata
+        self._blobs = blobs
+        self._reader = reader
+        self._matcher = matcher
+        self._clock = clock
+
+    # -- arrival ----------------------------------------------------------------------------------
+
+    def on_manifest(self, registry: str, package: str, manifest: Manifest) -> None:
+        """Called after a manifest is stored: index a supplied SBOM referrer, or generate an SBOM
+        for a new artifact version that has none. Never fails the push that triggered it."""
+        try:
+            layer = _sbom_layer(manifest)
+            if manifest.subject is not None and layer is not None:
+                sbom = self._reader.read(self._read(layer.digest, layer.size))
+                with self._metadata.session() as s:
+                    s.sboms.add(manifest.subject.digest, layer.digest, sbom, now=self._clock())
+            else:
+                self._generate_if_missing(package, manifest)
+        except InvalidInput as exc:
+            log.warning("no SBOM for %s/%s@%s: %s", registry, package, manifest.digest, exc.message)
+        except Exception:  # best effort after the push committed: the SBOM gate will say it is missing
+            log.warning("no SBOM for %s/%s@%s", registry, package, manifest.digest, exc_info=True)
+
+    def _generate_if_missing(self, package: str, manifest: Manifest) -> None:
+        with self._metadata.reader() as s:
+            artifact = s.artifacts.by_digest(package, manifest.digest)
+            if artifact is None or s.sboms.of(manifest.digest):
+                return
+        now = self._clock()
+        sbom = self._generate(artifact, manifest, now)
+        document = self._store(sbom.raw)
+
+        def unit_of_work() -> None:
+            with self._metadata.session() as s:
+                if s.sboms.add(artifact.digest, document, sbom, now=now) is not None:
+                    registries = [p.registry for p in s.placements.of(artifact.id)]
+                    self._attach_referrer(s, artifact, registries, sbom, document)
+
+        retrying(unit_of_work)
+
+    def _generate(self, artifact: Artifact, manifest: Manifest, now: Any) -> SbomDocument:
+        name, version = artifact.package, str(artifact.version)
+        if artifact.format == GENERIC or not _is_image(manifest):
+            with self._files(manifest) as files:
+                return self._reader.generate_for_files(files, name=name, version=version, now=now)
+        image = self._platform_image(manifest)
+        layers = [(d.media_type, self._opener(d.digest)) for d in image.layers]
+        return self._reader.generate_for_image(layers, name=name, version=version, digest=str(artifact.digest), now=now)
+
+    def _platform_image(self, manifest: Manifest) -> Manifest:
+        """An index's linux/amd64 image (else its first image): one SBOM per artifact digest."""
+        if not manifest.is_index:
+            return manifest
+        with self._metadata.reader() as s:
+            children = [s.manifests.get(d.digest) for d in manifest.manifests]
+        images = [c for c in children if c is not None and not c.is_index]
+        if not images:
+            raise InvalidInput("the index lists no image manifests")
+        return images[0]
+
+    @contextlib.contextmanager
+    def _files(self, manifest: Manifest) -> Iterator[list[tuple[Path, str]]]:
+        entries = [_Entry(f.name, f.digest) for f in manifest.files()] or [
+            _Entry(f"layer-{i}", d.digest) for i, d in enumerate(manifest.layers)
+        ]
+        with tempfile.TemporaryDirectory(prefix="hoist-sbom-") as tmp:
+            files = []
+            for i, entry in enumerate(entries):
+                path = self._blobs.path(entry.digest)
+                if path is None:  # an object store: spool the file to disk once
+                    path = Path(tmp) / str(i)
+                    with self._blobs.open(entry.digest) as src, path.open("wb") as dst:
+                        shutil.copyfileobj(src, dst, 1024 * 1024)
+                files.append((path, entry.name))
+            yield files
+
+    def _opener(self, digest: Digest) -> Callable[[], BinaryIO]:
+        return lambda: self._blobs.open(digest)
+
+    def _read(self, digest: Digest, size: int) -> bytes:
+        if size > MAX_SBOM_BYTES:
+            raise InvalidInput(f"the SBOM is {size} bytes; at most {MAX_SBOM_BYTES} are accepted")
+        with self._blobs.open(digest) as f:
+            return f.read(MAX_SBOM_BYTES + 1)
+
+    def _store(self, data: bytes) -> Digest:
+        digest = Digest.of(data)
+        writer = self._blobs.writer()
+        writer.write(data)
+        writer.commit(digest)
+        return digest
+
+    def _attach_referrer(
+        self, s: MetadataSession, artifact: Artifact, registries: Sequence[str], sbom: SbomDocument, document: Digest
+    ) -> Digest:
+        """The SBOM as an OCI referrer of the artifact, as `oras attach` would store it: it travels with promotions."""
+        subject = s.manifests.get(artifact.digest)
+        assert subject is not None
+        self._store(EMPTY_BLOB)
+        raw = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "artifactType": sbom.media_type,
+                "config": {"mediaType": EMPTY_MEDIA_TYPE, "digest": str(EMPTY_DIGEST), "size": len(EMPTY_BLOB)},
+                "layers": [{"mediaType": sbom.media_type, "digest": str(document), "size": len(sbom.raw)}],
+                "subject": {"mediaType": subject.media_type, "digest": str(artifact.digest), "size": len(subject.raw)},
+                "annotations": {
+                    "dev.hoist.sbom.generated": str(sbom.generated).lower(),
+                    "org.opencontainers.image.created": rfc3339(self._clock()),
+                },
+            },
+            separators=(",", ":"),
+        ).encode()
+        manifest = parse_manifest(raw)
+        now = self._clock()
+        s.manifests.add(manifest, now=now)
+        for registry in sorted(set(registries)):
+            s.repositories.add_manifest(registry, artifact.package, manifest.digest, now=now)
+        return manifest.digest
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    def attach(self, ref: ArtifactRef, data: bytes, *, actor: Actor, pipeline: Pipeline | None = None) -> dict[str, Any]:
+        """`hoist sbom attach`: validate a supplied CycloneDX or SPDX 2.3 SBOM and index it."""
+        if len(data) > MAX_SBOM_BYTES:
+            raise InvalidInput(f"the SBOM is {len(data)} bytes; at most {MAX_SBOM_BYTES} are accepted")
+        sbom = self._reader.read(data)
+        document = self._store(data)
+
+        def unit_of_work() -> dict[str, Any]:
+            with self._metadata.session() as s:
+                artifact = resolve(s, ref)
+                now = self._clock()
+                record = s.sboms.add(artifact.digest, document, sbom, now=now)
+                if record is not None:
+                    registries = [p.registry for p in s.placements.of(artifact.id)]
+                    self._attach_referrer(s, artifact, registries, sbom, document)
+                    s.audit.append(
+                        artifact_event(
+                            Action.SBOM,
+                            artifact,
+                            actor,
+                            pipeline,
+                            document=str(document),
+                            format=str(sbom.format),
+                            spec_version=sbom.spec_version,
+                            components=len(sbom.components),
+                        ),
+                        now=now,
+                    )
+                return {
+                    "artifact": artifact.ref,
+                    "digest": str(artifact.digest),
+                    "document": str(document),
+                    "format": str(sbom.format),
+                    "spec_version": sbom.spec_version,
+                    "components": len(set(sbom.components)),
+                    "created": record is not None,
+                }
+
+        return retrying(unit_of_work)
+
+    def document(self, ref: ArtifactRef, *, spdx: bool = False) -> tuple[bytes, str]:
+        """The artifact's SBOM (the supplied one if any, else the generated one), optionally as SPDX 2.3."""
+        with self._metadata.reader() as s:
+            artifact = resolve(s, ref)
+            records = s.sboms.of(artifact.digest)
+        if not records:
+            raise NotFound(f"{artifact.ref} has no SBOM: attach one with `hoist sbom attach`", ref=str(ref))
+        record = sorted(records, key=lambda r: (r.generated, -r.id))[0]
+        raw = self._read(record.document, MAX_SBOM_BYTES)
+        sbom = self._reader.read(raw)
+        if not spdx or str(sbom.format) == "spdx":
+            return raw, sbom.media_type
+        namespace = f"https://hoist.dev/spdx/{artifact.package}/{artifact.version}/{artifact.digest.hex}"
+        return self._reader.to_spdx(sbom, namespace=namespace, now=record.created_at), SPDX_MEDIA_TYPE
+
+    def affected(self, query: str, range_spec: str | None = None) -> AffectedReport:
+        """Every artifact containing a matching component, and every environment running one now."""
+        q = self._matcher.parse_query(query)
+        wanted = self._matcher.parse_range(range_spec, q.type) if range_spec else None
+        key, name = (q.key, None) if (q.type or "/" in q.key) else (None, q.name.lower())
+        with self._metadata.reader() as s:
+            versions = s.sboms.versions_of(key=key, name=name, type=q.type)
+            chosen = [
+                (t, v)
+                for t, v in versions
+                if (q.version is None or v == q.version) and (wanted is None or (v is not None and wanted.contains(v, t)))
+            ]
+            hits = s.sboms.containing(key=key, name=name, type=q.type, versions=chosen)
+            by_subject: dict[Digest, list[Component]] = {}
+            for hit in hits:
+                by_subject.setdefault(hit.subject, []).append(hit.component)
+            artifacts = []
+            for digest, artifact in s.artifacts.with_digests(list(by_subject)):
+                registries = tuple(sorted(p.registry for p in s.placements.of(artifact.id)))
+                components = tuple(sorted(set(by_subject[digest]), key=lambda c: (c.type, c.key, c.version or "")))
+                version = str(artifact.version)
+                artifacts.append(AffectedArtifact(artifact.package, version, str(digest), registries, components))
+            running = [r for r in s.sboms.running() if r.digest in by_subject]
+        artifacts.sort(key=lambda a: (a.package, a.version))
+        running.sort(key=lambda r: (r.environment, r.package))
+        return AffectedReport(query, range_spec, artifacts, running)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    name: str
+    digest: Digest
+
+
+def _sbom_layer(manifest: Manifest) -> Descriptor | None:
+    kind = manifest.artifact_type or (manifest.config.media_type if manifest.config else None)
+    for layer in manifest.layers:
+        if layer.media_type.split(";")[0] in SBOM_MEDIA_TYPES or (kind in SBOM_MEDIA_TYPES and len(manifest.layers) == 1):
+            return layer
+    return None
+
+
+def _is_image(manifest: Manifest) -> bool:
+    return manifest.is_index or (manifest.config is not None and manifest.config.media_type in _IMAGE_CONFIGS)
