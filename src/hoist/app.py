@@ -105,7 +105,7 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, clock),
         evidence=EvidenceService(metadata, policy, statements, clock),
         deployments=DeploymentService(metadata, blobs, policy, clock),
-        audit=AuditService(metadata),
+        audit=AuditService(metadata, signer, clock),
         inventory=inventory,
         vulnerabilities=vulnerabilities,
     )

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,51 @@ def test_unreachable_server_is_an_error_with_a_hint(tmp_path: Path) -> None:
         [sys.executable, "-m", "hoist", "ls"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 1 and "hoist serve" in done.stderr
+
+
+def test_supply_chain_through_the_cli(server: Server, tmp_path: Path) -> None:
+    """Push a wheel, find it by a component, gate on an OSV advisory, then verify the chain into prod."""
+    wheel = tmp_path / "shop_api-2.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr("shop_api-2.0.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: shop-api\nVersion: 2.0.0\n")
+        vendored = "Metadata-Version: 2.1\nName: urllib3\nVersion: 1.26.4\n"
+        z.writestr("shop_api/_vendor/urllib3-1.26.4.dist-info/METADATA", vendored)
+    assert hoist(server, "push", "shop-api", str(wheel), "--version", "2.0.0").returncode == 0
+    found = json.loads(hoist(server, "sbom", "affected", "urllib3", "--range", "<1.26.5", "--json").stdout)
+    assert [(a["package"], a["version"]) for a in found["artifacts"]] == [("shop-api", "2.0.0")]
+    advisory = {
+        "id": "GHSA-q2q7-5pp4-w6pg",
+        "modified": "2023-01-01T00:00:00Z",
+        "summary": "urllib3 ReDoS in authority parsing",
+        "database_specific": {"severity": "HIGH"},
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "urllib3"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.26.0"}, {"fixed": "1.26.5"}]}],
+            }
+        ],
+    }
+    osv = tmp_path / "advisory.json"
+    osv.write_text(json.dumps(advisory))
+    assert hoist(server, "vuln", "import", str(osv)).returncode == 0
+    report = hoist(server, "vuln", "report", "shop-api@2.0.0", "--fail-on", "high")
+    assert report.returncode == 3 and "GHSA-q2q7-5pp4-w6pg" in report.stdout
+    assert hoist(server, "attest", "shop-api@2.0.0", "--type", "unit-tests", "--result", "pass").returncode == 0
+    assert hoist(server, "promote", "shop-api@2.0.0", "--to", "prod").returncode == 0
+    spdx = json.loads(hoist(server, "sbom", "get", "shop-api@2.0.0", "--spdx").stdout)
+    assert spdx["spdxVersion"] == "SPDX-2.3"
+    keys = json.loads(urllib.request.urlopen(f"{server.url}/api/v1/keys").read())
+    pinned = tmp_path / "hoist.pub"
+    pinned.write_text(keys["server"]["public_key"])
+    verified = hoist(server, "verify", "shop-api@2.0.0", "--env", "prod", "--server-key", str(pinned))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    chain = json.loads(hoist(server, "provenance", "shop-api@2.0.0", "--json").stdout)
+    assert chain["verified"], [link for link in chain["links"] if not link["ok"]]
+    assert "promotion" in [link["kind"] for link in chain["links"]]
+    assert hoist(server, "key", "generate", "-o", str(tmp_path / "other")).returncode == 0
+    wrong = hoist(server, "verify", "shop-api@2.0.0", "--env", "prod", "--server-key", str(tmp_path / "other.pub"))
+    assert wrong.returncode == 6 and "no trusted key verifies this envelope" in wrong.stdout
+    garbled = tmp_path / "garbled.pub"
+    garbled.write_text(keys["server"]["public_key"].replace("A", "B", 3))
+    bad = hoist(server, "verify", "shop-api@2.0.0", "--env", "prod", "--server-key", str(garbled))
+    assert bad.returncode == 2 and "not a PEM public key" in bad.stderr

@@ -122,3 +122,53 @@ def test_policy_is_readable(client: HoistClient) -> None:
     assert envs[3]["approvals"] == 1 and envs[3]["attestations"] == ["acceptance"]
     registries = {r["name"]: r for r in client.request("GET", "/registries").json()}
     assert registries["prod"]["direct_push"] is False and registries["prod"]["environments"] == ["preprod", "prod"]
+
+
+def test_a_signed_checkpoint_exposes_a_rewritten_history(
+    client: HoistClient, tmp_path: Path, metadata: SqlMetadataStore
+) -> None:
+    """Someone with write access to the database rewrites event 2 and recomputes every later hash:
+    the chain is self-consistent again, but no longer passes through the checkpoint the server signed."""
+    from click.testing import CliRunner
+
+    from hoist.cli.context import Cli
+    from hoist.cli.exits import INTEGRITY
+    from hoist.cli.main import cli
+    from hoist.domain.events import GENESIS, event_hash
+
+    def hoist(*args: str) -> tuple[int, str]:
+        out = CliRunner().invoke(cli, list(args), obj=Cli(_client=client, progress=False), catch_exceptions=False)
+        return out.exit_code, out.output
+
+    for v in ("1.0.0", "1.0.1", "1.0.2"):
+        push(client, tmp_path, version=v)
+    saved = tmp_path / "checkpoint.json"
+    assert hoist("audit", "checkpoint", "-o", str(saved))[0] == 0
+    pinned = tmp_path / "hoist.pub"
+    pinned.write_text(client.keys()["server"]["public_key"])
+    assert hoist("audit", "verify", "--checkpoint", str(saved), "--server-key", str(pinned))[0] == 0
+
+    events = [AuditEvent.from_dict(json.loads(line)) for line in client.export_lines()]
+    prev = GENESIS
+    with metadata.engine.begin() as conn:
+        for event in events:
+            body = event.as_dict()
+            if event.seq == 2:
+                body["actor"] = "mallory"
+            body["prev"] = prev
+            forged = AuditEvent.from_dict(body)
+            new_hash = event_hash(forged)
+            conn.execute(
+                text("UPDATE audit_events SET actor = :actor, prev = :prev, hash = :hash WHERE seq = :seq"),
+                {"actor": forged.actor, "prev": prev, "hash": new_hash, "seq": event.seq},
+            )
+            prev = new_hash
+        conn.execute(text("UPDATE audit_head SET hash = :hash"), {"hash": prev})
+    assert hoist("audit", "verify")[0] == 0  # self-consistent: the chain alone cannot tell
+    code, output = hoist("audit", "verify", "--checkpoint", str(saved), "--server-key", str(pinned))
+    assert code == INTEGRITY and "no longer passes through event 3" in output
+
+    other = tmp_path / "other"
+    assert hoist("key", "generate", "-o", str(other))[0] == 0
+    code, output = hoist("audit", "verify", "--checkpoint", str(saved), "--server-key", f"{other}.pub")
+    assert code == INTEGRITY and "not signed by the server key" in output

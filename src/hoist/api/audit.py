@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from starlette.responses import StreamingResponse
 
 from hoist.api.schemas import ErrorBody, EventOut, VerifyOut, event_out
@@ -52,6 +52,13 @@ def router(audit: AuditService) -> APIRouter:
             broken_at=report.broken_at,
             reason=report.reason,
         )
+
+    @api.get("/audit/checkpoint", response_class=Response, responses={200: {"content": {"application/json": {}}}})
+    def audit_checkpoint() -> Response:
+        """The chain's head (sequence number and hash) in a DSSE envelope signed with the server key.
+        Keep it somewhere else: `hoist audit verify --checkpoint FILE` then proves the history up to it
+        was not rewritten, even by someone able to recompute every hash."""
+        return Response(audit.checkpoint(), media_type="application/json")
 
     @api.get("/history", response_model=list[EventOut])
     def artifact_history(ref: str = Query(..., description="NAME or NAME@VERSION")) -> list[EventOut]:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
 
 from hoist.cli.context import Cli, common_options
 from hoist.cli.exits import INTEGRITY, Failed
+from hoist.domain.attestations import CHECKPOINT
+from hoist.domain.errors import InvalidInput
 from hoist.domain.events import AuditEvent, verify_chain
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_package_name
+from hoist.signing import dsse
+from hoist.signing import keys as k
 
 
 def describe_details(event: dict[str, object]) -> str:
@@ -73,16 +79,50 @@ def _events(cli: Cli) -> Iterator[AuditEvent]:
 
 
 @audit_group.command()
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A checkpoint saved earlier with `hoist audit checkpoint`: the chain must still pass through it.",
+)
+@click.option(
+    "--server-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The server's public key (PEM) the checkpoints must be signed with [default: the one it publishes].",
+)
 @common_options
-def verify(cli: Cli) -> None:
-    """Download the whole chain and recompute every link here; name the first broken one."""
-    report = verify_chain(_events(cli))
+def verify(cli: Cli, checkpoints: tuple[Path, ...], server_key: Path | None) -> None:
+    """Download the whole chain and recompute every link here; name the first broken one. With
+    --checkpoint, also prove the history up to each signed checkpoint was not rewritten."""
+    pinned = server_key.read_bytes() if server_key else None
+    if checkpoints and pinned is None:
+        pinned = cli.client().keys()["server"]["public_key"].encode()
+    marks = {p: read_checkpoint(p.read_bytes(), pinned or b"") for p in checkpoints}
+    wanted = {m["seq"] for m in marks.values()}
+    seen: dict[int, str] = {}
+
+    def recording() -> Iterator[AuditEvent]:
+        for event in _events(cli):
+            if event.seq in wanted:
+                seen[event.seq] = event.hash
+            yield event
+
+    report = verify_chain(recording())
+    problems = [
+        f"{path}: the chain no longer passes through event {m['seq']} with hash {m['head']}"
+        for path, m in marks.items()
+        if seen.get(m["seq"]) != m["head"]
+    ]
+    ok = report.ok and not problems
     result = {
-        "ok": report.ok,
+        "ok": ok,
         "checked": report.checked,
         "head": report.head,
         "broken_at": report.broken_at,
         "reason": report.reason,
+        "checkpoints": [{"file": str(p), "seq": m["seq"], "ok": seen.get(m["seq"]) == m["head"]} for p, m in marks.items()],
     }
 
     def human() -> None:
@@ -93,10 +133,41 @@ def verify(cli: Cli) -> None:
                 f"[red]audit chain broken at event {report.broken_at}:[/] {report.reason} "
                 f"({report.checked} events before it verify)"
             )
+        for m in marks.values():
+            if seen.get(m["seq"]) == m["head"]:
+                cli.out.print(f"checkpoint of event {m['seq']} ({m['time']}) holds")
+        for problem in problems:
+            cli.err.print(f"[red]{problem}[/]")
 
     cli.emit(result, human)
-    if not report.ok:
-        raise Failed(f"audit chain broken at event {report.broken_at}", INTEGRITY)
+    if not ok:
+        raise Failed(f"audit chain broken at event {report.broken_at}" if not report.ok else "; ".join(problems), INTEGRITY)
+
+
+@audit_group.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to keep it.")
+@common_options
+def checkpoint(cli: Cli, output: Path) -> None:
+    """Save a checkpoint of the chain's head, signed by the server; keep it outside the server."""
+    envelope = cli.client().audit_checkpoint()
+    mark = json.loads(base64.b64decode(json.loads(envelope)["payload"]))
+    output.write_bytes(envelope)
+
+    def human() -> None:
+        cli.out.print(f"checkpoint of event {mark['seq']} (head {mark['head']}) written to {output}")
+
+    cli.emit(mark, human)
+
+
+def read_checkpoint(envelope: bytes, server_key: bytes) -> dict[str, Any]:
+    """A checkpoint's content, once its signature verifies with the server key."""
+    opened = dsse.open_envelope(envelope, {"server": k.load_public(server_key)})
+    if opened.payload_type != CHECKPOINT:
+        raise InvalidInput("not a Hoist audit checkpoint")
+    if opened.key is None:
+        raise Failed("the checkpoint is not signed by the server key", INTEGRITY)
+    mark: dict[str, Any] = json.loads(opened.payload)
+    return mark
 
 
 @audit_group.command()

@@ -222,6 +222,10 @@ class HoistClient:
         result: list[dict[str, Any]] = self._json("GET", "/history", params={"ref": ref})
         return result
 
+    def audit_checkpoint(self) -> bytes:
+        """A signed checkpoint of the audit chain's head (a DSSE envelope)."""
+        return self.request("GET", "/audit/checkpoint").content
+
     def export_lines(self) -> Iterator[str]:
         """The audit chain as JSON Lines, streamed."""
         try:

@@ -83,7 +83,8 @@ def build_chain(
     links += _sbom_links(client, repository, digest)
     envelopes = {x["details"]["envelope"]: x for x in artifact["attachments"] if "envelope" in x["details"]}
     for envelope, attachment in sorted(envelopes.items(), key=lambda e: e[1]["id"]):
-        links.append(_statement_link(client, repository, digest, envelope, attachment, server))
+        where = [f"{r}/{package}" for r in dict.fromkeys([attachment["details"].get("to"), *registries]) if r]
+        links.append(_statement_link(client, where, digest, envelope, attachment, server))
     for attachment in artifact["attachments"]:
         if attachment["kind"] == "signature":
             links.append(_signature_link(client, digest, package, attachment, trusted))
@@ -153,14 +154,22 @@ def _sbom_links(client: HoistClient, repository: str, digest: str) -> list[Link]
 
 
 def _statement_link(
-    client: HoistClient, repository: str, digest: str, envelope: str, attachment: dict[str, Any], keyring: dsse.Keyring
+    client: HoistClient,
+    repositories: list[str],
+    digest: str,
+    envelope: str,
+    attachment: dict[str, Any],
+    keyring: dsse.Keyring,
 ) -> Link:
-    try:
-        raw = oci.get_blob(client, repository, envelope)
-    except HoistError as exc:
-        raw, problem = None, str(exc)
-    else:
-        problem = f"{repository} does not hold envelope {envelope}"
+    raw, problem = None, f"no registry holding {digest} holds envelope {envelope}"
+    for repository in repositories:
+        try:
+            raw = oci.get_blob(client, repository, envelope)
+        except HoistError as exc:
+            raw, problem = None, str(exc)
+            break
+        if raw is not None:
+            break
     if raw is None:
         kind = "promotion" if attachment["type"] == "verification-summary" else "attestation"
         return Link(kind, attachment["type"], False, problem)

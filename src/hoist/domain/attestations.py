@@ -174,3 +174,12 @@ def approval(
         "counts": counts,
         "reviewedAttestations": reviewed,
     }
+
+
+CHECKPOINT = "application/vnd.hoist.audit-checkpoint.v1+json"
+
+
+def checkpoint(*, seq: int, head: str, time: str, key_id: str) -> bytes:
+    """The audit chain's head at a moment, as the server signs it: kept outside the server, it exposes
+    any later rewrite of the history up to ``seq`` (a rewritten chain cannot reproduce ``head``)."""
+    return _compact({"seq": seq, "head": head, "time": time, "server_key": key_id})

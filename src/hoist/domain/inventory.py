@@ -62,6 +62,10 @@ class SbomRepository(Protocol):
         self, *, key: str | None, name: str | None, type: str | None, versions: Sequence[tuple[str, str | None]]
     ) -> Sequence[ComponentHit]: ...
 
+    def placed(self, digests: Sequence[Digest]) -> Sequence[tuple[Digest, str, str, str]]:
+        """(digest, package, version, registry) for every artifact version with one of these digests, per registry."""
+        ...
+
     def running(self) -> Sequence[Running]:
         """What each environment runs now (the newest succeeded deployment per environment and package)."""
         ...

@@ -176,10 +176,6 @@ class ArtifactRepository(Protocol):
 
     def by_digest(self, package: str, digest: Digest) -> Artifact | None: ...
 
-    def with_digests(self, digests: Sequence[Digest]) -> list[tuple[Digest, Artifact]]:
-        """Every artifact version (any package) whose content is one of ``digests``."""
-        ...
-
     def add(
         self,
         *,

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from hoist.domain import attestations as a
+from hoist.domain.errors import IntegrityFailure
 from hoist.domain.events import AuditEvent, ChainReport, verify_chain
 from hoist.domain.models import ArtifactRef
-from hoist.domain.ports import MetadataStore
+from hoist.domain.ports import MetadataStore, Signer
+from hoist.services.base import Clock, utcnow
 from hoist.services.catalog import resolve
+from hoist.services.statements import rfc3339
 
 PAGE = 1000
 
 
 class AuditService:
-    def __init__(self, metadata: MetadataStore) -> None:
+    def __init__(self, metadata: MetadataStore, signer: Signer, clock: Clock = utcnow) -> None:
         self._metadata = metadata
+        self._signer = signer
+        self._clock = clock
 
     def events(self, *, after: int = 0, limit: int = PAGE) -> list[AuditEvent]:
         with self._metadata.reader() as s:
@@ -36,3 +42,12 @@ class AuditService:
 
     def verify(self) -> ChainReport:
         return verify_chain(self.all_events())
+
+    def checkpoint(self) -> bytes:
+        """A DSSE envelope, signed with the server key, naming the chain's head now."""
+        report = self.verify()
+        if not report.ok:
+            raise IntegrityFailure(f"the audit chain is broken at event {report.broken_at}: no checkpoint signed")
+        body = a.checkpoint(seq=report.checked, head=report.head, time=rfc3339(self._clock()), key_id=self._signer.key_id)
+        signature = self._signer.sign(a.pae(a.CHECKPOINT, body))
+        return a.envelope(body, signature, payload_type=a.CHECKPOINT, key_id=self._signer.key_id)

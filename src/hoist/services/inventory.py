@@ -262,12 +262,19 @@ class InventoryService:
             by_subject: dict[Digest, list[Component]] = {}
             for hit in hits:
                 by_subject.setdefault(hit.subject, []).append(hit.component)
-            artifacts = []
-            for digest, artifact in s.artifacts.with_digests(list(by_subject)):
-                registries = tuple(sorted(p.registry for p in s.placements.of(artifact.id)))
-                components = tuple(sorted(set(by_subject[digest]), key=lambda c: (c.type, c.key, c.version or "")))
-                version = str(artifact.version)
-                artifacts.append(AffectedArtifact(artifact.package, version, str(digest), registries, components))
+            placements: dict[tuple[Digest, str, str], list[str]] = {}
+            for digest, package, version, registry in s.sboms.placed(list(by_subject)):
+                placements.setdefault((digest, package, version), []).append(registry)
+            artifacts = [
+                AffectedArtifact(
+                    package,
+                    version,
+                    str(digest),
+                    tuple(sorted(registries)),
+                    tuple(sorted(set(by_subject[digest]), key=lambda c: (c.type, c.key, c.version or ""))),
+                )
+                for (digest, package, version), registries in placements.items()
+            ]
             running = [r for r in s.sboms.running() if r.digest in by_subject]
         artifacts.sort(key=lambda a: (a.package, a.version))
         running.sort(key=lambda r: (r.environment, r.package))

@@ -17,6 +17,7 @@ import re
 
 import nacl.exceptions
 import nacl.secret
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
@@ -90,7 +91,7 @@ def load_private(pem: bytes, password: bytes | None = None) -> ec.EllipticCurveP
 def load_public(pem: bytes) -> ec.EllipticCurvePublicKey:
     try:
         key = serialization.load_pem_public_key(pem)
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
         raise InvalidInput("not a PEM public key") from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise InvalidInput("only ECDSA P-256 public keys are supported (cosign's default)")

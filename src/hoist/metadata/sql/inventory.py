@@ -21,6 +21,7 @@ from hoist.metadata.sql.tables import (
     ComponentRow,
     DeploymentRow,
     PackageRow,
+    PlacementRow,
     SbomRow,
 )
 
@@ -113,6 +114,19 @@ class SqlSboms:
                 for s, t, n, ns, v, p in rows
             )
         return hits
+
+    def placed(self, digests: Sequence[Digest]) -> Sequence[tuple[Digest, str, str, str]]:
+        wanted = sorted({str(d) for d in digests})
+        found: list[tuple[Digest, str, str, str]] = []
+        for start in range(0, len(wanted), _CHUNK):
+            rows = self._s.execute(
+                select(ArtifactRow.digest, PackageRow.name, ArtifactRow.version, PlacementRow.registry_name)
+                .join(PackageRow, ArtifactRow.package_id == PackageRow.id)
+                .join(PlacementRow, PlacementRow.artifact_id == ArtifactRow.id)
+                .where(ArtifactRow.digest.in_(wanted[start : start + _CHUNK]))
+            )
+            found.extend((Digest.parse(d), p, v, r) for d, p, v, r in rows)
+        return found
 
     def running(self) -> Sequence[Running]:
         rows = self._s.execute(

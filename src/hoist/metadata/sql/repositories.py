@@ -128,14 +128,6 @@ class SqlArtifacts:
         ).first()
         return self._record(*found) if found else None
 
-    def with_digests(self, digests: Sequence[Digest]) -> list[tuple[Digest, Artifact]]:
-        found: list[tuple[Digest, Artifact]] = []
-        wanted = sorted({str(d) for d in digests})
-        for start in range(0, len(wanted), 500):
-            rows = self._s.execute(self._select().where(ArtifactRow.digest.in_(wanted[start : start + 500])))
-            found.extend((Digest.parse(row[0].digest), self._record(*row)) for row in rows)
-        return found
-
     def _package(self, name: str, format: str, now: datetime) -> PackageRow:
         row = self._s.execute(select(PackageRow).where(PackageRow.name == name)).scalar_one_or_none()
         if row is None:
