@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import oci, promotion, transfer
+from bench import affected, oci, promotion, sbom, transfer
 
 
 def main() -> None:
-    for name, module in (("promotion", promotion), ("transfer", transfer), ("oci", oci)):
+    benchmarks = (("promotion", promotion), ("transfer", transfer), ("oci", oci), ("affected", affected), ("sbom", sbom))
+    for name, module in benchmarks:
         print(f"\n=== {name} ===", flush=True)
         sys.argv = [f"bench.{name}"]
         module.main()

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
 
 from hoist.api.schemas import ErrorBody
 from hoist.domain.errors import InvalidInput
@@ -25,6 +26,11 @@ async def _body(request: Request, limit: int) -> bytes:
         if len(data) > limit:
             raise InvalidInput(f"the request body is larger than {limit} bytes")
     return bytes(data)
+
+
+def _json(content: dict[str, Any]) -> JSONResponse:
+    """Plain JSON without FastAPI's per-value encoder walk: these answers can list thousands of artifacts."""
+    return JSONResponse(content)
 
 
 def router(inventory: InventoryService, vulnerabilities: VulnerabilityService) -> APIRouter:
@@ -47,31 +53,33 @@ def router(inventory: InventoryService, vulnerabilities: VulnerabilityService) -
         data, media_type = inventory.document(ArtifactRef.parse(ref), spdx=format == "spdx")
         return Response(data, media_type=media_type)
 
-    @api.get("/affected")
-    def affected(q: str, range: str | None = None) -> dict[str, Any]:
+    @api.get("/affected", response_class=JSONResponse)
+    def affected(q: str, range: str | None = None) -> JSONResponse:
         """Every artifact containing a component matching ``q`` (a purl or a name) and ``range``, and every
         environment running one now: answered from the component index."""
         report = inventory.affected(q, range)
-        return {
-            "query": report.query,
-            "range": report.range,
-            "artifacts": [
-                {
-                    "package": a.package,
-                    "version": a.version,
-                    "digest": a.digest,
-                    "registries": list(a.registries),
-                    "components": [
-                        {"type": c.type, "name": c.key, "version": c.version, "purl": c.purl} for c in a.components
-                    ],
-                }
-                for a in report.artifacts
-            ],
-            "running": [
-                {"environment": r.environment, "package": r.package, "version": r.version, "digest": str(r.digest)}
-                for r in report.running
-            ],
-        }
+        return _json(
+            {
+                "query": report.query,
+                "range": report.range,
+                "artifacts": [
+                    {
+                        "package": a.package,
+                        "version": a.version,
+                        "digest": a.digest,
+                        "registries": list(a.registries),
+                        "components": [
+                            {"type": c.type, "name": c.key, "version": c.version, "purl": c.purl} for c in a.components
+                        ],
+                    }
+                    for a in report.artifacts
+                ],
+                "running": [
+                    {"environment": r.environment, "package": r.package, "version": r.version, "digest": str(r.digest)}
+                    for r in report.running
+                ],
+            }
+        )
 
     @api.post("/advisories", status_code=201)
     async def import_advisories(request: Request, filename: str = "advisories.json") -> dict[str, Any]:

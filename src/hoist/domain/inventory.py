@@ -29,8 +29,13 @@ class SbomRecord:
 
 @dataclass(frozen=True, slots=True)
 class ComponentHit:
+    """A matching component, in an artifact version placed in a registry (one hit per registry)."""
+
     subject: Digest
     component: Component
+    package: str
+    version: str
+    registry: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +64,9 @@ class SbomRepository(Protocol):
         ...
 
     def containing(
-        self, *, key: str | None, name: str | None, type: str | None, versions: Sequence[tuple[str, str | None]]
-    ) -> Sequence[ComponentHit]: ...
-
-    def placed(self, digests: Sequence[Digest]) -> Sequence[tuple[Digest, str, str, str]]:
-        """(digest, package, version, registry) for every artifact version with one of these digests, per registry."""
+        self, *, key: str | None, name: str | None, type: str | None, versions: Sequence[tuple[str, str | None]] | None
+    ) -> Sequence[ComponentHit]:
+        """Components matching the key or name whose (type, version) is one of ``versions`` (None: any)."""
         ...
 
     def running(self) -> Sequence[Running]:

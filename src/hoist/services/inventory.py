@@ -252,30 +252,32 @@ class InventoryService:
         wanted = self._matcher.parse_range(range_spec, q.type) if range_spec else None
         key, name = (q.key, None) if (q.type or "/" in q.key) else (None, q.name.lower())
         with self._metadata.reader() as s:
-            versions = s.sboms.versions_of(key=key, name=name, type=q.type)
-            chosen = [
-                (t, v)
-                for t, v in versions
-                if (q.version is None or v == q.version) and (wanted is None or (v is not None and wanted.contains(v, t)))
-            ]
+            chosen: list[tuple[str, str | None]] | None = None
+            if q.version is not None or wanted is not None:
+                chosen = [
+                    (t, v)
+                    for t, v in s.sboms.versions_of(key=key, name=name, type=q.type)
+                    if (q.version is None or v == q.version)
+                    and (wanted is None or (v is not None and wanted.contains(v, t)))
+                ]
             hits = s.sboms.containing(key=key, name=name, type=q.type, versions=chosen)
-            by_subject: dict[Digest, list[Component]] = {}
+            found: dict[tuple[Digest, str, str], tuple[set[str], set[Component]]] = {}
             for hit in hits:
-                by_subject.setdefault(hit.subject, []).append(hit.component)
-            placements: dict[tuple[Digest, str, str], list[str]] = {}
-            for digest, package, version, registry in s.sboms.placed(list(by_subject)):
-                placements.setdefault((digest, package, version), []).append(registry)
+                registries, components = found.setdefault((hit.subject, hit.package, hit.version), (set(), set()))
+                registries.add(hit.registry)
+                components.add(hit.component)
             artifacts = [
                 AffectedArtifact(
                     package,
                     version,
                     str(digest),
                     tuple(sorted(registries)),
-                    tuple(sorted(set(by_subject[digest]), key=lambda c: (c.type, c.key, c.version or ""))),
+                    tuple(sorted(components, key=lambda c: (c.type, c.key, c.version or ""))),
                 )
-                for (digest, package, version), registries in placements.items()
+                for (digest, package, version), (registries, components) in found.items()
             ]
-            running = [r for r in s.sboms.running() if r.digest in by_subject]
+            subjects = {digest for digest, _, _ in found}
+            running = [r for r in s.sboms.running() if r.digest in subjects]
         artifacts.sort(key=lambda a: (a.package, a.version))
         running.sort(key=lambda r: (r.environment, r.package))
         return AffectedReport(query, range_spec, artifacts, running)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, tuple_
+from sqlalchemy import and_, delete, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from hoist.domain.advisories import Advisory, Affected, Severity
@@ -84,49 +84,44 @@ class SqlSboms:
         return [(t, v) for t, v in self._s.execute(query)]
 
     def containing(
-        self, *, key: str | None, name: str | None, type: str | None, versions: Sequence[tuple[str, str | None]]
+        self, *, key: str | None, name: str | None, type: str | None, versions: Sequence[tuple[str, str | None]] | None
     ) -> Sequence[ComponentHit]:
-        if not versions:
+        if versions is not None and not versions:
             return []
+        base = (
+            select(
+                ComponentRow.subject,
+                ComponentRow.type,
+                ComponentRow.display,
+                ComponentRow.namespace,
+                ComponentRow.version,
+                ComponentRow.purl,
+                PackageRow.name,
+                ArtifactRow.version,
+                PlacementRow.registry_name,
+            )
+            .join(ArtifactRow, ArtifactRow.digest == ComponentRow.subject)
+            .join(PackageRow, ArtifactRow.package_id == PackageRow.id)
+            .join(PlacementRow, PlacementRow.artifact_id == ArtifactRow.id)
+            .where(_match(key, name, type))
+        )  # no DISTINCT: the service folds duplicates (two SBOMs of one artifact) into sets anyway
+        if versions is None:  # any version: one indexed lookup
+            return self._hits(base)
         hits: list[ComponentHit] = []
-        columns = (
-            ComponentRow.subject,
-            ComponentRow.type,
-            ComponentRow.display,
-            ComponentRow.namespace,
-            ComponentRow.version,
-            ComponentRow.purl,
-        )
         exact = [(t, v) for t, v in versions if v is not None]
         versionless = sorted({t for t, v in versions if v is None})
-        for start in range(0, max(len(exact), 1), _CHUNK):
+        if versionless:
+            hits += self._hits(base.where(ComponentRow.type.in_(versionless), ComponentRow.version.is_(None)))
+        for start in range(0, len(exact), _CHUNK):
             chunk = exact[start : start + _CHUNK]
-            wanted: list[ColumnElement[bool]] = []
-            if chunk:
-                wanted.append(tuple_(ComponentRow.type, ComponentRow.version).in_(chunk))
-            if versionless and start == 0:
-                wanted.append(and_(ComponentRow.type.in_(versionless), ComponentRow.version.is_(None)))
-            if not wanted:
-                continue
-            rows = self._s.execute(select(*columns).where(_match(key, name, type), or_(*wanted)).distinct())
-            hits.extend(
-                ComponentHit(Digest.parse(s), Component(type=t, name=n, namespace=ns, version=v, purl=p))
-                for s, t, n, ns, v, p in rows
-            )
+            hits += self._hits(base.where(tuple_(ComponentRow.type, ComponentRow.version).in_(chunk)))
         return hits
 
-    def placed(self, digests: Sequence[Digest]) -> Sequence[tuple[Digest, str, str, str]]:
-        wanted = sorted({str(d) for d in digests})
-        found: list[tuple[Digest, str, str, str]] = []
-        for start in range(0, len(wanted), _CHUNK):
-            rows = self._s.execute(
-                select(ArtifactRow.digest, PackageRow.name, ArtifactRow.version, PlacementRow.registry_name)
-                .join(PackageRow, ArtifactRow.package_id == PackageRow.id)
-                .join(PlacementRow, PlacementRow.artifact_id == ArtifactRow.id)
-                .where(ArtifactRow.digest.in_(wanted[start : start + _CHUNK]))
-            )
-            found.extend((Digest.parse(d), p, v, r) for d, p, v, r in rows)
-        return found
+    def _hits(self, query: Any) -> list[ComponentHit]:
+        return [
+            ComponentHit(_digest(s), Component(type=t, name=n, namespace=ns, version=v, purl=p), package, version, registry)
+            for s, t, n, ns, v, p, package, version, registry in self._s.connection().execute(query)  # Core: plain rows
+        ]
 
     def running(self) -> Sequence[Running]:
         rows = self._s.execute(
@@ -140,6 +135,12 @@ class SqlSboms:
         for env, package, digest, version in rows:
             current.setdefault((env, package), Running(env, package, Digest.parse(digest), version))
         return list(current.values())
+
+
+def _digest(text: str) -> Digest:
+    """A digest this store wrote itself (validated on the way in): no need to check it again per row."""
+    algorithm, _, encoded = text.partition(":")
+    return Digest(algorithm, encoded)
 
 
 def _match(key: str | None, name: str | None, type: str | None) -> Any:
