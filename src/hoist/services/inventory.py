@@ -31,7 +31,7 @@ from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.sbom import CYCLONEDX_MEDIA_TYPE, SPDX_MEDIA_TYPE, Component, SbomDocument
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import resolve
-from hoist.services.statements import rfc3339
+from hoist.services.statements import put_bytes, rfc3339
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class InventoryService:
         try:
             layer = _sbom_layer(manifest)
             if manifest.subject is not None and layer is not None:
-                sbom = self._reader.read(self._read(layer.digest, layer.size))
+                sbom = self._reader.read(self._read(layer.digest))
                 with self._metadata.session() as s:
                     s.sboms.add(manifest.subject.digest, layer.digest, sbom, now=self._clock())
             else:
@@ -147,18 +147,15 @@ class InventoryService:
     def _opener(self, digest: Digest) -> Callable[[], BinaryIO]:
         return lambda: self._blobs.open(digest)
 
-    def _read(self, digest: Digest, size: int) -> bytes:
+    def _read(self, digest: Digest, size: int | None = None) -> bytes:
+        size = self._blobs.stat(digest).size if size is None else size
         if size > MAX_SBOM_BYTES:
             raise InvalidInput(f"the SBOM is {size} bytes; at most {MAX_SBOM_BYTES} are accepted")
         with self._blobs.open(digest) as f:
-            return f.read(MAX_SBOM_BYTES + 1)
+            return f.read(size)
 
     def _store(self, data: bytes) -> Digest:
-        digest = Digest.of(data)
-        writer = self._blobs.writer()
-        writer.write(data)
-        writer.commit(digest)
-        return digest
+        return put_bytes(self._blobs, data)
 
     def _attach_referrer(
         self, s: MetadataSession, artifact: Artifact, registries: Sequence[str], sbom: SbomDocument, document: Digest
@@ -239,7 +236,7 @@ class InventoryService:
         if not records:
             raise NotFound(f"{artifact.ref} has no SBOM: attach one with `hoist sbom attach`", ref=str(ref))
         record = sorted(records, key=lambda r: (r.generated, -r.id))[0]
-        raw = self._read(record.document, MAX_SBOM_BYTES)
+        raw = self._read(record.document)
         sbom = self._reader.read(raw)
         if not spdx or str(sbom.format) == "spdx":
             return raw, sbom.media_type

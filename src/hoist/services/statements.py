@@ -84,11 +84,16 @@ class SignedStatements:
         return Attached(manifest.digest, layer)
 
     def store(self, data: bytes) -> Digest:
-        digest = Digest.of(data)
-        writer = self._blobs.writer()
-        writer.write(data)
-        writer.commit(digest)
-        return digest
+        return put_bytes(self._blobs, data)
+
+
+def put_bytes(blobs: BlobStore, data: bytes) -> Digest:
+    """Small bytes the server makes itself (envelopes, SBOMs) into the blob store; returns their digest."""
+    digest = Digest.of(data)
+    writer = blobs.writer()
+    writer.write(data)
+    writer.commit(digest)
+    return digest
 
 
 def _compact(value: Any) -> bytes:

@@ -107,14 +107,16 @@ class SqlSboms:
         )  # no DISTINCT: the service folds duplicates (two SBOMs of one artifact) into sets anyway
         if versions is None:  # any version: one indexed lookup
             return self._hits(base)
+        wanted = set(versions)
+        if len(wanted) > _CHUNK:  # a wide range: one lookup by name, filtered here, beats many IN lists
+            return [h for h in self._hits(base) if (h.component.type, h.component.version) in wanted]
+        exact = [(t, v) for t, v in wanted if v is not None]
+        versionless = sorted({t for t, v in wanted if v is None})
         hits: list[ComponentHit] = []
-        exact = [(t, v) for t, v in versions if v is not None]
-        versionless = sorted({t for t, v in versions if v is None})
         if versionless:
             hits += self._hits(base.where(ComponentRow.type.in_(versionless), ComponentRow.version.is_(None)))
-        for start in range(0, len(exact), _CHUNK):
-            chunk = exact[start : start + _CHUNK]
-            hits += self._hits(base.where(tuple_(ComponentRow.type, ComponentRow.version).in_(chunk)))
+        if exact:
+            hits += self._hits(base.where(tuple_(ComponentRow.type, ComponentRow.version).in_(exact)))
         return hits
 
     def _hits(self, query: Any) -> list[ComponentHit]:
