@@ -249,15 +249,17 @@ class InventoryService:
         wanted = self._matcher.parse_range(range_spec, q.type) if range_spec else None
         key, name = (q.key, None) if (q.type or "/" in q.key) else (None, q.name.lower())
         with self._metadata.reader() as s:
-            chosen: list[tuple[str, str | None]] | None = None
-            if q.version is not None or wanted is not None:
-                chosen = [
-                    (t, v)
-                    for t, v in s.sboms.versions_of(key=key, name=name, type=q.type)
-                    if (q.version is None or v == q.version)
-                    and (wanted is None or (v is not None and wanted.contains(v, t)))
-                ]
+            chosen = None
+            if q.version is not None:  # an exact version: let the index pick the rows
+                chosen = [(t, v) for t, v in s.sboms.versions_of(key=key, name=name, type=q.type) if v == q.version]
             hits = s.sboms.containing(key=key, name=name, type=q.type, versions=chosen)
+            if wanted is not None:  # a range: decided once per distinct (type, version), over one lookup
+                verdicts: dict[tuple[str, str | None], bool] = {}
+                for hit in hits:
+                    c = hit.component
+                    if (c.type, c.version) not in verdicts:
+                        verdicts[c.type, c.version] = c.version is not None and wanted.contains(c.version, c.type)
+                hits = [h for h in hits if verdicts[h.component.type, h.component.version]]
             found: dict[tuple[Digest, str, str], tuple[set[str], set[Component]]] = {}
             for hit in hits:
                 registries, components = found.setdefault((hit.subject, hit.package, hit.version), (set(), set()))
