@@ -24,6 +24,7 @@ from packageurl import PackageURL
 from hoist.domain.errors import InvalidInput
 from hoist.domain.sbom import SbomDocument
 from hoist.sbom.generate import generate_for_image
+from tests.conftest import missing
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DIGEST = "sha256:" + "ab" * 32
@@ -69,7 +70,7 @@ def package_json(name: str, version: str) -> bytes:
 def test_real_dpkg_database_of_this_machine() -> None:
     status = Path("/var/lib/dpkg/status")
     if not status.is_file() or not shutil.which("dpkg-query"):
-        pytest.skip("not a dpkg-based machine")
+        missing("not a dpkg-based machine: /var/lib/dpkg/status and dpkg-query are needed")
     os_release = Path("/etc/os-release").read_bytes()
     fields = dict(line.split("=", 1) for line in os_release.decode().splitlines() if "=" in line)
     distro_id, version_id = fields["ID"].strip('"'), fields.get("VERSION_ID", "").strip('"')
