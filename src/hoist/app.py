@@ -94,6 +94,7 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     policy = settings.policy
     signer = ServerSigner.load_or_create(settings.signing_key or settings.data_dir / "server.key")
     statements = SignedStatements(signer, blobs)
+    keyring = KeyringVerifier.from_files(settings.keys)
     inventory = InventoryService(metadata, blobs, CycloneDxSboms(), OsvMatcher(), clock)
     vulnerabilities = VulnerabilityService(metadata, OsvMatcher(), clock)
     publisher = PublishService(metadata, blobs, policy, statements, clock, on_manifest=inventory.on_manifest)
@@ -101,10 +102,10 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         signer=signer,
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
         publisher=publisher,
-        repositories=RepositoryService(metadata, blobs, policy, publisher, KeyringVerifier.from_files(settings.keys), clock),
+        repositories=RepositoryService(metadata, blobs, policy, publisher, keyring, clock),
         catalog=CatalogService(metadata, policy),
         promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, clock),
-        evidence=EvidenceService(metadata, policy, statements, clock),
+        evidence=EvidenceService(metadata, policy, statements, keyring, clock),
         deployments=DeploymentService(metadata, blobs, policy, clock),
         audit=AuditService(metadata, signer, clock),
         inventory=inventory,

@@ -8,14 +8,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
+from click.testing import CliRunner
 
+from hoist.cli.context import Cli
+from hoist.cli.main import cli
 from hoist.client import HoistClient
 from hoist.domain import attestations as a
+from hoist.domain import errors as e
 from hoist.domain.digests import Digest
 from hoist.domain.models import Pipeline
+from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.signing import dsse
 from hoist.signing import keys as k
-from tests.functional.helpers import push
+from tests.functional.helpers import push, row_counts
 
 JUNIT = b'<testsuite><testcase classname="t" name="a"/><testcase classname="t" name="b"><failure/></testcase></testsuite>'
 
@@ -98,3 +104,70 @@ def test_a_push_from_ci_carries_slsa_provenance(http: httpx.Client, tmp_path: Pa
 def test_a_push_without_ci_claims_no_provenance(http: httpx.Client, client: HoistClient, tmp_path: Path) -> None:
     digest = push(client, tmp_path, version="1.0.0")["artifact"]["digest"]
     assert statements(http, client, "dev", digest) == {}
+
+
+class TestApprovalsSignedByTheApprover:
+    @pytest.fixture
+    def bob_key(self, tmp_path: Path) -> Path:
+        key = k.generate()
+        (tmp_path / "bob.pub").write_bytes(k.public_pem(key))
+        path = tmp_path / "bob.key"
+        path.write_bytes(k.private_pem(key))
+        return path
+
+    @pytest.fixture
+    def config_text(self, tmp_path: Path, bob_key: Path) -> str:
+        return f'[keys]\nbob = "{tmp_path / "bob.pub"}"\n'
+
+    def test_an_approval_signed_with_the_approvers_key_is_kept_as_signed(
+        self, http: httpx.Client, client: HoistClient, client_as: Callable[[str], HoistClient], tmp_path: Path, bob_key: Path
+    ) -> None:
+        digest = push(client, tmp_path, version="1.0.0")["artifact"]["digest"]
+        bob = client_as("bob")
+        out = CliRunner().invoke(
+            cli,
+            ["approve", "shop-api@1.0.0", "--env", "prod", "--key", str(bob_key), "--comment", "CHG-9"],
+            obj=Cli(_client=bob, progress=False),
+            catch_exceptions=False,
+        )
+        assert out.exit_code == 0, out.output
+        recorded = next(x for x in client.artifact("shop-api@1.0.0")["attachments"] if x["kind"] == "approval")
+        assert recorded["details"]["signed_by"] == "bob"
+        bobs = {"bob": k.load_public((tmp_path / "bob.pub").read_bytes())}
+        (layer,) = json.loads(http.get(f"/v2/dev/shop-api/manifests/{recorded['details']['manifest']}").content)["layers"]
+        opened = dsse.open_envelope(http.get(f"/v2/dev/shop-api/blobs/{layer['digest']}").content, bobs)
+        assert opened.key == "bob" and opened.subjects == [digest]  # bob's signature, not the server's
+        assert opened.predicate["approver"] == {"id": "bob"} and opened.predicate["comment"] == "CHG-9"
+        chain = CliRunner().invoke(
+            cli, ["--json", "provenance", "shop-api@1.0.0"], obj=Cli(_client=client, progress=False), catch_exceptions=False
+        )
+        assert chain.exit_code == 0, chain.output
+        (approval,) = [link for link in json.loads(chain.stdout)["links"] if link["kind"] == "approval"]
+        assert approval["ok"] and approval["detail"] == "by bob, signed with key bob"
+
+    def test_a_signed_approval_that_does_not_match_is_refused_and_changes_nothing(
+        self,
+        client: HoistClient,
+        client_as: Callable[[str], HoistClient],
+        tmp_path: Path,
+        bob_key: Path,
+        metadata: SqlMetadataStore,
+    ) -> None:
+        from hoist.cli.releases import signed_approval
+
+        digest = push(client, tmp_path, version="1.0.0")["artifact"]["digest"]
+        other = push(client, tmp_path, version="2.0.0", content=b"other")["artifact"]["digest"]
+        bob, pem = client_as("bob"), bob_key.read_bytes()
+        stranger = k.private_pem(k.generate())
+        before = row_counts(metadata)
+        cases = [
+            (signed_approval(pem, None, "bob", "shop-api@1.0.0", digest, "uat", None), "not 'prod'"),
+            (signed_approval(pem, None, "mallory", "shop-api@1.0.0", digest, "prod", None), "another approver"),
+            (signed_approval(pem, None, "bob", "shop-api@2.0.0", other, "prod", None), "not shop-api@1.0.0"),
+            (signed_approval(stranger, None, "bob", "shop-api@1.0.0", digest, "prod", None), "configured key"),
+            (b"not an envelope", "configured key"),
+        ]
+        for envelope, message in cases:
+            with pytest.raises(e.InvalidInput, match=message):
+                bob.approve("shop-api@1.0.0", environment="prod", envelope=envelope)
+        assert row_counts(metadata) == before

@@ -71,6 +71,7 @@ def router(promotions: PromotionService, evidence: EvidenceService) -> APIRouter
             actor=actor_of(request),
             comment=body.comment,
             pipeline=pipeline_of(request),
+            envelope=body.envelope.encode() if body.envelope is not None else None,
         )
         if not result.created:
             response.status_code = 200

@@ -64,6 +64,9 @@ class ApproveIn(Model):
     ref: str
     environment: str
     comment: str | None = Field(None, max_length=2000)
+    envelope: str | None = Field(
+        None, max_length=65536, description="The approver's own DSSE envelope (JSON), signed with a key under [keys]"
+    )
 
 
 class DeployIn(Model):

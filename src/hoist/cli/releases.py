@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -73,11 +75,28 @@ def attest(cli: Cli, ref: str, type_: str, result: str | None, junit: Path | Non
 @click.argument("ref")
 @click.option("--env", "environment", required=True, help="The environment the approval is for.")
 @click.option("--comment", default=None, help="A note for the audit trail.")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Sign the approval with your own key (its public half must be under the server's [keys]).",
+)
+@click.option("--password-env", default="COSIGN_PASSWORD", show_default=True, help="Variable holding the key's password.")
 @common_options
-def approve(cli: Cli, ref: str, environment: str, comment: str | None) -> None:
-    """Approve NAME@VERSION for an environment (four eyes: the pusher's approval does not count)."""
+def approve(cli: Cli, ref: str, environment: str, comment: str | None, key_file: Path | None, password_env: str) -> None:
+    """Approve NAME@VERSION for an environment (four eyes: the pusher's approval does not count).
+    With --key the approval is a statement you sign yourself: non-repudiable, verifiable offline."""
     ArtifactRef.parse(ref)
-    out = cli.client().approve(ref, environment=environment, comment=comment)
+    client = cli.client()
+    envelope = None
+    if key_file is not None:
+        digest = client.artifact(ref)["digest"]
+        password = os.environ.get(password_env)
+        secret = password.encode() if password else None
+        approver = client.actor or cli.identity()
+        envelope = signed_approval(key_file.read_bytes(), secret, approver, ref, digest, environment, comment)
+    out = client.approve(ref, environment=environment, comment=comment, envelope=envelope)
 
     def human() -> None:
         verb = "approved" if out["created"] else "already approved"
@@ -88,6 +107,21 @@ def approve(cli: Cli, ref: str, environment: str, comment: str | None) -> None:
             cli.out.print(f"  the hold on {ref} in {environment} is lifted")
 
     cli.emit(out, human)
+
+
+def signed_approval(
+    pem: bytes, password: bytes | None, approver: str, ref: str, digest: str, environment: str, comment: str | None
+) -> bytes:
+    """The approval statement about ``digest``, in a DSSE envelope signed with the approver's key."""
+    from hoist.domain import attestations as a
+    from hoist.domain.digests import Digest
+    from hoist.signing import keys
+
+    key = keys.load_private(pem, password)
+    time = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    predicate = a.approval(approver=approver, environment=environment, time=time, comment=comment, counts=None, reviewed=[])
+    body = a.statement(ArtifactRef.parse(ref).package, Digest.parse(digest), a.APPROVAL, predicate)
+    return a.envelope(body, keys.sign(key, a.pae(a.IN_TOTO, body)), key_id=keys.key_id(key.public_key()))
 
 
 COMMANDS = [promote, attest, approve]

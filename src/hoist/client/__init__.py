@@ -38,6 +38,7 @@ class HoistClient:
         if pipeline:
             headers["X-Hoist-Pipeline"] = json.dumps(pipeline.as_dict(), separators=(",", ":"))
         self.url = url.rstrip("/")
+        self.actor = actor
         self._http = http or httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=10.0))
         self._http.headers.update(headers)
         self._api = "/api/v1"
@@ -161,10 +162,13 @@ class HoistClient:
         out: dict[str, Any] = self._json("POST", "/attestations", json=body)
         return out
 
-    def approve(self, ref: str, *, environment: str, comment: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._json(
-            "POST", "/approvals", json={"ref": ref, "environment": environment, "comment": comment}
-        )
+    def approve(
+        self, ref: str, *, environment: str, comment: str | None = None, envelope: bytes | None = None
+    ) -> dict[str, Any]:
+        body = {"ref": ref, "environment": environment, "comment": comment}
+        if envelope is not None:
+            body["envelope"] = envelope.decode()
+        result: dict[str, Any] = self._json("POST", "/approvals", json=body)
         return result
 
     # -- deployments ------------------------------------------------------------------------------

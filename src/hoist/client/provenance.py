@@ -84,7 +84,8 @@ def build_chain(
     envelopes = {x["details"]["envelope"]: x for x in artifact["attachments"] if "envelope" in x["details"]}
     for envelope, attachment in sorted(envelopes.items(), key=lambda e: e[1]["id"]):
         where = [f"{r}/{package}" for r in dict.fromkeys([attachment["details"].get("to"), *registries]) if r]
-        links.append(_statement_link(client, where, digest, envelope, attachment, server))
+        signers = {**trusted, **server} if attachment["details"].get("signed_by") else server  # approver-signed
+        links.append(_statement_link(client, where, digest, envelope, attachment, signers))
     for attachment in artifact["attachments"]:
         if attachment["kind"] == "signature":
             links.append(_signature_link(client, digest, package, attachment, trusted))
@@ -203,9 +204,8 @@ def _describe(kind: str, what: str, opened: dsse.Opened, attachment: dict[str, A
             kind, what, True, f"{predicate.get('result')} (by {attachment['actor']})", {"result": predicate.get("result")}
         )
     if kind == "approval":
-        return Link(
-            kind, f"approval for {predicate.get('toEnvironment')}", True, f"by {predicate.get('approver', {}).get('id')}"
-        )
+        who = predicate.get("approver", {}).get("id")
+        return Link(kind, f"approval for {predicate.get('toEnvironment')}", True, f"by {who}, signed with key {opened.key}")
     return Link(kind, what, True, f"{opened.predicate_type} signed by the server")
 
 

@@ -163,17 +163,26 @@ def builder_id(provider: str) -> str:
 
 
 def approval(
-    *, approver: str, environment: str, time: str, comment: str | None, counts: bool, reviewed: list[dict[str, Any]]
+    *,
+    approver: str,
+    environment: str,
+    time: str,
+    comment: str | None,
+    counts: bool | None,
+    reviewed: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    return {
+    """An approval; ``counts`` is the server's four-eyes verdict (absent when the approver signs it)."""
+    predicate: dict[str, Any] = {
         "approver": {"id": approver},
         "decision": "APPROVED",
         "toEnvironment": environment,
         "timeApproved": time,
         "comment": comment,
-        "counts": counts,
         "reviewedAttestations": reviewed,
     }
+    if counts is not None:
+        predicate["counts"] = counts
+    return predicate
 
 
 CHECKPOINT = "application/vnd.hoist.audit-checkpoint.v1+json"

@@ -131,6 +131,23 @@ class SignatureVerifier(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OpenedStatement:
+    """A DSSE envelope a client signed: which configured key verifies it (None: none) and its statement."""
+
+    key: str | None
+    subjects: tuple[str, ...]
+    predicate_type: str | None
+    predicate: dict[str, object]
+    problem: str | None = None
+
+
+class StatementVerifier(Protocol):
+    def open(self, envelope: bytes) -> OpenedStatement:
+        """Verify a DSSE envelope carrying an in-toto statement against the configured keys."""
+        ...
+
+
 class Signer(Protocol):
     """The server's own key: what it signs (verification summaries), anyone can verify offline."""
 

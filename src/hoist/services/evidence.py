@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from hoist.domain import attestations as a
 from hoist.domain.digests import Digest
-from hoist.domain.errors import InvalidInput
+from hoist.domain.errors import InvalidEvidence, InvalidInput
 from hoist.domain.events import Action
 from hoist.domain.junit import summarize_junit
 from hoist.domain.models import Actor, Artifact, ArtifactRef, Attachment, AttachmentKind, Pipeline, Result
 from hoist.domain.policy import Evidence, Policy
-from hoist.domain.ports import MetadataSession, MetadataStore
+from hoist.domain.ports import MetadataSession, MetadataStore, OpenedStatement, StatementVerifier
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import resolve
 from hoist.services.statements import SignedStatements, rfc3339
@@ -39,10 +39,18 @@ class ApprovalResult:
 
 
 class EvidenceService:
-    def __init__(self, metadata: MetadataStore, policy: Policy, statements: SignedStatements, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        metadata: MetadataStore,
+        policy: Policy,
+        statements: SignedStatements,
+        verifier: StatementVerifier,
+        clock: Clock = utcnow,
+    ) -> None:
         self._metadata = metadata
         self._policy = policy
         self._statements = statements
+        self._verifier = verifier
         self._clock = clock
 
     def attest(
@@ -128,8 +136,14 @@ class EvidenceService:
         actor: Actor,
         comment: str | None = None,
         pipeline: Pipeline | None = None,
+        envelope: bytes | None = None,
     ) -> ApprovalResult:
+        """With ``envelope``, the approval is the approver's own: a DSSE envelope they signed with a
+        key named under [keys], carrying an approval statement for this digest and environment."""
         self._policy.environment(environment)
+        opened = self._verifier.open(envelope) if envelope is not None else None
+        if opened is not None:
+            _check_signed_approval(opened, environment, actor)
 
         def unit_of_work() -> ApprovalResult:
             with self._metadata.session() as s:
@@ -144,6 +158,7 @@ class EvidenceService:
                         and existing.environment == environment
                         and existing.actor == actor.name
                         and not (held and counts)
+                        and (opened is None or existing.details.get("signed_by"))  # a signature upgrades it
                     ):
                         return ApprovalResult(existing, counts, note, released_hold=False, created=False)
                 now = self._clock()
@@ -160,9 +175,18 @@ class EvidenceService:
                     counts=counts,
                     reviewed=reviewed,
                 )
-                signed = self._statements.attach(
-                    s, artifact, _registries(s, artifact), predicate_type=a.APPROVAL, predicate=predicate, now=now
-                )
+                if opened is not None and envelope is not None:
+                    if str(artifact.digest) not in opened.subjects:
+                        about = ", ".join(opened.subjects)
+                        raise InvalidEvidence(f"the signed approval is about {about}, not {artifact.ref}")
+                    signed = self._statements.place(
+                        s, artifact, _registries(s, artifact), envelope=envelope, predicate_type=a.APPROVAL, now=now
+                    )
+                else:
+                    signed = self._statements.attach(
+                        s, artifact, _registries(s, artifact), predicate_type=a.APPROVAL, predicate=predicate, now=now
+                    )
+                signer = {"signed_by": opened.key} if opened is not None and opened.key else {}
                 attachment = s.attachments.add(
                     subject=artifact.digest,
                     kind=AttachmentKind.APPROVAL,
@@ -171,7 +195,7 @@ class EvidenceService:
                     environment=environment,
                     actor=actor.name,
                     now=now,
-                    details={**({"comment": comment} if comment else {}), **signed.as_details()},
+                    details={**({"comment": comment} if comment else {}), **signed.as_details(), **signer},
                     pipeline=pipeline,
                 )
                 released = counts and s.holds.release(artifact.id, environment)
@@ -211,3 +235,15 @@ def _registries(s: MetadataSession, artifact: Artifact) -> list[str]:
 def _envelope_digest(x: Attachment) -> dict[str, str]:
     digest = Digest.parse(str(x.details["envelope"]))
     return {digest.algorithm: digest.hex}
+
+
+def _check_signed_approval(opened: OpenedStatement, environment: str, actor: Actor) -> None:
+    if opened.key is None:
+        raise InvalidEvidence(f"the signed approval does not verify with any configured key: {opened.problem}")
+    if opened.predicate_type != a.APPROVAL:
+        raise InvalidEvidence(f"the signed statement is a {opened.predicate_type}, not an approval ({a.APPROVAL})")
+    if opened.predicate.get("toEnvironment") != environment:
+        raise InvalidEvidence(f"the signed approval is for {opened.predicate.get('toEnvironment')!r}, not {environment!r}")
+    approver = opened.predicate.get("approver")
+    if not isinstance(approver, dict) or approver.get("id") != actor.name:
+        raise InvalidEvidence(f"the signed approval names another approver than {actor.name}")

@@ -48,11 +48,24 @@ class SignedStatements:
         subject_name: str | None = None,
     ) -> Attached:
         """Sign the statement and place its referrer in each registry given (inside the caller's unit of work)."""
+        body = a.statement(subject_name or artifact.package, artifact.digest, predicate_type, predicate)
+        envelope = a.envelope(body, self.signer.sign(a.pae(a.IN_TOTO, body)), key_id=self.signer.key_id)
+        return self.place(s, artifact, registries, envelope=envelope, predicate_type=predicate_type, now=now)
+
+    def place(
+        self,
+        s: MetadataSession,
+        artifact: Artifact,
+        registries: Iterable[str],
+        *,
+        envelope: bytes,
+        predicate_type: str,
+        now: datetime,
+    ) -> Attached:
+        """Store a signed envelope (the server's, or one a client signed) as a referrer of the artifact."""
         subject = s.manifests.get(artifact.digest)
         if subject is None:
             raise IntegrityFailure(f"the manifest of {artifact.ref} is missing")
-        body = a.statement(subject_name or artifact.package, artifact.digest, predicate_type, predicate)
-        envelope = a.envelope(body, self.signer.sign(a.pae(a.IN_TOTO, body)), key_id=self.signer.key_id)
         layer = self.store(envelope)
         self.store(EMPTY_BLOB)
         manifest = parse_manifest(

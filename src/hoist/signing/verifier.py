@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput
 from hoist.domain.manifests import Manifest
-from hoist.domain.ports import SignatureCheck
-from hoist.signing import cosign
+from hoist.domain.ports import OpenedStatement, SignatureCheck
+from hoist.signing import cosign, dsse
 from hoist.signing.keys import key_id, load_public
 
 MAX_SIGNATURE_BLOB = 1024 * 1024
@@ -50,6 +50,16 @@ class KeyringVerifier:
             )
             for c in found
         ]
+
+    def open(self, envelope: bytes) -> OpenedStatement:
+        opened = dsse.open_envelope(envelope, self._keys)
+        return OpenedStatement(
+            key=opened.key,
+            subjects=tuple(opened.subjects) if opened.statement else (),
+            predicate_type=opened.predicate_type,
+            predicate=dict(opened.predicate),
+            problem=opened.problem,
+        )
 
 
 def _may_carry_signatures(manifest: Manifest) -> bool:
