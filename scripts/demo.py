@@ -52,6 +52,8 @@ STORY: list[tuple[str, int]] = [
     ("status", 0),
     ("history shop-api", 0),
     ("audit verify", 0),
+    ("sbom affected log4j-core --range '<2.17.1'", 0),
+    ("verify shop-api@1.4.0+1 --env prod", 0),
 ]
 
 
