@@ -171,3 +171,40 @@ class TestApprovalsSignedByTheApprover:
             with pytest.raises(e.InvalidInput, match=message):
                 bob.approve("shop-api@1.0.0", environment="prod", envelope=envelope)
         assert row_counts(metadata) == before
+
+    def test_a_test_result_signed_by_ci_must_say_what_the_report_says(
+        self,
+        http: httpx.Client,
+        client_as: Callable[[str], HoistClient],
+        tmp_path: Path,
+        bob_key: Path,
+        metadata: SqlMetadataStore,
+    ) -> None:
+        from hoist.cli.releases import signed_statement
+
+        bob = client_as("bob")  # the CI robot holding the key
+        digest = push(bob, tmp_path, version="1.0.0")["artifact"]["digest"]
+        report = tmp_path / "junit.xml"
+        report.write_bytes(JUNIT)
+        out = CliRunner().invoke(
+            cli,
+            ["attest", "shop-api@1.0.0", "--type", "unit-tests", "--junit", str(report), "--key", str(bob_key)],
+            obj=Cli(_client=bob, progress=False),
+            catch_exceptions=False,
+        )
+        assert out.exit_code == 0, out.output
+        recorded = next(x for x in bob.artifact("shop-api@1.0.0")["attachments"] if x["type"] == "unit-tests")
+        assert (recorded["result"], recorded["details"]["signed_by"]) == ("fail", "bob")
+
+        # a signature over a claim the report contradicts is refused, and changes nothing
+        predicate, _, _ = a.test_result_of(
+            kind="unit-tests", actor="bob", environment=None, url=None, passed=True, junit=None
+        )
+        lying = signed_statement(bob_key.read_bytes(), None, "shop-api@1.0.0", digest, a.TEST_RESULT, predicate)
+        before = row_counts(metadata)
+        with pytest.raises(e.InvalidInput, match="result, configuration, failedTests, hoist differ"):
+            bob.attest("shop-api@1.0.0", type="unit-tests", junit=JUNIT.decode(), envelope=lying)
+        with pytest.raises(e.InvalidInput, match="another actor"):
+            client_as("carol").attest("shop-api@1.0.0", type="unit-tests", result="pass", envelope=lying)
+        assert row_counts(metadata) == before
+        assert bob.attest("shop-api@1.0.0", type="unit-tests", result="pass", envelope=lying)["result"] == "pass"

@@ -59,6 +59,7 @@ def router(promotions: PromotionService, evidence: EvidenceService) -> APIRouter
             junit=body.junit.encode() if body.junit is not None else None,
             environment=body.environment,
             pipeline=pipeline_of(request),
+            envelope=body.envelope.encode() if body.envelope is not None else None,
         )
         return attachment_out(attachment)
 

@@ -58,6 +58,9 @@ class AttestIn(Model):
     result: Literal["pass", "fail"] | None = None
     junit: str | None = Field(None, description="a JUnit XML report; the server derives the result from it")
     environment: str | None = None
+    envelope: str | None = Field(
+        None, max_length=1_048_576, description="The attester's own DSSE envelope (JSON), signed with a key under [keys]"
+    )
 
 
 class ApproveIn(Model):

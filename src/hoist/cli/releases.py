@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -49,14 +50,48 @@ def promote(cli: Cli, ref: str, to: str, dry_run: bool, reason: str | None) -> N
     help="A JUnit XML report; the server derives pass or fail from it.",
 )
 @click.option("--env", "environment", default=None, help="The environment the check ran in.")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Sign the test result with your (or CI's) own key (its public half must be under the server's [keys]).",
+)
+@click.option("--password-env", default="COSIGN_PASSWORD", show_default=True, help="Variable holding the key's password.")
 @common_options
-def attest(cli: Cli, ref: str, type_: str, result: str | None, junit: Path | None, environment: str | None) -> None:
-    """Attach evidence (a typed pass/fail result) to NAME@VERSION's digest."""
+def attest(
+    cli: Cli,
+    ref: str,
+    type_: str,
+    result: str | None,
+    junit: Path | None,
+    environment: str | None,
+    key_file: Path | None,
+    password_env: str,
+) -> None:
+    """Attach evidence (a typed pass/fail result) to NAME@VERSION's digest. With --key the result is an
+    in-toto test-result statement you sign yourself."""
     ArtifactRef.parse(ref)
     if (result is None) == (junit is None):
         raise InvalidInput("give exactly one of --result and --junit")
     report = junit.read_text(encoding="utf-8", errors="replace") if junit else None
-    out = cli.client().attest(ref, type=type_, result=result, junit=report, environment=environment)
+    client = cli.client()
+    envelope = None
+    if key_file is not None:
+        from hoist.domain import attestations as a
+
+        pipeline = cli.pipeline_identity()
+        predicate, _, _ = a.test_result_of(
+            kind=type_,
+            actor=client.actor or cli.identity(),
+            environment=environment,
+            url=pipeline.url if pipeline else None,
+            passed=None if result is None else result == "pass",
+            junit=report.encode() if report is not None else None,
+        )
+        digest = client.artifact(ref)["digest"]
+        envelope = signed_statement(key_file.read_bytes(), _password(password_env), ref, digest, a.TEST_RESULT, predicate)
+    out = client.attest(ref, type=type_, result=result, junit=report, environment=environment, envelope=envelope)
 
     def human() -> None:
         where = f" in {out['environment']}" if out["environment"] else ""
@@ -92,10 +127,10 @@ def approve(cli: Cli, ref: str, environment: str, comment: str | None, key_file:
     envelope = None
     if key_file is not None:
         digest = client.artifact(ref)["digest"]
-        password = os.environ.get(password_env)
-        secret = password.encode() if password else None
         approver = client.actor or cli.identity()
-        envelope = signed_approval(key_file.read_bytes(), secret, approver, ref, digest, environment, comment)
+        envelope = signed_approval(
+            key_file.read_bytes(), _password(password_env), approver, ref, digest, environment, comment
+        )
     out = client.approve(ref, environment=environment, comment=comment, envelope=envelope)
 
     def human() -> None:
@@ -114,14 +149,28 @@ def signed_approval(
 ) -> bytes:
     """The approval statement about ``digest``, in a DSSE envelope signed with the approver's key."""
     from hoist.domain import attestations as a
+
+    time = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    predicate = a.approval(approver=approver, environment=environment, time=time, comment=comment, counts=None, reviewed=[])
+    return signed_statement(pem, password, ref, digest, a.APPROVAL, predicate)
+
+
+def signed_statement(
+    pem: bytes, password: bytes | None, ref: str, digest: str, predicate_type: str, predicate: dict[str, Any]
+) -> bytes:
+    """An in-toto statement about ``digest`` in a DSSE envelope signed with this private key."""
+    from hoist.domain import attestations as a
     from hoist.domain.digests import Digest
     from hoist.signing import keys
 
     key = keys.load_private(pem, password)
-    time = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    predicate = a.approval(approver=approver, environment=environment, time=time, comment=comment, counts=None, reviewed=[])
-    body = a.statement(ArtifactRef.parse(ref).package, Digest.parse(digest), a.APPROVAL, predicate)
+    body = a.statement(ArtifactRef.parse(ref).package, Digest.parse(digest), predicate_type, predicate)
     return a.envelope(body, keys.sign(key, a.pae(a.IN_TOTO, body)), key_id=keys.key_id(key.public_key()))
+
+
+def _password(variable: str) -> bytes | None:
+    value = os.environ.get(variable)
+    return value.encode() if value else None
 
 
 COMMANDS = [promote, attest, approve]

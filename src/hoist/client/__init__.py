@@ -157,8 +157,11 @@ class HoistClient:
         result: str | None = None,
         junit: str | None = None,
         environment: str | None = None,
+        envelope: bytes | None = None,
     ) -> dict[str, Any]:
         body = {"ref": ref, "type": type, "result": result, "junit": junit, "environment": environment}
+        if envelope is not None:
+            body["envelope"] = envelope.decode()
         out: dict[str, Any] = self._json("POST", "/attestations", json=body)
         return out
 

@@ -13,6 +13,9 @@ from enum import Enum
 from typing import Any
 
 from hoist.domain.digests import Digest
+from hoist.domain.errors import InvalidInput
+from hoist.domain.junit import summarize_junit
+from hoist.domain.models import Result
 from hoist.domain.policy import Policy
 
 STATEMENT = "https://in-toto.io/Statement/v1"
@@ -98,6 +101,7 @@ def record_digest(record: dict[str, Any]) -> Digest:
 
 
 TEST_RESULT = "https://in-toto.io/attestation/test-result/v0.1"
+_COUNTS = ("tests", "failures", "errors", "skipped")
 PROVENANCE = "https://slsa.dev/provenance/v1"
 APPROVAL = "https://hoist.dev/attestation/approval/v1"  # no standard predicate exists for approvals
 BUILD_TYPE = "https://hoist.dev/build/ci/v1"
@@ -120,6 +124,36 @@ def test_result(
         predicate["url"] = url
     predicate["hoist"] = {"type": kind, "environment": environment, **({"counts": counts} if counts else {})}
     return predicate
+
+
+def test_result_of(
+    *, kind: str, actor: str, environment: str | None, url: str | None, passed: bool | None, junit: bytes | None
+) -> tuple[dict[str, Any], bool, dict[str, object]]:
+    """The test-result predicate for a given outcome or JUnit report, the same on the server and on a
+    client that signs it: (predicate, passed, details). A JUnit report decides the outcome itself."""
+    details: dict[str, object] = {}
+    configuration: list[dict[str, Any]] = []
+    failed: list[str] = []
+    if junit is not None:
+        summary = summarize_junit(junit)
+        passed = summary.result is Result.PASS
+        details = {"source": "junit", **summary.as_dict()}
+        report = Digest.of(junit)
+        configuration = [{"name": "junit.xml", "digest": {report.algorithm: report.hex}}]
+        failed = list(summary.failed_cases)
+    if passed is None:
+        raise InvalidInput("give exactly one of --result and --junit")
+    predicate = test_result(
+        result="PASSED" if passed else "FAILED",
+        kind=kind,
+        environment=environment,
+        url=url,
+        configuration=configuration,
+        failed=failed,
+        counts={k: v for k, v in details.items() if k in _COUNTS},
+    )
+    predicate["hoist"]["actor"] = actor
+    return predicate, passed, details
 
 
 def provenance(

@@ -9,7 +9,6 @@ from hoist.domain import attestations as a
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidEvidence, InvalidInput
 from hoist.domain.events import Action
-from hoist.domain.junit import summarize_junit
 from hoist.domain.models import Actor, Artifact, ArtifactRef, Attachment, AttachmentKind, Pipeline, Result
 from hoist.domain.policy import Evidence, Policy
 from hoist.domain.ports import MetadataSession, MetadataStore, OpenedStatement, StatementVerifier
@@ -63,42 +62,44 @@ class EvidenceService:
         junit: bytes | None = None,
         environment: str | None = None,
         pipeline: Pipeline | None = None,
+        envelope: bytes | None = None,
     ) -> Attachment:
+        """With ``envelope``, the result is the attester's own statement (e.g. CI's key), checked to say
+        exactly what the server derives from the same input."""
         if not _TYPE.fullmatch(type):
             raise InvalidInput(f"attestation type {type!r} is invalid: use lowercase letters, digits, '.', '_' or '-'")
         if (result is None) == (junit is None):
             raise InvalidInput("give exactly one of --result and --junit")
         if environment is not None:
             self._policy.environment(environment)
-        details: dict[str, object] = {}
-        configuration: list[dict[str, object]] = []
-        failed: list[str] = []
-        if junit is not None:
-            summary = summarize_junit(junit)
-            result = summary.result
-            details = {"source": "junit", **summary.as_dict()}
-            report = Digest.of(junit)
-            configuration = [{"name": "junit.xml", "digest": {report.algorithm: report.hex}}]
-            failed = list(summary.failed_cases)
-        assert result is not None
-        predicate = a.test_result(
-            result="PASSED" if result is Result.PASS else "FAILED",
+        predicate, passed, details = a.test_result_of(
             kind=type,
+            actor=actor.name,
             environment=environment,
             url=pipeline.url if pipeline else None,
-            configuration=configuration,
-            failed=failed,
-            counts={k: v for k, v in details.items() if k in ("tests", "failures", "errors", "skipped")},
+            passed=None if result is None else result is Result.PASS,
+            junit=junit,
         )
+        result = Result.PASS if passed else Result.FAIL
+        opened = self._verifier.open(envelope) if envelope is not None else None
+        if opened is not None:
+            _check_signed(opened, a.TEST_RESULT, actor)
+            _check_same_result(opened.predicate, predicate)
 
         def unit_of_work() -> Attachment:
             with self._metadata.session() as s:
                 artifact = resolve(s, ref)
                 now = self._clock()
-                predicate["hoist"]["actor"] = actor.name
-                signed = self._statements.attach(
-                    s, artifact, _registries(s, artifact), predicate_type=a.TEST_RESULT, predicate=predicate, now=now
-                )
+                if opened is not None and envelope is not None:
+                    _check_subject(opened, artifact)
+                    signed = self._statements.place(
+                        s, artifact, _registries(s, artifact), envelope=envelope, predicate_type=a.TEST_RESULT, now=now
+                    )
+                else:
+                    signed = self._statements.attach(
+                        s, artifact, _registries(s, artifact), predicate_type=a.TEST_RESULT, predicate=predicate, now=now
+                    )
+                signer = {"signed_by": opened.key} if opened is not None and opened.key else {}
                 attachment = s.attachments.add(
                     subject=artifact.digest,
                     kind=AttachmentKind.ATTESTATION,
@@ -107,7 +108,7 @@ class EvidenceService:
                     environment=environment,
                     actor=actor.name,
                     now=now,
-                    details={**details, **signed.as_details()},
+                    details={**details, **signed.as_details(), **signer},
                     pipeline=pipeline,
                 )
                 s.audit.append(
@@ -143,7 +144,10 @@ class EvidenceService:
         self._policy.environment(environment)
         opened = self._verifier.open(envelope) if envelope is not None else None
         if opened is not None:
-            _check_signed_approval(opened, environment, actor)
+            _check_signed(opened, a.APPROVAL, actor)
+            if opened.predicate.get("toEnvironment") != environment:
+                wrong = opened.predicate.get("toEnvironment")
+                raise InvalidEvidence(f"the signed approval is for {wrong!r}, not {environment!r}")
 
         def unit_of_work() -> ApprovalResult:
             with self._metadata.session() as s:
@@ -176,9 +180,7 @@ class EvidenceService:
                     reviewed=reviewed,
                 )
                 if opened is not None and envelope is not None:
-                    if str(artifact.digest) not in opened.subjects:
-                        about = ", ".join(opened.subjects)
-                        raise InvalidEvidence(f"the signed approval is about {about}, not {artifact.ref}")
+                    _check_subject(opened, artifact)
                     signed = self._statements.place(
                         s, artifact, _registries(s, artifact), envelope=envelope, predicate_type=a.APPROVAL, now=now
                     )
@@ -237,13 +239,29 @@ def _envelope_digest(x: Attachment) -> dict[str, str]:
     return {digest.algorithm: digest.hex}
 
 
-def _check_signed_approval(opened: OpenedStatement, environment: str, actor: Actor) -> None:
+def _check_signed(opened: OpenedStatement, predicate_type: str, actor: Actor) -> None:
+    """A client-signed statement: verified by a configured key, of the right kind, made by this actor."""
     if opened.key is None:
-        raise InvalidEvidence(f"the signed approval does not verify with any configured key: {opened.problem}")
-    if opened.predicate_type != a.APPROVAL:
-        raise InvalidEvidence(f"the signed statement is a {opened.predicate_type}, not an approval ({a.APPROVAL})")
-    if opened.predicate.get("toEnvironment") != environment:
-        raise InvalidEvidence(f"the signed approval is for {opened.predicate.get('toEnvironment')!r}, not {environment!r}")
-    approver = opened.predicate.get("approver")
-    if not isinstance(approver, dict) or approver.get("id") != actor.name:
-        raise InvalidEvidence(f"the signed approval names another approver than {actor.name}")
+        raise InvalidEvidence(f"the signed statement does not verify with any configured key: {opened.problem}")
+    if opened.predicate_type != predicate_type:
+        raise InvalidEvidence(f"the signed statement is a {opened.predicate_type}, not a {predicate_type}")
+    field = "approver" if predicate_type == a.APPROVAL else "hoist"
+    named = opened.predicate.get(field)
+    who = named.get("id" if field == "approver" else "actor") if isinstance(named, dict) else None
+    if who != actor.name:
+        role = "approver" if field == "approver" else "actor"
+        raise InvalidEvidence(f"the signed statement names another {role} than {actor.name}")
+
+
+def _check_subject(opened: OpenedStatement, artifact: Artifact) -> None:
+    if str(artifact.digest) not in opened.subjects:
+        raise InvalidEvidence(f"the signed statement is about {', '.join(opened.subjects)}, not {artifact.ref}")
+
+
+def _check_same_result(signed: dict[str, object], derived: dict[str, object]) -> None:
+    """The signed test result must say what the server derives from the same input (no ``pass`` for a
+    failing report); only the CI run's URL may differ."""
+    fields = ("result", "configuration", "failedTests", "hoist")
+    different = [f for f in fields if signed.get(f) != derived.get(f)]
+    if different:
+        raise InvalidEvidence(f"the signed test result does not match what was submitted: {', '.join(different)} differ")
