@@ -47,10 +47,10 @@ def scan_archive(source: IO[bytes], *, depth: int = 0, scan: Scan | None = None)
             with zipfile.ZipFile(source) as archive:
                 _walk_zip(archive, depth, scan)
         else:
-            with open_tar(source, label="archive") as archive:
+            with open_tar(source) as archive:
                 _walk_tar(archive, depth, scan)
     except (*STREAM_ERRORS, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError):
-        pass  # not an archive, or a damaged one: keep what was found
+        return scan  # not an archive, or a damaged one (or a zip method Python lacks): keep what was found
     return scan
 
 

@@ -68,7 +68,7 @@ def _read_layer(media_type: str, opener: Callable[[], IO[bytes]], label: str, be
     changes = _LayerChanges()
     folders_below = {a for path in below for a in _ancestors(path)}
     try:
-        with opener() as source, open_tar(source, label=label, media_type=media_type) as tar:
+        with opener() as source, open_tar(source, media_type=media_type) as tar:
             for info in tar:
                 _apply(tar, info, changes, below, folders_below)
     except STREAM_ERRORS as exc:

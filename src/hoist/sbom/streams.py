@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import importlib
 import io
 import tarfile
 import zlib
 from typing import IO, TYPE_CHECKING, cast
 
-from hoist.domain.errors import InvalidInput
+import zstandard
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -20,7 +19,7 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 
 # everything a damaged or mislabelled stream can raise while being read
-STREAM_ERRORS = (tarfile.TarError, zlib.error, EOFError, gzip.BadGzipFile)
+STREAM_ERRORS = (tarfile.TarError, zlib.error, EOFError, gzip.BadGzipFile, zstandard.ZstdError)
 
 
 class _Prefixed(io.RawIOBase):
@@ -46,29 +45,13 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def open_tar(source: IO[bytes], *, label: str, media_type: str = "") -> tarfile.TarFile:
-    """A streaming ``TarFile`` over ``source``: plain, gzip or (when a zstd module is importable) zstd,
-    told apart by their magic bytes. Raises InvalidInput naming ``label`` for zstd without a decoder."""
+def open_tar(source: IO[bytes], *, media_type: str = "") -> tarfile.TarFile:
+    """A streaming ``TarFile`` over ``source``: plain, gzip or zstd, told apart by their magic bytes
+    (a zstd media type counts too). Errors of a damaged stream are among ``STREAM_ERRORS``."""
     head = source.read(4)
     stream: IO[bytes] = cast(IO[bytes], io.BufferedReader(_Prefixed(head, source), buffer_size=TAR_BUFFER))
     if head.startswith(GZIP_MAGIC):
         stream = cast(IO[bytes], gzip.GzipFile(fileobj=stream, mode="rb"))
     elif head.startswith(ZSTD_MAGIC) or "zstd" in media_type:
-        stream = _zstd(stream, label)
+        stream = cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(stream, read_size=TAR_BUFFER))
     return tarfile.open(fileobj=stream, mode="r|", bufsize=TAR_BUFFER)
-
-
-def _zstd(stream: IO[bytes], label: str) -> IO[bytes]:
-    try:  # Python 3.14's standard library
-        module = importlib.import_module("compression.zstd")
-        return cast(IO[bytes], module.ZstdFile(stream))
-    except ImportError:
-        pass
-    try:
-        module = importlib.import_module("zstandard")
-        return cast(IO[bytes], module.ZstdDecompressor().stream_reader(stream))
-    except ImportError:
-        raise InvalidInput(
-            f"{label} is zstd-compressed and this server has no zstd decoder; push the image with gzip or "
-            "uncompressed layers (for example `docker buildx build --output type=image,compression=gzip`)"
-        ) from None
