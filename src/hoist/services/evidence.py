@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from hoist.domain import attestations as a
 from hoist.domain.digests import Digest
@@ -90,16 +92,7 @@ class EvidenceService:
             with self._metadata.session() as s:
                 artifact = resolve(s, ref)
                 now = self._clock()
-                if opened is not None and envelope is not None:
-                    _check_subject(opened, artifact)
-                    signed = self._statements.place(
-                        s, artifact, _registries(s, artifact), envelope=envelope, predicate_type=a.TEST_RESULT, now=now
-                    )
-                else:
-                    signed = self._statements.attach(
-                        s, artifact, _registries(s, artifact), predicate_type=a.TEST_RESULT, predicate=predicate, now=now
-                    )
-                signer = {"signed_by": opened.key} if opened is not None and opened.key else {}
+                statement = self._statement(s, artifact, a.TEST_RESULT, predicate, envelope, opened, now)
                 attachment = s.attachments.add(
                     subject=artifact.digest,
                     kind=AttachmentKind.ATTESTATION,
@@ -108,7 +101,7 @@ class EvidenceService:
                     environment=environment,
                     actor=actor.name,
                     now=now,
-                    details={**details, **signed.as_details(), **signer},
+                    details={**details, **statement},
                     pipeline=pipeline,
                 )
                 s.audit.append(
@@ -128,6 +121,28 @@ class EvidenceService:
                 return attachment
 
         return retrying(unit_of_work)
+
+    def _statement(
+        self,
+        s: MetadataSession,
+        artifact: Artifact,
+        predicate_type: str,
+        predicate: dict[str, Any],
+        envelope: bytes | None,
+        opened: OpenedStatement | None,
+        now: datetime,
+    ) -> dict[str, str]:
+        """The evidence's statement: the client's own envelope when it signed one (already checked
+        against the keyring), else one the server signs; returns the attachment's details for it."""
+        registries = _registries(s, artifact)
+        if envelope is None or opened is None or opened.key is None:
+            made = self._statements.attach(
+                s, artifact, registries, predicate_type=predicate_type, predicate=predicate, now=now
+            )
+            return made.as_details()
+        _check_subject(opened, artifact)
+        placed = self._statements.place(s, artifact, registries, envelope=envelope, predicate_type=predicate_type, now=now)
+        return {**placed.as_details(), "signed_by": opened.key}
 
     def approve(
         self,
@@ -179,16 +194,7 @@ class EvidenceService:
                     counts=counts,
                     reviewed=reviewed,
                 )
-                if opened is not None and envelope is not None:
-                    _check_subject(opened, artifact)
-                    signed = self._statements.place(
-                        s, artifact, _registries(s, artifact), envelope=envelope, predicate_type=a.APPROVAL, now=now
-                    )
-                else:
-                    signed = self._statements.attach(
-                        s, artifact, _registries(s, artifact), predicate_type=a.APPROVAL, predicate=predicate, now=now
-                    )
-                signer = {"signed_by": opened.key} if opened is not None and opened.key else {}
+                statement = self._statement(s, artifact, a.APPROVAL, predicate, envelope, opened, now)
                 attachment = s.attachments.add(
                     subject=artifact.digest,
                     kind=AttachmentKind.APPROVAL,
@@ -197,7 +203,7 @@ class EvidenceService:
                     environment=environment,
                     actor=actor.name,
                     now=now,
-                    details={**({"comment": comment} if comment else {}), **signed.as_details(), **signer},
+                    details={**({"comment": comment} if comment else {}), **statement},
                     pipeline=pipeline,
                 )
                 released = counts and s.holds.release(artifact.id, environment)

@@ -107,9 +107,7 @@ class SqlSboms:
         )  # no DISTINCT: the service folds duplicates (two SBOMs of one artifact) into sets anyway
         if versions is None:  # any version: one indexed lookup
             return self._hits(base)
-        wanted = set(versions)
-        if len(wanted) > _CHUNK:  # a wide range: one lookup by name, filtered here, beats many IN lists
-            return [h for h in self._hits(base) if (h.component.type, h.component.version) in wanted]
+        wanted = set(versions)  # a few exact versions (ranges are decided by the service over one lookup)
         exact = [(t, v) for t, v in wanted if v is not None]
         versionless = sorted({t for t, v in wanted if v is None})
         hits: list[ComponentHit] = []
