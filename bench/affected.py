@@ -126,7 +126,9 @@ def measure(database: str, root: Path, url: str | None, args: argparse.Namespace
     rows = []
     with (
         hoist_server(root / f"data-{database}", HOIST_DATABASE_URL=database_url) as server,
-        httpx.Client(base_url=server.url + "/api/v1", timeout=60) as http,
+        httpx.Client(
+            base_url=server.url + "/api/v1", headers={"Authorization": f"Bearer {server.token}"}, timeout=60
+        ) as http,
     ):
         for label, params in QUERIES:
             http.get("/affected", params=params).raise_for_status()  # warm

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -66,11 +67,24 @@ def workdir() -> Iterator[Path]:
 class Server:
     url: str
     process: subprocess.Popen[bytes]
+    token: str | None = None
+    """The API token of user ``admin`` (Hoist only; the references have no authentication)."""
 
     @property
     def pids(self) -> list[int]:
         """The server process and its children (granian workers)."""
         return [self.process.pid, *children(self.process.pid)]
+
+
+def hoist_env(server: Server) -> dict[str, str]:
+    """What a `hoist` CLI process needs to reach ``server`` as its administrator."""
+    assert server.token, "not a Hoist server"
+    return {"HOIST_URL": server.url, "HOIST_TOKEN": server.token}
+
+
+def bearer(server: Server) -> list[str]:
+    """The header option (curl, wrk) that authenticates to ``server``; none for a reference server."""
+    return ["-H", f"Authorization: Bearer {server.token}"] if server.token else []
 
 
 def children(pid: int) -> list[int]:
@@ -86,24 +100,43 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def new_admin_token() -> str:
+    """A token for the first administrator, in the form ``hoist serve`` accepts in HOIST_ADMIN_TOKEN."""
+    return "hoist_" + secrets.token_urlsafe(32)
+
+
 @contextmanager
 def hoist_server(data: Path, **env: str) -> Iterator[Server]:
+    """``hoist serve`` on an empty database (or one without users yet): it creates user ``admin``
+    with a token made here, which the yielded ``Server`` carries for every client to use."""
     port = free_port()
     log = data.parent / f"hoist-{port}.log"
+    token = new_admin_token()
     with log.open("w") as out:
         process = subprocess.Popen(
             [*HOIST, "serve", "--data", str(data), "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **env},
+            env={**os.environ, **env, "HOIST_ADMIN_TOKEN": token},
         )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(url + "/api/v1/health", process, log)
-        yield Server(url, process)
+        check_token(url, token, log)
+        yield Server(url, process, token)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def check_token(url: str, token: str, log: Path) -> None:
+    """Fail now, with the server's log, if the server did not take the token (say, a database that
+    already had users), rather than with 401s in the middle of a measurement."""
+    request = urllib.request.Request(url + "/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except OSError as exc:
+        raise RuntimeError(f"{url} refused the admin token ({exc}):\n{log.read_text()}") from None
 
 
 NGINX_CONF = """

@@ -1,7 +1,7 @@
 """OCI registry benchmark: the same client workload against Hoist and Debian's docker-registry (Go
 distribution 2.8) on loopback, in one run, with ratios.
 
-    python -m bench.oci [--runs 3] [--large-mib 1024] [--layers 20] [--layer-mib 50] [--workers 2]
+    python -m bench.oci [--runs 3] [--large-mib 1024] [--layers 20] [--layer-mib 50] [--workers 2] [--wrk-seconds 10]
 
 - push and pull (skopeo) of one image with a single large layer, and of one with many layers;
 - manifest GETs per second and tags lists per second under wrk (32 connections, 2 threads);
@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from bench.common import (
     GiB,
@@ -139,6 +141,12 @@ class _Hashing:
         self.f.flush()
 
 
+def creds(server: Server, side: str) -> list[str]:
+    """skopeo copy's credentials option for ``server`` on ``side`` ("src" or "dest"): Hoist's
+    administrator and its API token; nothing for the reference, which has no authentication."""
+    return [f"--{side}-creds=admin:{server.token}"] if server.token else []
+
+
 def skopeo(*args: str) -> None:
     done = subprocess.run([*SKOPEO, *args], capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0:
@@ -157,6 +165,7 @@ def servers_for(root: Path, workers: int) -> Iterator[dict[str, Server]]:
             skopeo(
                 "copy",
                 "--dest-tls-verify=false",
+                *creds(server, "dest"),
                 f"oci:{warm}:bench",
                 f"docker://{server.url.removeprefix('http://')}/dev/warm/up:1.0.0",
             )
@@ -177,11 +186,14 @@ def transfer(
             host = servers[name].url.removeprefix("http://")
             target = f"docker://{host}/dev/bench/{workload}-{i}:1.0.0"  # versions never take other bytes
             out = root / f"pulled-{name}-{i}"
+            dest, src = creds(servers[name], "dest"), creds(servers[name], "src")
             times[name]["push"].append(
-                timed(lambda t=target, lay=layout: skopeo("copy", "--dest-tls-verify=false", f"oci:{lay}:bench", t))
+                timed(
+                    lambda t=target, lay=layout, c=dest: skopeo("copy", "--dest-tls-verify=false", *c, f"oci:{lay}:bench", t)
+                )
             )
             times[name]["pull"].append(
-                timed(lambda t=target, o=out: skopeo("copy", "--src-tls-verify=false", t, f"oci:{o}:bench"))
+                timed(lambda t=target, o=out, c=src: skopeo("copy", "--src-tls-verify=false", *c, t, f"oci:{o}:bench"))
             )
             shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(layout, ignore_errors=True)
@@ -196,16 +208,32 @@ def memory(servers: dict[str, Server], root: Path) -> dict[str, tuple[int, int]]
         host = server.url.removeprefix("http://")
         target = f"docker://{host}/dev/bench/huge:1.0.0"
         with MemorySampler(server) as sampler:
-            skopeo("copy", "--dest-tls-verify=false", f"oci:{layout}:bench", target)
-            skopeo("copy", "--src-tls-verify=false", target, f"oci:{root / 'huge-out'}:bench")
+            skopeo("copy", "--dest-tls-verify=false", *creds(server, "dest"), f"oci:{layout}:bench", target)
+            skopeo("copy", "--src-tls-verify=false", *creds(server, "src"), target, f"oci:{root / 'huge-out'}:bench")
         shutil.rmtree(root / "huge-out", ignore_errors=True)
         peaks[name] = (sampler.baseline, sampler.peak)
     shutil.rmtree(layout, ignore_errors=True)
     return peaks
 
 
-def wrk_rate(url: str, path: str, accept: str | None = None, seconds: int = 10) -> float:
-    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", url + path]
+def registry_token(server: Server, repository: str) -> list[str]:
+    """What an OCI client sends after the token flow: a bearer token from /v2/token (checked
+    without a database read), not the API token; nothing for the reference."""
+    if not server.token:
+        return []
+    answer = httpx.get(
+        f"{server.url}/v2/token",
+        params={"service": "hoist", "scope": f"repository:{repository}:pull"},
+        auth=("admin", server.token),
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return ["-H", f"Authorization: Bearer {answer.json()['token']}"]
+
+
+def wrk_rate(server: Server, path: str, accept: str | None = None, seconds: int = 10) -> float:
+    repository = path.removeprefix("/v2/").split("/manifests/")[0].split("/tags/")[0]
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", *registry_token(server, repository), server.url + path]
     if accept:
         command[1:1] = ["-H", f"Accept: {accept}"]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -216,23 +244,31 @@ def wrk_rate(url: str, path: str, accept: str | None = None, seconds: int = 10) 
     return float(m[1])
 
 
-def request_rates(servers: dict[str, Server], root: Path, tags: int) -> dict[str, dict[str, float]]:
+def request_rates(servers: dict[str, Server], root: Path, tags: int, seconds: int = 10) -> dict[str, dict[str, float]]:
     small = oci_layout(root / "small", [4096])
     rates = {}
     for name, server in servers.items():
         host = server.url.removeprefix("http://")
-        skopeo("copy", "--dest-tls-verify=false", f"oci:{small}:bench", f"docker://{host}/dev/bench/small:1.0.0")
+        skopeo(
+            "copy",
+            "--dest-tls-verify=false",
+            *creds(server, "dest"),
+            f"oci:{small}:bench",
+            f"docker://{host}/dev/bench/small:1.0.0",
+        )
         for i in range(1, tags):
             skopeo(
                 "copy",
                 "--src-tls-verify=false",
                 "--dest-tls-verify=false",
+                *creds(server, "src"),
+                *creds(server, "dest"),
                 f"docker://{host}/dev/bench/small:1.0.0",
                 f"docker://{host}/dev/bench/small:1.0.{i}",
             )
         rates[name] = {
-            "manifest": wrk_rate(server.url, "/v2/dev/bench/small/manifests/1.0.0", OCI_MANIFEST),
-            "tags": wrk_rate(server.url, "/v2/dev/bench/small/tags/list"),
+            "manifest": wrk_rate(server, "/v2/dev/bench/small/manifests/1.0.0", OCI_MANIFEST, seconds),
+            "tags": wrk_rate(server, "/v2/dev/bench/small/tags/list", seconds=seconds),
         }
     return rates
 
@@ -245,6 +281,7 @@ def main() -> None:
     parser.add_argument("--layer-mib", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1, help="Hoist worker processes (hoist serve's default)")
     parser.add_argument("--tags", type=int, default=50, help="tags in the repository the tags-list test reads")
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
 
@@ -257,7 +294,7 @@ def main() -> None:
             many = transfer(servers, root, [args.layer_mib * MiB] * args.layers, args.runs, "many")
         results = {"large": large, "many": many}
         with servers_for(root / "rates", args.workers) as servers:
-            rates = request_rates(servers, root, args.tags)
+            rates = request_rates(servers, root, args.tags, args.wrk_seconds)
         peaks = None
         if not args.skip_memory:
             with servers_for(root / "memory", args.workers) as servers:

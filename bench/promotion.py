@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.common import HOIST, MiB, hoist_server, nginx_server, random_file, run, table, timed, workdir
+from bench.common import HOIST, MiB, Server, hoist_env, hoist_server, nginx_server, random_file, run, table, timed, workdir
 from hoist.client import HoistClient
 from tests.postgres import start_server
 
@@ -43,21 +43,21 @@ def promote_all(client: HoistClient, refs: list[str]) -> list[float]:
     return latencies
 
 
-def cli_promote(url: str, refs: list[str]) -> list[float]:
-    env = {**os.environ, "HOIST_URL": url}
+def cli_promote(server: Server, refs: list[str]) -> list[float]:
+    env = {**os.environ, **hoist_env(server)}
     return [timed(lambda ref=ref: run([*HOIST, "promote", ref, "--to", "prod"], env=env)) for ref in refs]
 
 
 def measure(database: str, root: Path, small: Path, large: Path, versions: int, database_url: str | None) -> list[list[str]]:
     env = {"HOIST_DATABASE_URL": database_url} if database_url else {}
     rows = []
-    with hoist_server(root / f"data-{database}", **env) as server, HoistClient(server.url, actor="bench") as client:
+    with hoist_server(root / f"data-{database}", **env) as server, HoistClient(server.url, token=server.token) as client:
         for label, path in (("1 KiB", small), (f"{large.stat().st_size // MiB} MiB", large)):
             blob = client.upload(path)
             package = "small" if path == small else "large"
             refs = publish_versions(client, package, blob, versions + 5)
             api = promote_all(client, refs[:versions])
-            cli = cli_promote(server.url, refs[versions:])
+            cli = cli_promote(server, refs[versions:])
             rows.append(
                 [
                     database,

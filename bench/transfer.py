@@ -20,6 +20,8 @@ from bench.common import (
     HOIST,
     MemorySampler,
     MiB,
+    bearer,
+    hoist_env,
     hoist_server,
     mb_per_s,
     median,
@@ -41,7 +43,7 @@ def measure(size: int, runs: int, fsync: bool) -> dict[str, object]:
         }
         memory: list[tuple[int, int]] = []
         with nginx_server(root / "nginx") as nginx, hoist_server(root / "data", HOIST_FSYNC=str(fsync).lower()) as hoist:
-            env["HOIST_URL"] = hoist.url
+            env.update(hoist_env(hoist))
             for i in range(runs):
                 results["nginx_put"].append(
                     timed(lambda i=i: run(["curl", "-sf", "-T", str(source), f"{nginx.url}/artifact-{i}.bin"]))
@@ -73,7 +75,14 @@ def measure(size: int, runs: int, fsync: bool) -> dict[str, object]:
                 results["hoist_curl_get"].append(
                     timed(
                         lambda i=i, blob=blob: run(
-                            ["curl", "-sf", "-o", str(root / f"raw-{i}.bin"), f"{hoist.url}/api/v1/blobs/{blob}"]
+                            [
+                                "curl",
+                                "-sf",
+                                *bearer(hoist),
+                                "-o",
+                                str(root / f"raw-{i}.bin"),
+                                f"{hoist.url}/api/v1/blobs/{blob}",
+                            ]
                         )
                     )
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -20,6 +20,8 @@ import pytest
 from hoist.app import Services, build_app, build_services
 from hoist.client import HoistClient
 from hoist.config import Settings, load_settings
+from hoist.domain.access import Permission, Permissions, Right
+from hoist.domain.models import Actor
 from hoist.metadata.sql.migrate import upgrade
 from hoist.metadata.sql.store import SqlMetadataStore, make_engine
 from hoist.storage.filesystem import FilesystemBlobStore
@@ -129,6 +131,32 @@ def services(settings: Settings, metadata: SqlMetadataStore, blobs: FilesystemBl
     return build_services(settings, metadata, blobs)
 
 
+ADMIN = Actor("admin", "user", True, None, Permissions(frozenset({Permission(Right.ADMIN)})))
+
+
+@pytest.fixture
+def admin_token(services: Services) -> str:
+    """The first administrator's token, as the first ``hoist serve`` prints it."""
+    token = services.access.bootstrap()
+    assert token is not None
+    return token
+
+
+@pytest.fixture
+def token_for(services: Services, admin_token: str) -> Callable[..., str]:
+    """An API token for ``name``, made a user (with ``grants``, default: administrator) if new:
+    ``token_for("bob")``, ``token_for("dana", grants=["role:developer"])``."""
+    made: dict[str, str] = {"admin": admin_token}
+
+    def make(name: str, grants: Sequence[str] = ("role:admin",), *, robot: bool = False) -> str:
+        if name not in made:
+            services.access.create_user(ADMIN, name, robot=robot, grants=list(grants))
+            made[name] = services.access.create_token(ADMIN, owner=name, description="test").secret
+        return made[name]
+
+    return make
+
+
 @pytest.fixture
 def transport(settings: Settings, services: Services) -> Iterator[SyncASGITransport]:
     """One app per test, as one server process has: every client of the test talks to it."""
@@ -138,27 +166,35 @@ def transport(settings: Settings, services: Services) -> Iterator[SyncASGITransp
 
 
 @pytest.fixture
-def http(transport: SyncASGITransport) -> Iterator[httpx.Client]:
-    """The real ASGI app, spoken to over HTTP semantics in-process."""
+def http(transport: SyncASGITransport, token_for: Callable[..., str]) -> Iterator[httpx.Client]:
+    """The real ASGI app, spoken to over HTTP semantics in-process, with alice's token."""
+    headers = {"Authorization": f"Bearer {token_for('alice')}"}
+    with httpx.Client(transport=_Unclosable(transport), base_url="http://hoist.test", headers=headers) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(transport: SyncASGITransport) -> Iterator[httpx.Client]:
+    """The in-process app without credentials."""
     with httpx.Client(transport=_Unclosable(transport), base_url="http://hoist.test") as client:
         yield client
 
 
 @pytest.fixture
 def client(http: httpx.Client) -> HoistClient:
-    """Hoist's own client library over the in-process app, acting as 'alice'."""
-    return HoistClient("http://hoist.test", actor="alice", http=http)
+    """Hoist's own client library over the in-process app, authenticated as 'alice' (an admin)."""
+    return HoistClient("http://hoist.test", http=http)
 
 
 @pytest.fixture
-def client_as(transport: SyncASGITransport) -> Iterator[Callable[[str], HoistClient]]:
-    """Clients acting as other people: ``client_as("bob")``."""
+def client_as(transport: SyncASGITransport, token_for: Callable[..., str]) -> Iterator[Callable[..., HoistClient]]:
+    """Clients authenticated as other people: ``client_as("bob")``, ``client_as("dana", ["role:developer"])``."""
     opened: list[httpx.Client] = []
 
-    def make(actor: str) -> HoistClient:
+    def make(actor: str, grants: Sequence[str] = ("role:admin",)) -> HoistClient:
         other = httpx.Client(transport=_Unclosable(transport), base_url="http://hoist.test")
         opened.append(other)
-        return HoistClient("http://hoist.test", actor=actor, http=other)
+        return HoistClient("http://hoist.test", token=token_for(actor, grants), http=other)
 
     yield make
     for c in opened:

@@ -23,10 +23,12 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
-from hoist.api import artifacts, audit, deployments, releases, supply, system, uploads
+from hoist.api import access, artifacts, audit, deployments, releases, supply, system, uploads
 from hoist.config import Settings, load_settings
+from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
+from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.routes import oci_app
 from hoist.http.errors import error_body, handle_hoist_error
 from hoist.http.identity import IdentityMiddleware
@@ -34,12 +36,13 @@ from hoist.http.tokens import TokenSigner
 from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.sbom.facade import CycloneDxSboms
+from hoist.services.access import AccessService
 from hoist.services.audit import AuditService
 from hoist.services.base import Clock, utcnow
 from hoist.services.catalog import CatalogService
 from hoist.services.deployments import DeploymentService
 from hoist.services.evidence import EvidenceService
-from hoist.services.identity import DeclaredIdentities
+from hoist.services.guard import Guard
 from hoist.services.inventory import InventoryService
 from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
@@ -60,6 +63,9 @@ API = "/api/v1"
 
 @dataclass(frozen=True, slots=True)
 class Services:
+    metadata: SqlMetadataStore
+    guard: Guard
+    access: AccessService
     signer: ServerSigner
     inventory: InventoryService
     vulnerabilities: VulnerabilityService
@@ -90,23 +96,38 @@ def migrate(settings: Settings) -> None:
         store.dispose()
 
 
+def bootstrap_admin(settings: Settings, token: str | None) -> str | None:
+    """On an empty database, the first administrator and its token (``token``, e.g. from
+    HOIST_ADMIN_TOKEN, or a new one): returned to be shown once; None when principals exist."""
+    metadata = open_metadata(settings)
+    try:
+        guard = Guard(metadata, utcnow)
+        return AccessService(metadata, settings.policy, settings.access, Argon2Passwords(), guard).bootstrap(token)
+    finally:
+        metadata.dispose()
+
+
 def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobStore, clock: Clock = utcnow) -> Services:
     policy = settings.policy
+    guard = Guard(metadata, clock)
     signer = ServerSigner.load_or_create(settings.signing_key or settings.data_dir / "server.key")
     statements = SignedStatements(signer, blobs)
     keyring = KeyringVerifier.from_files(settings.keys)
-    inventory = InventoryService(metadata, blobs, CycloneDxSboms(), OsvMatcher(), clock)
-    vulnerabilities = VulnerabilityService(metadata, OsvMatcher(), clock)
-    publisher = PublishService(metadata, blobs, policy, statements, clock, on_manifest=inventory.on_manifest)
+    inventory = InventoryService(metadata, blobs, CycloneDxSboms(), OsvMatcher(), guard, clock)
+    vulnerabilities = VulnerabilityService(metadata, OsvMatcher(), guard, clock)
+    publisher = PublishService(metadata, blobs, policy, statements, clock, on_manifest=inventory.on_manifest, guard=guard)
     return Services(
+        metadata=metadata,
+        guard=guard,
+        access=AccessService(metadata, policy, settings.access, Argon2Passwords(), guard, clock),
         signer=signer,
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
         publisher=publisher,
-        repositories=RepositoryService(metadata, blobs, policy, publisher, keyring, clock),
+        repositories=RepositoryService(metadata, blobs, policy, publisher, keyring, guard, clock),
         catalog=CatalogService(metadata, policy),
-        promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, clock),
-        evidence=EvidenceService(metadata, policy, statements, keyring, clock),
-        deployments=DeploymentService(metadata, blobs, policy, clock),
+        promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, guard, clock),
+        evidence=EvidenceService(metadata, policy, statements, keyring, guard, clock),
+        deployments=DeploymentService(metadata, blobs, policy, guard, clock),
         audit=AuditService(metadata, signer, clock),
         inventory=inventory,
         vulnerabilities=vulnerabilities,
@@ -117,10 +138,9 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     """/v2 (OCI distribution) and everything else (the JSON API, docs) as one ASGI app, behind the
     middleware that turns credentials into an actor."""
     signer = TokenSigner(token_secret(settings))
-    required = settings.oci_auth == "required"
-    oci = oci_app(services.repositories, services.uploads, signer, auth_required=required)
+    oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard))
     dispatch = PathDispatch("/v2", oci, build_api(settings, services))
-    return IdentityMiddleware(dispatch, DeclaredIdentities(), signer, oci_required=required)
+    return IdentityMiddleware(dispatch, services.access, signer)
 
 
 def public_keys(settings: Settings, services: Services) -> dict[str, Any]:
@@ -179,12 +199,15 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     app.include_router(system.router(settings.policy, __version__, public_keys(settings, services)), prefix=API)
-    app.include_router(uploads.router(services.uploads), prefix=API)
-    app.include_router(supply.router(services.inventory, services.vulnerabilities), prefix=API)  # before /artifacts/{ref}
-    app.include_router(artifacts.router(services.publisher, services.catalog), prefix=API)
+    app.include_router(access.router(services.access), prefix=API)
+    app.include_router(uploads.router(services.uploads, services.guard, list(settings.policy.registries)), prefix=API)
+    app.include_router(
+        supply.router(services.inventory, services.vulnerabilities, services.guard, services.metadata), prefix=API
+    )  # before /artifacts/{ref}
+    app.include_router(artifacts.router(services.publisher, services.catalog, services.guard), prefix=API)
     app.include_router(releases.router(services.promotions, services.evidence), prefix=API)
-    app.include_router(deployments.router(services.deployments), prefix=API)
-    app.include_router(audit.router(services.audit), prefix=API)
+    app.include_router(deployments.router(services.deployments, settings.policy), prefix=API)
+    app.include_router(audit.router(services.audit, services.guard, services.catalog), prefix=API)
     app.add_exception_handler(HoistError, handle_hoist_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hoist.domain.access import DEFAULT_ROLES, AccessPolicy, Role, check_targets, parse_permissions
 from hoist.domain.advisories import Severity
 from hoist.domain.errors import InvalidInput, InvalidName
 from hoist.domain.names import validate_registry_name
@@ -45,7 +46,6 @@ class ServerSection(_Model):
     max_upload_bytes: int = Field(16 * GiB, ge=1)
     workers: int = Field(1, ge=1, le=64)
     fsync: bool = True
-    oci_auth: Literal["optional", "required"] = "optional"
     token_secret: str | None = Field(None, min_length=32)
     signing_key: str | None = None  # the server's private key (PEM); default: made once in data_dir
 
@@ -78,6 +78,7 @@ class RegistrySection(_Model):
     require_signature: bool = False
     require_signature_to_pull: bool = False
     require_sbom: bool = False
+    anonymous_read: bool = False
     max_severity: Literal["none", "low", "medium", "high", "critical"] | None = None
     promote_from: list[str] = []
     promotion: GateSection = GateSection()
@@ -95,6 +96,20 @@ class EnvironmentSection(_Model):
         return _requirements(value)
 
 
+class RoleSection(_Model):
+    description: str = ""
+    permissions: list[str]
+
+    @field_validator("permissions")
+    @classmethod
+    def _check(cls, value: list[str]) -> list[str]:
+        try:
+            parse_permissions(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+
 class CeilingSection(_Model):
     snapshot: str | None = None
     rc: str | None = None
@@ -107,6 +122,7 @@ class FileModel(_Model):
     registries: dict[str, RegistrySection] | None = None
     environments: dict[str, EnvironmentSection] | None = None
     ceilings: CeilingSection = CeilingSection()
+    roles: dict[str, RoleSection] = {}
 
 
 DEFAULT_REGISTRIES: dict[str, RegistrySection] = {
@@ -139,10 +155,10 @@ class Settings:
     max_upload_bytes: int
     workers: int
     fsync: bool
-    oci_auth: str
     token_secret: str | None
     signing_key: Path | None
     policy: Policy
+    access: AccessPolicy
     keys: dict[str, Path]
     source: Path | None = None
 
@@ -157,7 +173,6 @@ ENVIRONMENT_VARIABLES = {
     "HOIST_MAX_UPLOAD_BYTES": "max_upload_bytes",
     "HOIST_WORKERS": "workers",
     "HOIST_FSYNC": "fsync",
-    "HOIST_OCI_AUTH": "oci_auth",
     "HOIST_TOKEN_SECRET": "token_secret",
     "HOIST_SIGNING_KEY": "signing_key",
 }
@@ -237,6 +252,7 @@ def _references(raw: Mapping[str, Any]) -> list[str]:
             problems.append(f"environments.{name}.registry: unknown registry {target!r}")
     if not environments:
         problems.append("environments: at least one environment is needed")
+    problems += _role_references(_table(raw, "roles", {}), registries, environments)
     for channel in Channel:
         chosen = ceilings.get(channel.value)
         if chosen is None and DEFAULT_CEILINGS[channel] not in environments and environments:
@@ -245,6 +261,24 @@ def _references(raw: Mapping[str, Any]) -> list[str]:
             )
         elif isinstance(chosen, str) and chosen not in environments:
             problems.append(f"ceilings.{channel.value}: unknown environment {chosen!r}")
+    return problems
+
+
+def _role_references(roles: dict[str, Any], registries: dict[str, Any], environments: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for name, role in roles.items():
+        _check_name(name, f"roles.{name}", "role", problems)
+        permissions = role.get("permissions") if isinstance(role, dict) else None
+        try:
+            parsed = parse_permissions(
+                p for p in (permissions if isinstance(permissions, list) else []) if isinstance(p, str)
+            )
+        except InvalidInput:
+            continue  # reported by the schema check
+        try:
+            check_targets(parsed, registries, environments)
+        except InvalidInput as exc:
+            problems.append(f"roles.{name}.permissions: {exc.message}")
     return problems
 
 
@@ -284,10 +318,16 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         max_upload_bytes=server.max_upload_bytes,
         workers=server.workers,
         fsync=server.fsync,
-        oci_auth=server.oci_auth,
         token_secret=server.token_secret,
         signing_key=Path(server.signing_key) if server.signing_key else None,
         policy=policy,
+        access=AccessPolicy(
+            roles={
+                **DEFAULT_ROLES,
+                **{n: Role(n, parse_permissions(r.permissions), r.description) for n, r in model.roles.items()},
+            },
+            anonymous_read=frozenset(n for n, r in registries.items() if r.anonymous_read),
+        ),
         keys={name: Path(path) for name, path in model.keys.items()},
         source=source,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from scripts.demo import fresh_server
+from scripts.demo import fresh_server, new_admin_token
 from tests.conftest import missing
 from tests.postgres import PostgresServer
 
@@ -22,6 +22,7 @@ class Server:
     data: Path
     database_url: str
     env: dict[str, str]
+    admin_token: str
 
 
 _numbers = itertools.count(1)
@@ -45,5 +46,6 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     data = tmp_path / "data"
     data.mkdir()
     env = server_env(request, data)
-    with fresh_server(data, env) as url:
-        yield Server(url, data, env["HOIST_DATABASE_URL"], env)
+    token = new_admin_token()
+    with fresh_server(data, env, admin_token=token) as url:
+        yield Server(url, data, env["HOIST_DATABASE_URL"], env, token)

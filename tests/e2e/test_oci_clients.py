@@ -54,8 +54,31 @@ def build_image(where: Path, size: int = 2 * 1024 * 1024) -> str:
     return digest
 
 
+@pytest.fixture(autouse=True)
+def logged_in(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """skopeo and podman log in with the administrator's API token as the password (the way CI
+    logs in with a robot's token): ``skopeo login`` writes the auth file both then read."""
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+    if "server" not in request.fixturenames:
+        return
+    server: Server = request.getfixturevalue("server")
+    login = subprocess.run(
+        [tool("skopeo"), "login", "--tls-verify=false", "--username", "admin", "--password-stdin", host(server)],
+        input=server.admin_token,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert login.returncode == 0 and "Login Succeeded" in login.stdout, login.stdout + login.stderr
+
+
+def bearer(server: Server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.admin_token}"}
+
+
 def hoist(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOIST_URL": server.url}
+    env = {**os.environ, "HOIST_URL": server.url, "HOIST_TOKEN": server.admin_token}
     return subprocess.run(
         [sys.executable, "-m", "hoist", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -123,6 +146,7 @@ def test_oras_pushes_pulls_attaches_and_discovers(server: Server, tmp_path: Path
     (tmp_path / "app.bin").write_bytes(os.urandom(300_000))
     (tmp_path / "meta.json").write_text('{"hello": "world"}')
     client = oras.client.OrasClient(hostname=host(server), insecure=True)
+    client.login(username="admin", password=server.admin_token, tls_verify=False, hostname=host(server))
     target = f"{host(server)}/dev/artifacts/demo:1.0.0"
     os.chdir(tmp_path)
     pushed = client.push(files=["app.bin", "meta.json"], target=target, manifest_annotations={"org.example.note": "oras-py"})
@@ -133,7 +157,7 @@ def test_oras_pushes_pulls_attaches_and_discovers(server: Server, tmp_path: Path
     assert (out / "app.bin").read_bytes() == (tmp_path / "app.bin").read_bytes()
     assert (out / "meta.json").read_text() == '{"hello": "world"}'
     # attach an SBOM to it, then discover it through the referrers API
-    head = httpx.head(f"{server.url}/v2/dev/artifacts/demo/manifests/1.0.0")
+    head = httpx.head(f"{server.url}/v2/dev/artifacts/demo/manifests/1.0.0", headers=bearer(server))
     subject = oras.oci.Subject(
         mediaType=head.headers["content-type"], digest=digest, size=int(head.headers["content-length"])
     )
@@ -142,7 +166,9 @@ def test_oras_pushes_pulls_attaches_and_discovers(server: Server, tmp_path: Path
         files=["sbom.cdx.json:application/vnd.cyclonedx+json"], target=f"{host(server)}/dev/artifacts/demo", subject=subject
     )
     assert attached.status_code == 201 and attached.headers["OCI-Subject"] == digest
-    referrers = httpx.get(f"{server.url}/v2/dev/artifacts/demo/referrers/{digest}").json()["manifests"]
+    referrers = httpx.get(f"{server.url}/v2/dev/artifacts/demo/referrers/{digest}", headers=bearer(server)).json()[
+        "manifests"
+    ]
     supplied = [r for r in referrers if r["digest"] == attached.headers["Docker-Content-Digest"]]
     generated = [r for r in referrers if r.get("annotations", {}).get("dev.hoist.sbom.generated") == "true"]
     assert len(supplied) == 1 and len(generated) == 1 and len(referrers) == 2  # Hoist made one at push, oras added one
@@ -163,49 +189,71 @@ def test_podman_pulls_and_pushes(server: Server, tmp_path: Path) -> None:
     run(podman, *storage, "pull", "--tls-verify=false", f"{host(server)}/dev/demo/app:2.0.0")
     run(podman, *storage, "tag", f"{host(server)}/dev/demo/app:2.0.0", f"{host(server)}/dev/podman/app:2.0.1")
     run(podman, *storage, "push", "--tls-verify=false", f"{host(server)}/dev/podman/app:2.0.1")
-    listed = httpx.get(f"{server.url}/v2/dev/podman/app/tags/list").json()
+    listed = httpx.get(f"{server.url}/v2/dev/podman/app/tags/list", headers=bearer(server)).json()
     assert listed == {"name": "dev/podman/app", "tags": ["2.0.1"]}
     run(podman, *storage, "rmi", "-a", "-f")
     shutil.rmtree(runroot, ignore_errors=True)
 
 
-def test_skopeo_logs_in_through_the_token_flow(tmp_path: Path) -> None:
-    from scripts.demo import fresh_server
-
+def test_skopeo_logs_in_with_a_robot_token_and_gets_only_its_rights(server: Server, tmp_path: Path) -> None:
+    """A CI robot's token: skopeo logs in with it, pushes into dev, and is refused a pull from prod;
+    a wrong password is refused at login; anonymous clients get the challenge and no access."""
     skopeo = tool("skopeo")
     local = build_image(tmp_path, size=100_000)
-    data = tmp_path / "data"
-    data.mkdir()
-    with fresh_server(data, {"HOIST_OCI_AUTH": "required"}) as url:
-        address = url.removeprefix("http://")
-        anonymous = run(
-            skopeo,
-            "copy",
-            "--dest-tls-verify=false",
-            f"oci:{tmp_path / 'img'}:v1",
-            f"docker://{address}/dev/secure/app:1.0.0",
-            ok=False,
-        )
-        assert anonymous.returncode != 0 and "unauthorized" in anonymous.stderr.lower()
-        run(
-            skopeo,
-            "copy",
-            "--dest-tls-verify=false",
-            "--dest-creds",
-            "frank:s3cret",
-            f"oci:{tmp_path / 'img'}:v1",
-            f"docker://{address}/dev/secure/app:1.0.0",
-        )
-        inspected = json.loads(
-            run(
-                skopeo,
-                "inspect",
-                "--tls-verify=false",
-                "--creds",
-                "frank:s3cret",
-                f"docker://{address}/dev/secure/app:1.0.0",
-            ).stdout
-        )
-        assert inspected["Digest"] == local
-        history = httpx.get(f"{url}/api/v1/history", params={"ref": "secure/app@1.0.0"}).json()
-        assert history[0]["actor"] == "frank"
+    assert hoist(server, "user", "create", "frank", "--robot", "--role", "ci").returncode == 0
+    made = hoist(server, "token", "create", "--user", "frank", "--description", "e2e CI", "--json")
+    token = json.loads(made.stdout)["token"]
+    auth = str(tmp_path / "frank.json")
+    wrong = run(
+        skopeo,
+        "login",
+        "--tls-verify=false",
+        "--authfile",
+        auth,
+        "-u",
+        "frank",
+        "-p",
+        "not-the-token",
+        host(server),
+        ok=False,
+    )
+    assert wrong.returncode != 0 and "invalid username/password" in wrong.stderr.lower()
+    login = subprocess.run(
+        [skopeo, "login", "--tls-verify=false", "--authfile", auth, "-u", "frank", "--password-stdin", host(server)],
+        input=token,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert login.returncode == 0, login.stderr
+    target = f"docker://{host(server)}/dev/secure/app:1.0.0"
+    run(skopeo, "copy", "--dest-tls-verify=false", "--authfile", auth, f"oci:{tmp_path / 'img'}:v1", target)
+    inspected = json.loads(run(skopeo, "inspect", "--tls-verify=false", "--authfile", auth, target).stdout)
+    assert inspected["Digest"] == local
+    history = httpx.get(f"{server.url}/api/v1/history", params={"ref": "secure/app@1.0.0"}, headers=bearer(server)).json()
+    assert history[0]["actor"] == "frank"
+    # the robot holds no read on prod, and nobody anonymous reads dev
+    assert hoist(server, "attest", "secure/app@1.0.0", "--type", "unit-tests", "--result", "pass").returncode == 0
+    assert hoist(server, "promote", "secure/app@1.0.0", "--to", "prod").returncode == 0
+    prod = run(
+        skopeo,
+        "inspect",
+        "--tls-verify=false",
+        "--authfile",
+        auth,
+        f"docker://{host(server)}/prod/secure/app:1.0.0",
+        ok=False,
+    )
+    assert prod.returncode != 0 and ("denied" in prod.stderr.lower() or "unauthorized" in prod.stderr.lower())
+    empty = str(tmp_path / "nobody.json")
+    Path(empty).write_text('{"auths": {}}')
+    anonymous = run(skopeo, "inspect", "--tls-verify=false", "--authfile", empty, target, ok=False)
+    assert anonymous.returncode != 0 and "unauthorized" in anonymous.stderr.lower()
+    events = [json.loads(line) for line in hoist(server, "audit", "export").stdout.splitlines()]
+    denials = [e for e in events if e["action"] == "access:denied"]
+    assert any(e["actor"] == "frank" and e["subject"] == "prod/secure/app" for e in denials)
+    failures = [e for e in events if e["action"] == "auth:failed"]
+    assert any(e["actor"] == "frank" and e["details"]["reason"] for e in failures)
+    assert token not in json.dumps(events) and "not-the-token" not in json.dumps(events)
+    assert token not in (server.data / "server.log").read_text()

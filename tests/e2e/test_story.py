@@ -19,16 +19,18 @@ pytestmark = pytest.mark.slow
 
 
 def hoist(server: Server, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOIST_URL": server.url}
+    env = {**os.environ, "HOIST_URL": server.url, "HOIST_TOKEN": server.admin_token}
     return subprocess.run(
         [sys.executable, "-m", "hoist", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
 
 
 def test_the_readme_story(server: Server, tmp_path: Path) -> None:
-    results = run_story(server.url, tmp_path, echo=False)
-    refused_promotion = results[1]
+    results = run_story(server.url, tmp_path, server.admin_token, echo=False)
+    refused_promotion = results[6]
     assert "✗ ceiling:" in refused_promotion.stderr
+    ci_may_not_promote = results[9]
+    assert "ci may not promote shop-api@1.4.0+1 into prod: that needs promote:prod" in ci_may_not_promote.stderr
     status = json.loads(hoist(server, "status", "--json").stdout)
     running = {s["environment"]: (s["version"], s["kind"]) for s in status}
     assert running == {
@@ -47,9 +49,14 @@ def test_the_readme_story(server: Server, tmp_path: Path) -> None:
     held = hoist(server, "deploy", "shop-api@1.4.1+1", "--env", "prod")
     assert held.returncode == 3 and "hold" in held.stderr
     verified = json.loads(hoist(server, "audit", "verify", "--json").stdout)
-    assert verified["ok"] and verified["checked"] == 25  # 24 story events + the refused deploy above
-    exported = hoist(server, "audit", "export", "--format", "jsonl").stdout.splitlines()
-    assert len(exported) == 25
+    exported = [json.loads(line) for line in hoist(server, "audit", "export", "--format", "jsonl").stdout.splitlines()]
+    assert verified["ok"] and verified["checked"] == len(exported)
+    actions = [(e["actor"], e["action"]) for e in exported]
+    assert actions[0] == ("hoist", "server:bootstrap")
+    assert [a for a in actions if a[1] == "user:create"] == [("admin", "user:create")] * 4
+    assert ("ci", "access:denied") in actions and ("ops", "deployment:refused") in actions
+    assert [e["actor"] for e in exported if e["action"] == "artifact:promote"] == ["release", "release"]
+    assert [e["actor"] for e in exported if e["action"] == "artifact:approve"] == ["ana", "ana"]
 
 
 def test_pull_verifies_what_it_downloads(server: Server, tmp_path: Path) -> None:

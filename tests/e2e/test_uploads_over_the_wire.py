@@ -15,8 +15,12 @@ from tests.e2e.conftest import Server
 pytestmark = pytest.mark.slow
 
 
+def _auth(server: Server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.admin_token}"}
+
+
 def test_a_truncated_body_leaves_nothing_visible_and_the_upload_resumable(server: Server) -> None:
-    with httpx.Client(base_url=server.url + "/api/v1") as api:
+    with httpx.Client(base_url=server.url + "/api/v1", headers=_auth(server)) as api:
         _truncate_then_resume(server, api)
 
 
@@ -26,7 +30,7 @@ def _truncate_then_resume(server: Server, api: httpx.Client) -> None:
     u = urlparse(server.url)
     with socket.create_connection((u.hostname, u.port)) as sock:
         head = (
-            f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: x\r\n"
+            f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.admin_token}\r\n"
             f"Content-Length: {len(data)}\r\nUpload-Offset: 0\r\n\r\n"
         )
         sock.sendall(head.encode() + data[:1000])  # then the client dies
@@ -61,10 +65,13 @@ def _wait_for_offset(api: httpx.Client, upload_id: str) -> int:
 
 def test_an_upload_survives_a_server_restart(server: Server) -> None:
     first_half, second_half = b"A" * 5000, b"B" * 7000
-    with httpx.Client(base_url=server.url + "/api/v1") as api:
+    with httpx.Client(base_url=server.url + "/api/v1", headers=_auth(server)) as api:
         upload_id = api.post("/uploads", content=first_half).json()["upload_id"]
     # a second server process over the same data (as after a restart or on another worker)
-    with fresh_server(server.data, server.env) as url, httpx.Client(base_url=url + "/api/v1") as again:
+    with (
+        fresh_server(server.data, server.env) as url,
+        httpx.Client(base_url=url + "/api/v1", headers=_auth(server)) as again,
+    ):
         assert again.get(f"/uploads/{upload_id}").json()["offset"] == 5000
         done = again.put(
             f"/uploads/{upload_id}",
@@ -77,10 +84,10 @@ def test_an_upload_survives_a_server_restart(server: Server) -> None:
 
 def test_an_oci_chunked_upload_survives_a_server_restart(server: Server) -> None:
     first, second = b"x" * 3000, b"y" * 4000
-    with httpx.Client(base_url=server.url) as api:
+    with httpx.Client(base_url=server.url, headers=_auth(server)) as api:
         location = api.post("/v2/dev/demo/app/blobs/uploads/").headers["location"]
         assert api.patch(location, content=first, headers={"Content-Range": "0-2999"}).status_code == 202
-    with fresh_server(server.data, server.env) as url, httpx.Client(base_url=url) as again:
+    with fresh_server(server.data, server.env) as url, httpx.Client(base_url=url, headers=_auth(server)) as again:
         status = again.get(location)
         assert status.status_code == 204 and status.headers["range"] == "0-2999"
         digest = Digest.of(first + second)

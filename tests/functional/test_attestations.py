@@ -78,7 +78,7 @@ def test_an_approval_is_signed_and_names_the_evidence_it_reviewed(
     assert tested.predicate["result"] == "PASSED"
 
 
-def test_a_push_from_ci_carries_slsa_provenance(http: httpx.Client, tmp_path: Path) -> None:
+def test_a_push_from_ci_carries_slsa_provenance(http: httpx.Client, tmp_path: Path, token_for: Callable[[str], str]) -> None:
     ci = Pipeline(
         provider="github-actions",
         id="4242",
@@ -87,7 +87,7 @@ def test_a_push_from_ci_carries_slsa_provenance(http: httpx.Client, tmp_path: Pa
         commit="4f2a9c1e",
         ref="refs/heads/main",
     )
-    builder = HoistClient("http://hoist.test", actor="ci-bot", http=http, pipeline=ci)
+    builder = HoistClient("http://hoist.test", token=token_for("ci-bot"), http=http, pipeline=ci)
     digest = push(builder, tmp_path, version="1.0.0")["artifact"]["digest"]
     (provenance,) = statements(http, builder, "dev", digest)[a.PROVENANCE]
     p = provenance.predicate
@@ -201,10 +201,11 @@ class TestApprovalsSignedByTheApprover:
             kind="unit-tests", actor="bob", environment=None, url=None, passed=True, junit=None
         )
         lying = signed_statement(bob_key.read_bytes(), None, "shop-api@1.0.0", digest, a.TEST_RESULT, predicate)
+        carol = client_as("carol")
         before = row_counts(metadata)
         with pytest.raises(e.InvalidInput, match="result, configuration, failedTests, hoist differ"):
             bob.attest("shop-api@1.0.0", type="unit-tests", junit=JUNIT.decode(), envelope=lying)
         with pytest.raises(e.InvalidInput, match="another actor"):
-            client_as("carol").attest("shop-api@1.0.0", type="unit-tests", result="pass", envelope=lying)
+            carol.attest("shop-api@1.0.0", type="unit-tests", result="pass", envelope=lying)
         assert row_counts(metadata) == before
         assert bob.attest("shop-api@1.0.0", type="unit-tests", result="pass", envelope=lying)["result"] == "pass"

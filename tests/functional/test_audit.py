@@ -17,13 +17,16 @@ from tests.functional.helpers import push, release_to
 
 
 def test_every_change_appends_one_event_with_its_actor_and_pipeline(
-    http: object, client_as: Callable[[str], HoistClient], tmp_path: Path
+    http: object, client_as: Callable[[str], HoistClient], tmp_path: Path, token_for: Callable[[str], str]
 ) -> None:
     from hoist.client import HoistClient as Client
     from hoist.domain.models import Pipeline
 
     ci = Client(
-        "http://hoist.test", actor="ci-bot", pipeline=Pipeline("github-actions", "812", project="acme/shop"), http=http
+        "http://hoist.test",
+        token=token_for("ci-bot"),
+        pipeline=Pipeline("github-actions", "812", project="acme/shop"),
+        http=http,
     )  # type: ignore[arg-type]
     push(ci, tmp_path, version="1.0.0")
     release_to(ci, client_as("bob"), "shop-api@1.0.0", "prod")
@@ -47,16 +50,18 @@ def test_every_change_appends_one_event_with_its_actor_and_pipeline(
 
 
 def test_export_is_the_whole_chain_and_verifies(client: HoistClient, tmp_path: Path) -> None:
+    first = client.request("GET", "/audit/verify").json()["checked"]  # the bootstrap and alice's account
     push(client, tmp_path, version="1.0.0")
     push(client, tmp_path, version="1.0.1")
     lines = list(client.export_lines())
     events = [AuditEvent.from_dict(json.loads(line)) for line in lines]
-    assert [ev.seq for ev in events] == [1, 2]
+    assert [ev.seq for ev in events] == list(range(1, first + 3))
+    assert [ev.action for ev in events[-2:]] == ["artifact:push", "artifact:push"]
     assert verify_chain(events).ok
     server = client.request("GET", "/audit/verify").json()
-    assert server == {"ok": True, "checked": 2, "head": events[-1].hash, "broken_at": None, "reason": None}
-    page = client.request("GET", "/audit/events", params={"after": 1}).json()
-    assert [ev["seq"] for ev in page] == [2]
+    assert server == {"ok": True, "checked": first + 2, "head": events[-1].hash, "broken_at": None, "reason": None}
+    page = client.request("GET", "/audit/events", params={"after": first + 1}).json()
+    assert [ev["seq"] for ev in page] == [first + 2]
 
 
 def test_tampering_in_the_database_is_detected_and_located(
@@ -166,7 +171,7 @@ def test_a_signed_checkpoint_exposes_a_rewritten_history(
         conn.execute(text("UPDATE audit_head SET hash = :hash"), {"hash": prev})
     assert hoist("audit", "verify")[0] == 0  # self-consistent: the chain alone cannot tell
     code, output = hoist("audit", "verify", "--checkpoint", str(saved), "--server-key", str(pinned))
-    assert code == INTEGRITY and "no longer passes through event 3" in output
+    assert code == INTEGRITY and f"no longer passes through event {events[-1].seq}" in output
 
     other = tmp_path / "other"
     assert hoist("key", "generate", "-o", str(other))[0] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import httpx
 
@@ -151,13 +152,21 @@ def test_sha512_blobs(http: httpx.Client) -> None:
     assert http.get(f"/v2/{REPO}/blobs/{digest}").content == data
 
 
-def test_cross_repository_mount_and_automatic_mount(http: httpx.Client) -> None:
+def test_cross_repository_mount_needs_a_readable_source(http: httpx.Client, token_for: Callable[..., str]) -> None:
     blob = push_blob(http, "dev/base/image", b"shared base layer")
     r = http.post(f"/v2/{REPO}/blobs/uploads/", params={"mount": blob["digest"], "from": "dev/base/image"})
     assert r.status_code == 201 and r.headers["docker-content-digest"] == blob["digest"]
     assert http.head(f"/v2/{REPO}/blobs/{blob['digest']}").status_code == 200
+    # without a source the registry cannot tell whether the client may read the blob: upload instead
     auto = http.post("/v2/dev/third/app/blobs/uploads/", params={"mount": blob["digest"]})
-    assert auto.status_code == 201
+    assert auto.status_code == 202 and "/blobs/uploads/" in auto.headers["location"]
+    # nor from a repository the client may not read (a developer mounting from prod)
+    dev = {"Authorization": f"Bearer {token_for('dana', ['role:developer'])}"}
+    hidden = push_blob(http, "prod/secret/base", b"bytes only prod readers may read")
+    mount = {"mount": hidden["digest"], "from": "prod/secret/base"}
+    assert http.post("/v2/dev/dana/app/blobs/uploads/", params=mount, headers=dev).status_code == 202
+    assert http.head(f"/v2/dev/dana/app/blobs/{hidden['digest']}", headers=dev).status_code == 404
+    assert http.post("/v2/dev/alice/app/blobs/uploads/", params=mount).status_code == 201  # alice reads prod
     missing = http.post(f"/v2/{REPO}/blobs/uploads/", params={"mount": "sha256:" + "9" * 64, "from": "dev/base/image"})
     assert missing.status_code == 202 and "/blobs/uploads/" in missing.headers["location"]
 
@@ -241,15 +250,19 @@ def test_an_unused_manifest_can_be_deleted_by_digest(http: httpx.Client, client:
     assert client.artifact("shop/api@1.0.0")["placements"] == []
 
 
-def test_optional_auth_still_takes_credentials_when_given(http: httpx.Client, client: HoistClient) -> None:
+def test_basic_credentials_work_on_every_request(http: httpx.Client, client: HoistClient) -> None:
     import base64
 
-    creds = {"Authorization": "Basic " + base64.b64encode(b"erin:whatever").decode()}
+    client.create_user("erin", password="erin's long passphrase", grants=["role:developer"])
+    creds = {"Authorization": "Basic " + base64.b64encode(b"erin:erin's long passphrase").decode()}
     with httpx.Client(transport=http._transport, base_url="http://hoist.test", headers=creds) as erin:
         put_manifest(erin, REPO, "1.0.0", image_manifest(erin, REPO))
     put_manifest(http, REPO, "1.0.1", image_manifest(http, REPO))
     assert client.history("shop/api@1.0.0")[0]["actor"] == "erin"
-    assert client.history("shop/api@1.0.1")[0]["actor"] == "alice"  # declared by the client library
+    assert client.history("shop/api@1.0.1")[0]["actor"] == "alice"
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"erin:not it").decode()}
+    refused = http.get(f"/v2/{REPO}/tags/list", headers=wrong)
+    assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer realm=")
 
 
 def test_the_pull_hot_path_never_serves_a_stale_tag(http: httpx.Client) -> None:

@@ -152,7 +152,7 @@ class _DropsFirstPatchHalfway(httpx.BaseTransport):
 
 
 def test_client_resumes_an_interrupted_upload_where_the_server_stopped(  # type: ignore[no-untyped-def]
-    settings, services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings, services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, admin_token: str
 ) -> None:
     from hoist.app import build_app
     from hoist.client import transfers
@@ -162,7 +162,7 @@ def test_client_resumes_an_interrupted_upload_where_the_server_stopped(  # type:
 
     flaky = _DropsFirstPatchHalfway(SyncASGITransport(build_app(settings, services)))
     with httpx.Client(transport=flaky, base_url="http://hoist.test") as http_client:
-        client = HoistClient("http://hoist.test", http=http_client)
+        client = HoistClient("http://hoist.test", token=admin_token, http=http_client)
         path = tmp_path / "big.bin"
         path.write_bytes(bytes(range(256)) * (12 * 1024))  # 3 MiB: the streamed path
         seen: list[int] = []

@@ -37,13 +37,14 @@ def test_a_promotion_signs_a_verification_summary_anyone_can_verify(
     client_as: Callable[[str], HoistClient],
     tmp_path: Path,
     settings: Settings,
+    token_for: Callable[[str], str],
 ) -> None:
     digest = push(client, tmp_path, version="2.0.0")["artifact"]["digest"]
     client.attest("shop-api@2.0.0", type="unit-tests", result="pass")
     client.attest("shop-api@2.0.0", type="acceptance", result="pass", environment="preprod")
     client_as("bob").approve("shop-api@2.0.0", environment="prod")
     ci = Pipeline(provider="github-actions", id="981", commit="4f2a9c1", project="acme/shop")
-    promoter = HoistClient("http://hoist.test", actor="carol", http=http, pipeline=ci)
+    promoter = HoistClient("http://hoist.test", token=token_for("carol"), http=http, pipeline=ci)
     promoter.promote("shop-api@2.0.0", to="prod", reason="release 2.0")
 
     manifest, envelope = _summary(http, "prod", "shop-api", digest)

@@ -14,16 +14,18 @@ from hoist.api.schemas import (
     details_out,
     summary_out,
 )
+from hoist.domain.access import Right
 from hoist.domain.digests import Digest
 from hoist.domain.models import ArtifactRef, FileEntry
 from hoist.http.identity import actor_of, pipeline_of
-from hoist.services.catalog import CatalogService
+from hoist.services.catalog import ArtifactDetails, CatalogService
+from hoist.services.guard import Guard
 from hoist.services.publishing import Outcome, PublishService
 
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 403, 404, 409)}
 
 
-def router(publisher: PublishService, catalog: CatalogService) -> APIRouter:
+def router(publisher: PublishService, catalog: CatalogService, guard: Guard) -> APIRouter:
     api = APIRouter(tags=["artifacts"], responses=ERRORS)
 
     @api.post("/artifacts", status_code=201, response_model=PublishOut)
@@ -50,18 +52,23 @@ def router(publisher: PublishService, catalog: CatalogService) -> APIRouter:
         )
 
     @api.get("/artifacts", response_model=list[ArtifactSummaryOut])
-    def list_artifacts(package: str | None = Query(None), registry: str | None = Query(None)) -> list[ArtifactSummaryOut]:
-        """Versions with their digests, the registries that hold them and where they run."""
-        return [summary_out(s) for s in catalog.summaries(package=package, registry=registry)]
+    def list_artifacts(
+        request: Request, package: str | None = Query(None), registry: str | None = Query(None)
+    ) -> list[ArtifactSummaryOut]:
+        """Versions with their digests, the registries that hold them and where they run (those in a
+        registry you may read)."""
+        actor = actor_of(request)
+        summaries = catalog.summaries(package=package, registry=registry)
+        return [summary_out(s) for s in summaries if any(actor.may(Right.READ, p.registry) for p in s.placements)]
 
     @api.get(
         "/artifacts/{ref:path}/manifest",
         response_class=Response,
         responses={200: {"content": {"application/vnd.oci.image.manifest.v1+json": {}}}},
     )
-    def get_manifest(ref: str, registry: str | None = Query(None)) -> Response:
+    def get_manifest(ref: str, request: Request, registry: str | None = Query(None)) -> Response:
         """The artifact's OCI manifest, byte for byte."""
-        details = catalog.describe(ArtifactRef.parse(ref), registry=registry)
+        details = _readable(catalog.describe(ArtifactRef.parse(ref), registry=registry), request)
         return Response(
             details.manifest.raw,
             media_type=details.manifest.media_type,
@@ -69,8 +76,13 @@ def router(publisher: PublishService, catalog: CatalogService) -> APIRouter:
         )
 
     @api.get("/artifacts/{ref:path}", response_model=ArtifactDetailsOut)
-    def get_artifact(ref: str, registry: str | None = Query(None)) -> ArtifactDetailsOut:
+    def get_artifact(ref: str, request: Request, registry: str | None = Query(None)) -> ArtifactDetailsOut:
         """One artifact (``NAME@VERSION`` or ``NAME@sha256:…``): files, placements, evidence, deployments."""
-        return details_out(catalog.describe(ArtifactRef.parse(ref), registry=registry))
+        return details_out(_readable(catalog.describe(ArtifactRef.parse(ref), registry=registry), request))
+
+    def _readable(details: ArtifactDetails, request: Request) -> ArtifactDetails:
+        where = {p.registry for p in details.placements}
+        guard.require_read(actor_of(request), where, asked=f"read {details.artifact.ref}", subject=details.artifact.ref)
+        return details
 
     return api

@@ -50,11 +50,23 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
 
-    from hoist.app import migrate
+    from hoist.app import bootstrap_admin, migrate
+    from hoist.domain.errors import InvalidInput
 
     settings = _settings(config_file, host=host, port=port, data_dir=str(data_dir) if data_dir else None, workers=workers)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings)
+    given = os.environ.pop("HOIST_ADMIN_TOKEN", None) or None  # not handed on to the workers
+    try:
+        token = bootstrap_admin(settings, given)
+    except InvalidInput as exc:
+        raise Failed(exc.message, USAGE) from None
+    if token is not None and given is None:
+        click.secho("Created the first administrator, 'admin'. Its token, shown this once:", fg="yellow", err=True)
+        click.echo(f"\n    {token}\n", err=True)
+        click.echo("Log in with `hoist login` (paste it), then create people and robots: `hoist user create`.", err=True)
+    elif token is not None:
+        click.echo("Created the first administrator, 'admin', with the token in HOIST_ADMIN_TOKEN.", err=True)
     # Workers are separate processes that build the app from HOIST_* variables: hand them the
     # settings this command resolved, so flags, file and environment agree.
     os.environ.update(

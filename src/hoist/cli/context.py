@@ -1,5 +1,6 @@
-"""What every user command shares: where the server is, who is acting, from which pipeline, and
-how to print (``--json`` for scripts, tables and progress bars for people).
+"""What every user command shares: where the server is, which credential it presents (``--token``,
+HOIST_TOKEN, or what ``hoist login`` saved for that server), from which pipeline, and how to print
+(``--json`` for scripts, tables and progress bars for people).
 
 The options are accepted both before and after the command name (``hoist --json ls`` and
 ``hoist ls --json``), because scripts and people put them in both places.
@@ -8,13 +9,13 @@ The options are accepted both before and after the command name (``hoist --json 
 from __future__ import annotations
 
 import functools
-import getpass
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -33,13 +34,51 @@ from hoist.domain.models import Pipeline
 from hoist.domain.pipeline import pipeline_from_environment, pipeline_from_option
 
 F = TypeVar("F", bound=Callable[..., Any])
+TOKEN_HELP = "API token to authenticate with [env HOIST_TOKEN; default: what `hoist login` saved for --url]."  # noqa: S105
+
+
+def credentials_file() -> Path:
+    """Where ``hoist login`` keeps tokens, one per server URL (mode 0600)."""
+    base = os.environ.get("HOIST_CONFIG_DIR") or os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "hoist"
+    )
+    return Path(base) / "credentials.json"
+
+
+def saved_tokens() -> dict[str, str]:
+    try:
+        data = json.loads(credentials_file().read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def saved_token(url: str) -> str | None:
+    return saved_tokens().get(url.rstrip("/"))
+
+
+def save_token(url: str, token: str | None) -> Path:
+    """Keep (or with None, forget) the token for ``url``; the file is written 0600, atomically."""
+    tokens = saved_tokens()
+    if token is None:
+        tokens.pop(url.rstrip("/"), None)
+    else:
+        tokens[url.rstrip("/")] = token
+    path = credentials_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(tokens, f, indent=2)
+    os.replace(draft, path)
+    return path
 
 
 @dataclass
 class Cli:
     url: str = DEFAULT_URL
     json: bool = False
-    actor: str | None = None
+    token: str | None = None
     pipeline: str | None = None
     progress: bool | None = None
     _client: HoistClient | None = field(default=None, repr=False)
@@ -53,13 +92,8 @@ class Cli:
     def err(self) -> Console:
         return Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 250)
 
-    def identity(self) -> str:
-        if self.actor:
-            return self.actor
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
+    def credential(self) -> str | None:
+        return self.token or os.environ.get("HOIST_TOKEN") or saved_token(self.url)
 
     def pipeline_identity(self) -> Pipeline | None:
         if self.pipeline:
@@ -68,7 +102,7 @@ class Cli:
 
     def client(self) -> HoistClient:
         if self._client is None:
-            self._client = HoistClient(self.url, actor=self.identity(), pipeline=self.pipeline_identity())
+            self._client = HoistClient(self.url, token=self.credential(), pipeline=self.pipeline_identity())
         return self._client
 
     def emit(self, data: Any, human: Callable[[], None]) -> None:
@@ -113,16 +147,10 @@ class Cli:
 
 
 def common_options(command: F) -> F:
-    """--url, --as, --pipeline, --json, --progress on a command, overriding the group's."""
+    """--url, --token, --pipeline, --json, --progress on a command, overriding the group's."""
 
     @click.option("--url", envvar="HOIST_URL", default=None, help="Hoist server URL [env HOIST_URL].")
-    @click.option(
-        "--as",
-        "actor",
-        envvar="HOIST_ACTOR",
-        default=None,
-        help="Act as this identity [env HOIST_ACTOR; default: the OS user].",
-    )
+    @click.option("--token", default=None, help=TOKEN_HELP)
     @click.option("--pipeline", default=None, help="Pipeline identity, overriding what the CI environment says.")
     @click.option("--json", "as_json", is_flag=True, default=None, help="Print JSON for scripts.")
     @click.option("--progress/--no-progress", default=None, help="Progress bars on transfers.")
@@ -130,7 +158,7 @@ def common_options(command: F) -> F:
     def wrapper(
         *args: Any,
         url: str | None,
-        actor: str | None,
+        token: str | None,
         pipeline: str | None,
         as_json: bool | None,
         progress: bool | None,
@@ -139,8 +167,8 @@ def common_options(command: F) -> F:
         cli = click.get_current_context().ensure_object(Cli)
         if url:
             cli.url = url
-        if actor:
-            cli.actor = actor
+        if token:
+            cli.token = token
         if pipeline:
             cli.pipeline = pipeline
         if as_json:

@@ -8,6 +8,7 @@
 5  not found: unknown artifact, package, registry, environment, deployment
 6  integrity: bytes do not match their digest, or the audit chain is broken
 7  the deployment command (--exec) failed; the failure is recorded
+8  not authenticated: no credentials, or they are wrong, expired or revoked (`hoist login`)
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import click
 
 from hoist.domain import errors as e
 
-OK, ERROR, USAGE, REFUSED, CONFLICT, NOT_FOUND, INTEGRITY, EXEC_FAILED = range(8)
+OK, ERROR, USAGE, REFUSED, CONFLICT, NOT_FOUND, INTEGRITY, EXEC_FAILED, UNAUTHENTICATED = range(9)
 
 EXIT_CODES: tuple[tuple[type[e.HoistError], int], ...] = (
+    (e.Unauthenticated, UNAUTHENTICATED),
     (e.InvalidInput, USAGE),
     (e.TooLarge, USAGE),
     (e.Refused, REFUSED),

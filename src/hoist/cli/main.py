@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from hoist import __version__
-from hoist.cli import admin, artifacts, audit, deployments, provenance, releases, signing, supply
-from hoist.cli.context import Cli
+from hoist.cli import access, admin, artifacts, audit, deployments, provenance, releases, signing, supply
+from hoist.cli.context import TOKEN_HELP, Cli
 from hoist.cli.exits import ERROR, exit_code_of
 from hoist.client import DEFAULT_URL, ServerUnreachable
 from hoist.domain import errors as e
@@ -54,13 +54,7 @@ def _report(ctx: click.Context, code: str, message: str, details: dict[str, Any]
     show_default=True,
     help="Hoist server URL [env HOIST_URL].",
 )
-@click.option(
-    "--as",
-    "actor",
-    envvar="HOIST_ACTOR",
-    default=None,
-    help="Act as this identity [env HOIST_ACTOR; default: the OS user].",
-)
+@click.option("--token", default=None, help=TOKEN_HELP)
 @click.option("--pipeline", default=None, help="Pipeline identity, overriding what the CI environment says.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--progress/--no-progress", default=None, help="Progress bars on transfers [default: on a terminal].")
@@ -68,7 +62,7 @@ def _report(ctx: click.Context, code: str, message: str, details: dict[str, Any]
 def cli(
     ctx: click.Context,
     url: str,
-    actor: str | None,
+    token: str | None,
     pipeline: str | None,
     as_json: bool,
     progress: bool | None,
@@ -76,12 +70,12 @@ def cli(
     """Hoist: build once, promote the same bytes, prove it."""
     cli = ctx.ensure_object(Cli)  # tests hand in a Cli wired to an in-process client
     cli.url, cli.json = url, cli.json or as_json
-    cli.actor = actor or cli.actor
+    cli.token = token or cli.token
     cli.pipeline = pipeline or cli.pipeline
     cli.progress = progress if progress is not None else cli.progress
 
 
-for module in (artifacts, releases, signing, supply, provenance, deployments, audit, admin):
+for module in (artifacts, releases, signing, supply, provenance, deployments, audit, access, admin):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -83,7 +83,7 @@ def attest(
         pipeline = cli.pipeline_identity()
         predicate, _, _ = a.test_result_of(
             kind=type_,
-            actor=client.actor or cli.identity(),
+            actor=client.actor,
             environment=environment,
             url=pipeline.url if pipeline else None,
             passed=None if result is None else result == "pass",
@@ -127,7 +127,7 @@ def approve(cli: Cli, ref: str, environment: str, comment: str | None, key_file:
     envelope = None
     if key_file is not None:
         digest = client.artifact(ref)["digest"]
-        approver = client.actor or cli.identity()
+        approver = client.actor
         envelope = signed_approval(
             key_file.read_bytes(), _password(password_env), approver, ref, digest, environment, comment
         )

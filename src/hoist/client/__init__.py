@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from hoist.client.access import AccessMethods
 from hoist.client.errors import ServerUnreachable, raise_for_error
 from hoist.client.transfers import Progress, download_blob, upload_file
 from hoist.domain.models import Pipeline
@@ -22,23 +23,23 @@ __all__ = ["DEFAULT_URL", "HoistClient", "ServerUnreachable", "raise_for_error"]
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
-class HoistClient:
+class HoistClient(AccessMethods):
     def __init__(
         self,
         url: str = DEFAULT_URL,
         *,
-        actor: str | None = None,
+        token: str | None = None,
         pipeline: Pipeline | None = None,
         http: httpx.Client | None = None,
         timeout: float = 60.0,
     ) -> None:
         headers = {"User-Agent": "hoist-cli"}
-        if actor:
-            headers["X-Hoist-Actor"] = actor
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         if pipeline:
             headers["X-Hoist-Pipeline"] = json.dumps(pipeline.as_dict(), separators=(",", ":"))
         self.url = url.rstrip("/")
-        self.actor = actor
+        self._me: str | None = None
         self._http = http or httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=10.0))
         self._http.headers.update(headers)
         self._api = "/api/v1"
@@ -68,6 +69,17 @@ class HoistClient:
     @property
     def http(self) -> httpx.Client:
         return self._http
+
+    def whoami(self) -> dict[str, Any]:
+        """Who the server says this client is, and what it may do."""
+        me: dict[str, Any] = self._json("GET", "/whoami")
+        self._me = me["name"]
+        return me
+
+    @property
+    def actor(self) -> str:
+        """The name the server knows this client by (asked once)."""
+        return self._me or self.whoami()["name"]
 
     # -- artifacts --------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ one table (``hoist.http.errors``) and the CLI maps codes to exit codes. Nothing 
      │    ├── ConcurrentUpdate    another transaction won a race; the unit of work may be retried
      │    └── InvalidState        e.g. finishing a deployment that already finished
      ├── Unauthenticated          credentials missing or wrong
+     │    └── TooManyAttempts     failed logins for that name are throttled for a while
      ├── Refused                  policy says no; lists every unmet condition
      │    ├── PromotionRefused
      │    ├── DeploymentRefused
@@ -159,6 +160,14 @@ class InvalidState(Conflict):
 
 class Unauthenticated(HoistError):
     code = "UNAUTHORIZED"
+
+
+class TooManyAttempts(Unauthenticated):
+    code = "TOO_MANY_ATTEMPTS"
+
+    def __init__(self, message: str, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,19 @@ class Action(StrEnum):
     BLOB_UNLINK = "blob:unlink"
     HOLD = "environment:hold"
     RELEASE_HOLD = "environment:release-hold"
+    AUTH_FAILED = "auth:failed"
+    ACCESS_DENIED = "access:denied"
+    BOOTSTRAP = "server:bootstrap"
+    USER_CREATE = "user:create"
+    USER_UPDATE = "user:update"
+    TEAM_CREATE = "team:create"
+    TEAM_DELETE = "team:delete"
+    TEAM_ADD = "team:add-member"
+    TEAM_REMOVE = "team:remove-member"
+    GRANT = "access:grant"
+    REVOKE = "access:revoke"
+    TOKEN_CREATE = "token:create"  # noqa: S105 - an action name
+    TOKEN_REVOKE = "token:revoke"  # noqa: S105 - an action name
 
 
 @dataclass(frozen=True, slots=True)

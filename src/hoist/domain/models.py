@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from hoist.domain.access import NOBODY, Permissions, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput
 from hoist.domain.names import validate_package_name
@@ -18,13 +19,18 @@ OCI = "oci"
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who asks. ``authenticated`` is False while identities are only declared by clients;
-    the access-control layer will produce authenticated actors without the services changing."""
+    """Who asks, as authentication proved it: a user, a robot (CI) or ``anonymous``, what it may do,
+    from which address, and with which credential (``password``, ``token:<id>``)."""
 
     name: str
     kind: str = "user"
     authenticated: bool = False
     source: str | None = None
+    permissions: Permissions = NOBODY
+    credential: str | None = None
+
+    def may(self, right: Right, target: str | None = None) -> bool:
+        return self.permissions.allows(right, target)
 
     def __str__(self) -> str:
         return self.name

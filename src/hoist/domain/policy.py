@@ -74,6 +74,7 @@ class Evidence:
     registries: frozenset[str] = frozenset()
     succeeded_in: frozenset[str] = frozenset()
     held_in: frozenset[str] = frozenset()
+    promoters: Mapping[str, str] = field(default_factory=dict)  # registry -> who promoted the artifact there
     sboms: int = 0
     vulnerabilities: Mapping[str, Severity] = field(default_factory=dict)  # advisory id -> severity
 
@@ -201,11 +202,16 @@ class Policy:
                     f"{artifact.ref} is held back from {environment} after a rollback: approve it for {environment} again",
                 )
             )
-        problems += _gate_problems(env.gates, artifact, evidence, approvals_for=environment)
+        promoter = evidence.promoters.get(env.registry)
+        problems += _gate_problems(env.gates, artifact, evidence, approvals_for=environment, promoter=promoter)
         return problems
 
 
-def _gate_problems(gates: Gates, artifact: Artifact, evidence: Evidence, *, approvals_for: str) -> list[Problem]:
+def _gate_problems(
+    gates: Gates, artifact: Artifact, evidence: Evidence, *, approvals_for: str, promoter: str | None = None
+) -> list[Problem]:
+    """Four-eyes: an approval counts only from someone other than the artifact's pusher and the one
+    who promoted it into the registry the environment reads."""
     problems: list[Problem] = []
     for req in gates.attestations:
         latest = latest_attestation(evidence.attachments, req)
@@ -219,14 +225,15 @@ def _gate_problems(gates: Gates, artifact: Artifact, evidence: Evidence, *, appr
                 )
             )
     if gates.approvals:
-        approvers = distinct_approvers(evidence.attachments, approvals_for, excluded={artifact.pushed_by})
+        excluded = {artifact.pushed_by} | ({promoter} if promoter else set())
+        approvers = distinct_approvers(evidence.attachments, approvals_for, excluded=excluded)
         if len(approvers) < gates.approvals:
+            who = f"the pusher ({artifact.pushed_by})" + (f" and the promoter ({promoter})" if promoter else "")
             problems.append(
                 Problem(
                     "approvals",
-                    f"{approvals_for} needs {gates.approvals} approval(s) from someone other than the pusher "
-                    f"({artifact.pushed_by}); it has {len(approvers)}"
-                    + (f" ({', '.join(sorted(approvers))})" if approvers else ""),
+                    f"{approvals_for} needs {gates.approvals} approval(s) from someone other than {who}; "
+                    f"it has {len(approvers)}" + (f" ({', '.join(sorted(approvers))})" if approvers else ""),
                 )
             )
     return problems

@@ -31,6 +31,7 @@ from hoist.domain.models import (
     PlacementVia,
     Result,
 )
+from hoist.domain.principals import PrincipalRepository
 from hoist.domain.versions import Version
 
 
@@ -161,8 +162,26 @@ class Signer(Protocol):
 
 
 class Authenticator(Protocol):
-    def authenticate(self, username: str, secret: str) -> Actor | None:
-        """The actor these credentials prove, or None when they prove nothing."""
+    def authenticate(self, username: str, secret: str, source: str | None) -> Actor:
+        """The actor a username and a password or token prove; raises ``Unauthenticated`` (audited)
+        when they prove nothing, ``TooManyAttempts`` while that name is throttled."""
+        ...
+
+    def authenticate_token(self, token: str, source: str | None) -> Actor:
+        """The actor an API token proves; raises ``Unauthenticated`` (audited) otherwise."""
+        ...
+
+    def anonymous(self, source: str | None) -> Actor:
+        """Who asks without credentials: may read the registries that allow anonymous reads."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Whether the password matches; with no hash, spends the same time and answers False
+        (so that unknown names cannot be told apart by timing)."""
         ...
 
 
@@ -367,6 +386,8 @@ class MetadataSession(Protocol):
     def sboms(self) -> SbomRepository: ...
     @property
     def advisories(self) -> AdvisoryRepository: ...
+    @property
+    def principals(self) -> PrincipalRepository: ...
 
 
 class HotReads(Protocol):

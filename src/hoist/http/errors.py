@@ -15,6 +15,7 @@ STATUS: tuple[tuple[type[e.HoistError], int], ...] = (
     (e.UploadOutOfOrder, 416),
     (e.InvalidInput, 400),
     (e.TooLarge, 413),
+    (e.TooManyAttempts, 429),
     (e.Unauthenticated, 401),
     (e.NotFound, 404),
     (e.Denied, 403),
@@ -37,6 +38,8 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 
 def error_response(error: e.HoistError) -> JSONResponse:
     headers = {"Retry-After": "1"} if isinstance(error, e.ConcurrentUpdate) else None
+    if isinstance(error, e.TooManyAttempts):
+        headers = {"Retry-After": str(error.retry_after)}
     return JSONResponse(error_body(error.code, error.message, error.details), status_of(error), headers=headers)
 
 

@@ -1,10 +1,18 @@
-"""Who is asking, and from which pipeline, resolved once per request by ``IdentityMiddleware``.
+"""Who is asking, resolved once per request by ``IdentityMiddleware``, the same way on every
+protocol (the JSON API, /v2, and the package formats to come).
 
-Credentials, in order: ``Authorization: Bearer`` (a token from /v2/token), ``Authorization: Basic``
-(checked by the ``Authenticator``), the declared ``X-Hoist-Actor`` header, else anonymous. Services
-only ever see the resulting ``Actor``: the access-control issue changes the authenticator and adds
-rules, not this plumbing. With ``oci_auth = "required"``, /v2 requests without credentials get the
-401 challenge OCI clients answer by fetching a token (distribution's token authentication spec).
+Credentials, in order:
+
+- ``Authorization: Bearer hoist1.…``: a short-lived token from /v2/token (distribution's token
+  authentication), verified in constant time without a database read; it carries the actor and its
+  permissions;
+- ``Authorization: Bearer hoist_…``: an API token (``hoist token create``, or the bootstrap token);
+- ``Authorization: Basic``: a username with a password or an API token (``docker login``, twine, npm);
+- none: ``anonymous``, who may read the registries that allow anonymous reads.
+
+Wrong credentials are a 401 (audited by the authenticator), never a silent downgrade to anonymous.
+On /v2 a request without credentials to the base endpoint, and any 401, carry the challenge OCI
+clients answer by fetching a token (``WWW-Authenticate: Bearer realm=…,service=…,scope=…``).
 """
 
 from __future__ import annotations
@@ -14,35 +22,29 @@ import binascii
 import json
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hoist.domain.errors import InvalidInput, Unauthenticated
+from hoist.domain.errors import InvalidInput, TooManyAttempts, Unauthenticated
 from hoist.domain.models import Actor, Pipeline
 from hoist.domain.ports import Authenticator
+from hoist.http.tokens import PREFIX as OCI_TOKEN_PREFIX
 from hoist.http.tokens import TokenSigner
 
-ACTOR_HEADER = "x-hoist-actor"
 PIPELINE_HEADER = "x-hoist-pipeline"
-ANONYMOUS = "anonymous"
 SCOPE_KEY = "hoist.actor"
 TOKEN_PATH = "/v2/token"  # noqa: S105 - a path, not a password
+SERVICE = "hoist"
 
 
 def actor_of(request: HTTPConnection) -> Actor:
     actor = request.scope.get(SCOPE_KEY)
-    if isinstance(actor, Actor):
-        return actor
-    return declared_actor(request.headers, request.client.host if request.client else None)
-
-
-def declared_actor(headers: Headers, source: str | None) -> Actor:
-    declared = headers.get(ACTOR_HEADER, "").strip()
-    if len(declared) > 255 or any(ord(c) < 32 for c in declared):
-        raise InvalidInput("the X-Hoist-Actor header must be a printable name of at most 255 characters")
-    return Actor(name=declared or ANONYMOUS, kind="user", authenticated=False, source=source)
+    if not isinstance(actor, Actor):
+        raise RuntimeError("IdentityMiddleware must run before any endpoint")
+    return actor
 
 
 def pipeline_of(request: HTTPConnection) -> Pipeline | None:
@@ -69,78 +71,86 @@ def basic_credentials(value: str) -> tuple[str, str]:
     return username, secret
 
 
-class IdentityMiddleware:
-    def __init__(self, app: ASGIApp, authenticator: Authenticator, signer: TokenSigner, *, oci_required: bool) -> None:
-        self.app = app
-        self.authenticator = authenticator
-        self.signer = signer
-        self.oci_required = oci_required
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        client = scope.get("client")
-        source = client[0] if client else None
-        path: str = scope.get("path", "")
-        oci = path == "/v2" or path.startswith("/v2/")
-        try:
-            actor = self._resolve(headers, source)
-        except (Unauthenticated, InvalidInput) as exc:
-            await self._challenge(scope, receive, send, exc.message, oci=oci)
-            return
-        if actor is None:
-            if oci and self.oci_required and path != TOKEN_PATH:
-                await self._challenge(scope, receive, send, "authentication required", oci=True)
-                return
-            try:
-                actor = declared_actor(headers, source)
-            except InvalidInput as exc:
-                await self._challenge(scope, receive, send, exc.message, oci=oci)
-                return
-        scope[SCOPE_KEY] = actor
-        await self.app(scope, receive, send)
-
-    def _resolve(self, headers: Headers, source: str | None) -> Actor | None:
-        authorization = headers.get("authorization")
-        if not authorization:
-            return None
-        kind, _, value = authorization.partition(" ")
-        if kind.lower() == "bearer":
-            grant = self.signer.verify(value.strip())
-            return Actor(grant.actor.name, grant.actor.kind, grant.actor.authenticated, source)
-        if kind.lower() == "basic":
-            username, secret = basic_credentials(value.strip())
-            actor = self.authenticator.authenticate(username, secret)
-            if actor is None:
-                raise Unauthenticated("these credentials are not valid")
-            return Actor(actor.name, actor.kind, actor.authenticated, source)
-        raise Unauthenticated(f"unsupported authorization scheme {kind!r}: use Basic or Bearer")
-
-    async def _challenge(self, scope: Scope, receive: Receive, send: Send, message: str, *, oci: bool) -> None:
-        host = Headers(scope=scope).get("host", "localhost")
-        scheme = scope.get("scheme", "http")
-        realm = f"{scheme}://{host}{TOKEN_PATH}"
-        challenge = f'Bearer realm="{realm}",service="hoist"'
-        repository = _repository_of(scope.get("path", ""))
-        if repository:
-            actions = "pull" if scope.get("method") in {"GET", "HEAD"} else "pull,push"
-            challenge += f',scope="repository:{repository}:{actions}"'
-        headers = {"WWW-Authenticate": challenge if scope.get("path") != TOKEN_PATH else 'Basic realm="hoist"'}
-        body: dict[str, Any]
-        if oci:
-            headers["Docker-Distribution-API-Version"] = "registry/2.0"
-            body = {"errors": [{"code": "UNAUTHORIZED", "message": message, "detail": {}}]}
-        else:
-            body = {"error": {"code": "UNAUTHORIZED", "message": message, "details": {}}}
-        await JSONResponse(body, 401, headers=headers)(scope, receive, send)
+def challenge(scope: Scope, actions: str | None = None) -> str:
+    """The Bearer challenge for a /v2 request (the token endpoint itself asks for Basic)."""
+    path: str = scope.get("path", "")
+    if path == TOKEN_PATH:
+        return f'Basic realm="{SERVICE}"'
+    host = Headers(scope=scope).get("host", "localhost")
+    realm = f"{scope.get('scheme', 'http')}://{host}{TOKEN_PATH}"
+    value = f'Bearer realm="{realm}",service="{SERVICE}"'
+    repository = repository_of(path)
+    if repository:
+        if actions is None:
+            method = scope.get("method")
+            actions = "pull" if method in {"GET", "HEAD"} else "delete" if method == "DELETE" else "pull,push"
+        value += f',scope="repository:{repository}:{actions}"'
+    return value
 
 
-def _repository_of(path: str) -> str | None:
+def repository_of(path: str) -> str | None:
     if not path.startswith("/v2/"):
         return None
     for marker in ("/manifests/", "/blobs/", "/tags/", "/referrers/"):
         if marker in path:
             return path[len("/v2/") : path.index(marker)]
     return None
+
+
+class IdentityMiddleware:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, signer: TokenSigner) -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self.signer = signer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        source = client[0] if client else None
+        path: str = scope.get("path", "")
+        oci = path == "/v2" or path.startswith("/v2/")
+        authorization = Headers(scope=scope).get("authorization")
+        try:
+            actor = await self._resolve(authorization, source)
+        except TooManyAttempts as exc:
+            await _error(scope, receive, send, exc, 429, {"Retry-After": str(exc.retry_after)}, oci=oci)
+            return
+        except Unauthenticated as exc:
+            await _error(scope, receive, send, exc, 401, {"WWW-Authenticate": challenge(scope)} if oci else {}, oci=oci)
+            return
+        if oci and authorization is None and path in {"/v2", "/v2/"}:
+            # Clients probe the base endpoint to learn how to authenticate (docker login, skopeo).
+            error = Unauthenticated("authentication required: log in, or fetch an anonymous token")
+            await _error(scope, receive, send, error, 401, {"WWW-Authenticate": challenge(scope)}, oci=True)
+            return
+        scope[SCOPE_KEY] = actor
+        await self.app(scope, receive, send)
+
+    async def _resolve(self, authorization: str | None, source: str | None) -> Actor:
+        if not authorization:
+            return self.authenticator.anonymous(source)
+        kind, _, value = authorization.partition(" ")
+        value = value.strip()
+        if kind.lower() == "bearer":
+            if value.startswith(OCI_TOKEN_PREFIX + "."):
+                return self.signer.verify(value).actor(source)
+            return await run_in_threadpool(self.authenticator.authenticate_token, value, source)
+        if kind.lower() == "basic":
+            username, secret = basic_credentials(value)
+            return await run_in_threadpool(self.authenticator.authenticate, username, secret, source)
+        raise Unauthenticated(f"unsupported authorization scheme {kind[:20]!r}: use Basic or Bearer")
+
+
+async def _error(
+    scope: Scope, receive: Receive, send: Send, exc: Unauthenticated, status: int, headers: dict[str, str], *, oci: bool
+) -> None:
+    body: dict[str, Any]
+    if oci:
+        headers = {**headers, "Docker-Distribution-API-Version": "registry/2.0"}
+        code = "TOOMANYREQUESTS" if status == 429 else "UNAUTHORIZED"
+        body = {"errors": [{"code": code, "message": exc.message, "detail": {}}]}
+    else:
+        body = {"error": {"code": exc.code, "message": exc.message, "details": {}}}
+    await JSONResponse(body, status, headers=headers)(scope, receive, send)

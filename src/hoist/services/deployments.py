@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hoist.domain.access import Right
 from hoist.domain.errors import (
     DeploymentRefused,
     InvalidState,
@@ -33,6 +34,7 @@ from hoist.domain.versions import Version
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
 from hoist.services.catalog import current_deployments, resolve
 from hoist.services.evidence import gather_evidence
+from hoist.services.guard import Guard
 from hoist.services.integrity import manifest_problems
 
 
@@ -52,7 +54,10 @@ class _Refusal:
 
 
 class DeploymentService:
-    def __init__(self, metadata: MetadataStore, blobs: BlobStore, policy: Policy, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, metadata: MetadataStore, blobs: BlobStore, policy: Policy, guard: Guard, clock: Clock = utcnow
+    ) -> None:
+        self._guard = guard
         self._metadata = metadata
         self._blobs = blobs
         self._policy = policy
@@ -69,6 +74,7 @@ class DeploymentService:
         pipeline: Pipeline | None = None,
     ) -> Deployment:
         self._policy.environment(environment)
+        self._guard.require(actor, Right.DEPLOY, environment, asked=f"deploy {ref} to {environment}", subject=str(ref))
 
         def unit_of_work() -> Deployment | _Refusal:
             with self._metadata.session() as s:
@@ -94,6 +100,15 @@ class DeploymentService:
         pipeline: Pipeline | None = None,
     ) -> Deployment:
         status = DeploymentStatus.SUCCEEDED if succeeded else DeploymentStatus.FAILED
+        with self._metadata.reader() as s:
+            environment = s.deployments.get(deployment_id).environment
+        self._guard.require(
+            actor,
+            Right.DEPLOY,
+            environment,
+            asked=f"finish deployment {deployment_id}",
+            subject=f"deployment:{deployment_id}",
+        )
 
         def unit_of_work() -> Deployment:
             with self._metadata.session() as s:
@@ -134,6 +149,7 @@ class DeploymentService:
         pipeline: Pipeline | None = None,
     ) -> RollbackPlan:
         self._policy.environment(environment)
+        self._guard.require(actor, Right.DEPLOY, environment, asked=f"roll back {package} in {environment}", subject=package)
         with self._metadata.reader() as s:
             current, target, changed = self._choose(s, package, environment, to)
             manifest = s.manifests.get(target.digest)

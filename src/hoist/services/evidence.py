@@ -8,23 +8,27 @@ from datetime import datetime
 from typing import Any
 
 from hoist.domain import attestations as a
+from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidEvidence, InvalidInput
 from hoist.domain.events import Action
-from hoist.domain.models import Actor, Artifact, ArtifactRef, Attachment, AttachmentKind, Pipeline, Result
+from hoist.domain.models import Actor, Artifact, ArtifactRef, Attachment, AttachmentKind, Pipeline, PlacementVia, Result
 from hoist.domain.policy import Evidence, Policy
 from hoist.domain.ports import MetadataSession, MetadataStore, OpenedStatement, StatementVerifier
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import resolve
+from hoist.services.guard import Guard, holding
 from hoist.services.statements import SignedStatements, rfc3339
 
 _TYPE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 def gather_evidence(s: MetadataSession, artifact: Artifact) -> Evidence:
+    placements = s.placements.of(artifact.id)
     return Evidence(
         attachments=s.attachments.of(artifact.digest),
-        registries=frozenset(p.registry for p in s.placements.of(artifact.id)),
+        registries=frozenset(p.registry for p in placements),
+        promoters={p.registry: p.placed_by for p in placements if p.via is PlacementVia.PROMOTION},
         succeeded_in=s.deployments.succeeded_environments(artifact.id),
         held_in=frozenset(h.environment for h in s.holds.of(artifact.id)),
     )
@@ -46,8 +50,10 @@ class EvidenceService:
         policy: Policy,
         statements: SignedStatements,
         verifier: StatementVerifier,
+        guard: Guard,
         clock: Clock = utcnow,
     ) -> None:
+        self._guard = guard
         self._metadata = metadata
         self._policy = policy
         self._statements = statements
@@ -74,6 +80,9 @@ class EvidenceService:
             raise InvalidInput("give exactly one of --result and --junit")
         if environment is not None:
             self._policy.environment(environment)
+        needed = [Permission(Right.PUSH, r) for r in holding(self._metadata, ref)]
+        needed += [Permission(Right.DEPLOY, environment)] if environment else []
+        self._guard.require_any(actor, needed, asked=f"attest {type} for {ref}", subject=str(ref))
         predicate, passed, details = a.test_result_of(
             kind=type,
             actor=actor.name,
@@ -157,6 +166,7 @@ class EvidenceService:
         """With ``envelope``, the approval is the approver's own: a DSSE envelope they signed with a
         key named under [keys], carrying an approval statement for this digest and environment."""
         self._policy.environment(environment)
+        self._guard.require(actor, Right.APPROVE, environment, asked=f"approve {ref} for {environment}", subject=str(ref))
         opened = self._verifier.open(envelope) if envelope is not None else None
         if opened is not None:
             _check_signed(opened, a.APPROVAL, actor)
@@ -167,8 +177,11 @@ class EvidenceService:
         def unit_of_work() -> ApprovalResult:
             with self._metadata.session() as s:
                 artifact = resolve(s, ref)
-                counts = actor.name != artifact.pushed_by
-                note = None if counts else f"{actor} pushed {artifact.ref}: their approval does not count"
+                reads = self._policy.environment(environment).registry
+                promoter = gather_evidence(s, artifact).promoters.get(reads)
+                counts = actor.name not in {artifact.pushed_by, promoter}
+                did = "pushed" if actor.name == artifact.pushed_by else f"promoted into {reads}"
+                note = None if counts else f"{actor} {did} {artifact.ref}: their approval does not count (four eyes)"
                 held = environment in {h.environment for h in s.holds.of(artifact.id)}
                 for existing in s.attachments.of(artifact.digest):
                     # approving twice is a no-op, except to lift a hold: that needs a fresh approval

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput, NotFound
 from hoist.domain.events import Action
@@ -31,6 +32,7 @@ from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.sbom import CYCLONEDX_MEDIA_TYPE, SPDX_MEDIA_TYPE, Component, SbomDocument
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import resolve
+from hoist.services.guard import Guard, holding
 from hoist.services.statements import put_bytes, rfc3339
 
 log = logging.getLogger(__name__)
@@ -65,8 +67,10 @@ class InventoryService:
         blobs: BlobStore,
         reader: SbomReader,
         matcher: AdvisoryMatcher,
+        guard: Guard,
         clock: Clock = utcnow,
     ) -> None:
+        self._guard = guard
         self._metadata = metadata
         self._blobs = blobs
         self._reader = reader
@@ -192,6 +196,8 @@ class InventoryService:
         """`hoist sbom attach`: validate a supplied CycloneDX or SPDX 2.3 SBOM and index it."""
         if len(data) > MAX_SBOM_BYTES:
             raise InvalidInput(f"the SBOM is {len(data)} bytes; at most {MAX_SBOM_BYTES} are accepted")
+        needed = [Permission(Right.PUSH, r) for r in holding(self._metadata, ref)]
+        self._guard.require_any(actor, needed, asked=f"attach an SBOM to {ref}", subject=str(ref))
         sbom = self._reader.read(data)
         document = self._store(data)
 

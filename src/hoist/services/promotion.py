@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from hoist.domain.access import Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import Problem, PromotionRefused, describe_problems
 from hoist.domain.events import Action
@@ -17,6 +18,7 @@ from hoist.domain.tags import attached_tags
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
 from hoist.services.catalog import resolve
 from hoist.services.evidence import gather_evidence
+from hoist.services.guard import Guard
 from hoist.services.summaries import PromotionSummaries
 from hoist.services.vulnerabilities import VulnerabilityService
 
@@ -43,8 +45,10 @@ class PromotionService:
         policy: Policy,
         summaries: PromotionSummaries,
         vulnerabilities: VulnerabilityService,
+        guard: Guard,
         clock: Clock = utcnow,
     ) -> None:
+        self._guard = guard
         self._metadata = metadata
         self._policy = policy
         self._summaries = summaries
@@ -62,6 +66,7 @@ class PromotionService:
         pipeline: Pipeline | None = None,
     ) -> PromotionResult:
         target = self._policy.registry(to)
+        self._guard.require(actor, Right.PROMOTE, to, asked=f"promote {ref} into {to}", subject=str(ref))
         gates = (
             "source",
             "ceiling",

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import NoReturn
 
 from hoist.domain import attestations as a
+from hoist.domain.access import Right
 from hoist.domain.errors import (
     BlobNotFound,
     Conflict,
@@ -36,6 +37,7 @@ from hoist.domain.policy import Policy
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.versions import Channel, Version
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
+from hoist.services.guard import Guard
 from hoist.services.statements import SignedStatements, rfc3339
 
 ManifestHook = Callable[[str, str, Manifest], None]  # (registry, package, manifest), after it is stored
@@ -67,7 +69,9 @@ class PublishService:
         statements: SignedStatements,
         clock: Clock = utcnow,
         on_manifest: ManifestHook | None = None,
+        guard: Guard | None = None,
     ) -> None:
+        self._guard = guard
         self.on_manifest = on_manifest
         self._metadata = metadata
         self._blobs = blobs
@@ -97,6 +101,10 @@ class PublishService:
         ceiling = self._policy.ceiling_for(parsed.channel, max_env)
         if not reg.direct_push:
             self.refuse_direct_push(registry, f"{package}@{parsed}", package, actor, pipeline)
+        if self._guard is not None:
+            self._guard.require(
+                actor, Right.PUSH, registry, asked=f"push {package}@{parsed} into {registry}", subject=f"{package}@{parsed}"
+            )
         self._check_files(files)
         self._ensure_empty_config()
 

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import (
     BlobNotFound,
@@ -34,6 +35,7 @@ from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore, Signat
 from hoist.domain.tags import Tag, TagKind
 from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import current_deployments
+from hoist.services.guard import Guard
 from hoist.services.publishing import PublishService
 from hoist.services.uploads import BlobLocation
 
@@ -97,8 +99,10 @@ class RepositoryService:
         policy: Policy,
         publisher: PublishService,
         verifier: SignatureVerifier,
+        guard: Guard,
         clock: Clock = utcnow,
     ) -> None:
+        self._guard = guard
         self._metadata = metadata
         self._blobs = blobs
         self._policy = policy
@@ -264,18 +268,22 @@ class RepositoryService:
 
         signatures = self._verifier.check(manifest, self._read_small)
 
-        def unit_of_work() -> PushedManifest | None:
+        def unit_of_work() -> PushedManifest | str:
             with self._metadata.session() as s:
-                if not self._policy.registry(registry).direct_push and not self._is_attachment(
-                    s, registry, package, manifest, tags
-                ):
-                    return None
+                pusher = actor.may(Right.PUSH, registry)
+                direct = pusher and self._policy.registry(registry).direct_push
+                if not direct and not self._is_attachment(s, registry, package, manifest, tags):
+                    return "denied" if not pusher else "refused"
                 pushed = self._record(s, registry, package, manifest, digest, tags, actor, pipeline)
                 self._record_signatures(s, registry, package, digest, signatures, actor, pipeline)
                 return pushed
 
         pushed = retrying(unit_of_work)
-        if pushed is None:  # refused: audited in a unit of work of its own, after this one ended
+        # Refusals change nothing and are audited in a unit of work of their own, after this one ended.
+        if pushed == "denied":  # a promote-only actor (a release signing) pushes signatures and attestations only
+            needed = [Permission(Right.PUSH, registry)]
+            self._guard.deny(actor, needed, asked=f"push {registry}/{package}@{digest}", subject=f"{registry}/{package}")
+        if isinstance(pushed, str):
             self._publisher.refuse_direct_push(registry, f"{registry}/{package}@{digest}", package, actor, pipeline)
         if pushed is not None and self._publisher.on_manifest is not None:
             self._publisher.on_manifest(registry, package, manifest)
@@ -501,14 +509,11 @@ class RepositoryService:
 
         retrying(unit_of_work)
 
-    def mount(self, registry: str, package: str, digest: Digest) -> bool:
-        """Cross-repository mount: link a stored blob without moving a byte; False if it is not stored.
-        Any stored blob mounts, whichever repository a client names as ``from`` (the access-control
-        issue restricts this to blobs the client may read)."""
+    def mount(self, registry: str, package: str, digest: Digest, from_registry: str, from_package: str) -> bool:
+        """Cross-repository mount: link a blob of the ``from`` repository (which the caller checked
+        the client may read) without moving a byte; False when that repository does not hold it."""
         self.check(registry, package)
-        try:
-            self._blobs.stat(digest)
-        except BlobNotFound:
+        if not self._metadata.hot.has_blob(from_registry, from_package, str(digest)):
             return False
         self.link_blob(registry, package, digest)
         return True

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hoist.domain.access import Right
 from hoist.domain.advisories import Advisory, Severity
 from hoist.domain.digests import Digest
 from hoist.domain.events import Action, EventDraft
@@ -18,6 +19,7 @@ from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.domain.sbom import Component
 from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import resolve
+from hoist.services.guard import Guard
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
@@ -72,7 +74,8 @@ def findings_for(s: MetadataSession, matcher: AdvisoryMatcher, digest: Digest) -
 
 
 class VulnerabilityService:
-    def __init__(self, metadata: MetadataStore, matcher: AdvisoryMatcher, clock: Clock = utcnow) -> None:
+    def __init__(self, metadata: MetadataStore, matcher: AdvisoryMatcher, guard: Guard, clock: Clock = utcnow) -> None:
+        self._guard = guard
         self._metadata = metadata
         self._matcher = matcher
         self._clock = clock
@@ -81,6 +84,7 @@ class VulnerabilityService:
         self, data: bytes, *, filename: str, actor: Actor, pipeline: Pipeline | None = None
     ) -> dict[str, int]:
         """One uploaded file of OSV records (.json: a record or a list; .zip: one record per member)."""
+        self._guard.require(actor, Right.ADMIN, asked="import advisories", subject="advisories")
         suffix = ".zip" if filename.lower().endswith(".zip") or data[:4] == b"PK\x03\x04" else ".json"
         with tempfile.TemporaryDirectory(prefix="hoist-osv-") as tmp:
             path = Path(tmp) / (Path(filename).name or f"advisories{suffix}")

@@ -9,11 +9,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hoist.domain import errors as e
+from hoist.http.identity import challenge
 
 API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
 
 # Most specific first: the first class an error is an instance of decides.
 CODES: tuple[tuple[type[e.HoistError], int, str], ...] = (
+    (e.TooManyAttempts, 429, "TOOMANYREQUESTS"),
     (e.Unauthenticated, 401, "UNAUTHORIZED"),
     (e.RepositoryNotFound, 404, "NAME_UNKNOWN"),
     (e.ManifestNotFound, 404, "MANIFEST_UNKNOWN"),
@@ -56,7 +58,12 @@ def from_domain(error: e.HoistError, headers: dict[str, str] | None = None) -> J
 
 async def handle(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, e.HoistError)
-    response = from_domain(exc)
+    headers = None
+    if isinstance(exc, e.TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif isinstance(exc, e.Unauthenticated):  # tell the client how to authenticate, and for which scope
+        headers = {"WWW-Authenticate": challenge(request.scope)}
+    response = from_domain(exc, headers)
     if request.method == "HEAD":  # HEAD responses carry no body
         headers = {k: v for k, v in response.headers.items() if k not in {"content-length", "content-type"}}
         return Response(status_code=response.status_code, headers=headers)

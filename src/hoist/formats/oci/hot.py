@@ -15,6 +15,8 @@ from urllib.parse import parse_qs
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hoist.formats.oci.access import may
+from hoist.http.identity import SCOPE_KEY
 from hoist.services.repositories import RepositoryService
 
 log = logging.getLogger("hoist.oci")
@@ -34,6 +36,11 @@ def paginate(items: list[str], n: int | None, last: str | None, base: str) -> tu
     if len(items) > limit and page:
         return page, f'<{base}?n={limit}&last={page[-1]}>; rel="next"'
     return page, None
+
+
+def _may_pull(scope: Scope, registry: str) -> bool:
+    """Whether the request may read the repository; when not, the full path denies it (audited)."""
+    return may(scope[SCOPE_KEY], registry, "pull")
 
 
 class OciHotPath:
@@ -62,7 +69,7 @@ class OciHotPath:
         if path.endswith("/tags/list"):
             return await self._tags(scope, send)
         m = _MANIFEST.fullmatch(path)
-        if m is None:
+        if m is None or not _may_pull(scope, m[1]):
             return False
         found = await self._call(self.repos.lookup, m[1], m[2], m[3])
         if found is None:
@@ -80,7 +87,7 @@ class OciHotPath:
 
     async def _tags(self, scope: Scope, send: Send) -> bool:
         m = _TAGS.fullmatch(scope["path"])
-        if m is None:
+        if m is None or not _may_pull(scope, m[1]):
             return False
         query = parse_qs(scope.get("query_string", b"").decode())
         n = query.get("n", [None])[0]

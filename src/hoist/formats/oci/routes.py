@@ -13,9 +13,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import HoistError, InvalidInput, InvalidName, TooLarge, Unauthenticated, UploadOutOfOrder
+from hoist.domain.errors import HoistError, InvalidInput, InvalidName, TooLarge, UploadOutOfOrder
 from hoist.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX
 from hoist.formats.oci import errors
+from hoist.formats.oci.access import OciAccess, grantable, may
 from hoist.formats.oci.errors import API_VERSION
 from hoist.formats.oci.hot import OciHotPath, paginate
 from hoist.http.identity import actor_of, pipeline_of
@@ -56,20 +57,21 @@ def _upload_headers(name: str, session_id: str, size: int) -> dict[str, str]:
 
 
 class Endpoints:
-    def __init__(
-        self, repos: RepositoryService, uploads: UploadService, signer: TokenSigner, *, auth_required: bool
-    ) -> None:
+    def __init__(self, repos: RepositoryService, uploads: UploadService, signer: TokenSigner, access: OciAccess) -> None:
         self.repos = repos
         self.uploads = uploads
         self.signer = signer
-        self.auth_required = auth_required
+        self.access = access
+
+    def _authorize(self, request: Request, name: str, action: str) -> None:
+        self.access.authorize(actor_of(request), name, action)
 
     async def token(self, request: Request) -> Response:
-        """The token endpoint of distribution's token authentication: Basic credentials (or none,
-        where anonymous access is allowed) in, a short-lived bearer token for the scopes out."""
-        if self.auth_required and "authorization" not in request.headers:
-            raise Unauthenticated("log in: this registry needs credentials")
-        token, issued = self.signer.issue(actor_of(request), tuple(request.query_params.getlist("scope")))
+        """The token endpoint of distribution's token authentication: Basic credentials (or none:
+        anonymous) in, a short-lived bearer token for the requested scopes the actor holds out."""
+        actor = actor_of(request)
+        granted = grantable(actor, request.query_params.getlist("scope"))
+        token, issued = self.signer.issue(actor, granted)
         issued_at = datetime.fromtimestamp(issued, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return JSONResponse(
             {"token": token, "access_token": token, "expires_in": self.signer.ttl, "issued_at": issued_at},
@@ -80,18 +82,22 @@ class Endpoints:
         return JSONResponse({}, headers=_headers())
 
     async def catalog(self, request: Request) -> Response:
-        names = await run_in_threadpool(self.repos.catalog)
+        actor = actor_of(request)
+        readable = [n for n in await run_in_threadpool(self.repos.catalog) if may(actor, n.split("/", 1)[0], "pull")]
+        names = readable
         page, headers = _paginate(names, request, "/v2/_catalog")
         return JSONResponse({"repositories": page}, headers=headers)
 
     async def tags_list(self, request: Request) -> Response:
         name = request.path_params["name"]
+        self._authorize(request, name, "pull")
         tags = await run_in_threadpool(self.repos.tags, *repository(name))
         page, headers = _paginate(tags, request, f"/v2/{name}/tags/list")
         return JSONResponse({"name": name, "tags": page}, headers=headers)
 
     async def referrers(self, request: Request) -> Response:
         name = request.path_params["name"]
+        self._authorize(request, name, "pull")
         subject = Digest.parse(request.path_params["digest"])
         artifact_type = request.query_params.get("artifactType")
         found = await run_in_threadpool(self.repos.referrers, *repository(name), subject, artifact_type)
@@ -104,6 +110,7 @@ class Endpoints:
     async def manifest(self, request: Request) -> Response:
         name, reference = request.path_params["name"], request.path_params["reference"]
         registry, package = repository(name)
+        self._authorize(request, name, _action(request.method))
         if request.method in {"GET", "HEAD"}:
             found = await run_in_threadpool(self.repos.manifest, registry, package, reference)
             headers = _headers(**{"Docker-Content-Digest": str(found.digest), "ETag": f'"{found.digest}"'})
@@ -141,6 +148,7 @@ class Endpoints:
     async def blob(self, request: Request) -> Response:
         name = request.path_params["name"]
         registry, package = repository(name)
+        self._authorize(request, name, _action(request.method))
         digest = Digest.parse(request.path_params["digest"])
         if request.method == "DELETE":
             await run_in_threadpool(
@@ -167,11 +175,12 @@ class Endpoints:
     async def start_upload(self, request: Request) -> Response:
         name = request.path_params["name"]
         registry, package = repository(name)
+        self._authorize(request, name, "push")
         self.repos.check(registry, package)
-        mount = request.query_params.get("mount")
-        if mount is not None:
+        mount, source = request.query_params.get("mount"), request.query_params.get("from")
+        if mount is not None and source is not None and may(actor_of(request), source.split("/", 1)[0], "pull"):
             digest = Digest.parse(mount)
-            if await run_in_threadpool(self.repos.mount, registry, package, digest):
+            if await run_in_threadpool(self.repos.mount, registry, package, digest, *repository(source)):
                 return Response(
                     status_code=201,
                     headers=_headers(Location=f"/v2/{name}/blobs/{digest}", **{"Docker-Content-Digest": str(digest)}),
@@ -186,6 +195,7 @@ class Endpoints:
     async def upload(self, request: Request) -> Response:
         name, upload_id = request.path_params["name"], request.path_params["upload_id"]
         registry, package = repository(name)
+        self._authorize(request, name, "push")
         if request.method == "GET":
             state = await run_in_threadpool(self.uploads.state, upload_id)
             return Response(status_code=204, headers=_upload_headers(name, upload_id, state.size))
@@ -239,7 +249,11 @@ async def _commit(
     )
 
 
-def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigner, *, auth_required: bool) -> ASGIApp:
+def _action(method: str) -> str:
+    return "pull" if method in {"GET", "HEAD"} else "delete" if method == "DELETE" else "push"
+
+
+def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigner, access: OciAccess) -> ASGIApp:
     async def out_of_order(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HoistError)
         size = exc.details.get("offset")
@@ -254,7 +268,7 @@ def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigne
         return errors.oci_error("UNSUPPORTED", "no such endpoint in the distribution spec", 404)
 
     full = Starlette(
-        routes=Endpoints(repos, uploads, signer, auth_required=auth_required).routes(),
+        routes=Endpoints(repos, uploads, signer, access).routes(),
         exception_handlers={
             UploadOutOfOrder: out_of_order,
             HoistError: errors.handle,

@@ -18,6 +18,7 @@ from hoist.metadata.sql.audit import SqlAuditLog
 from hoist.metadata.sql.hot import SqlHotReads
 from hoist.metadata.sql.inventory import SqlAdvisories, SqlSboms
 from hoist.metadata.sql.oci import SqlRepositories
+from hoist.metadata.sql.principals import SqlPrincipals
 from hoist.metadata.sql.repositories import (
     SqlArtifacts,
     SqlAttachments,
@@ -42,6 +43,7 @@ class SqlMetadataSession:
         self.audit = SqlAuditLog(session)
         self.sboms = SqlSboms(session)
         self.advisories = SqlAdvisories(session)
+        self.principals = SqlPrincipals(session)
 
 
 class SqlMetadataStore:

@@ -282,3 +282,58 @@ class AdvisoryPackageRow(Base):
     type: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(512))
     affected: Mapped[dict[str, Any]]
+
+
+class UserRow(Base):
+    """A user or a robot (``kind``). Users, robots and teams share one namespace of names."""
+
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(255))
+
+
+class TeamRow(Base):
+    __tablename__ = "teams"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(255))
+
+
+class TeamMemberRow(Base):
+    __tablename__ = "team_members"
+    team: Mapped[str] = mapped_column(ForeignKey("teams.name", ondelete="CASCADE"), primary_key=True)
+    user: Mapped[str] = mapped_column(ForeignKey("users.name", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime]
+
+
+class GrantRow(Base):
+    """A role (``role:NAME``) or a permission (``push:dev``) given to a user, robot or team. Robots
+    are granted as ``user``: one namespace of names."""
+
+    __tablename__ = "grants"
+    __table_args__ = (UniqueConstraint("principal_kind", "principal", "grant"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal_kind: Mapped[str] = mapped_column(String(16))
+    principal: Mapped[str] = mapped_column(String(64))
+    grant: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(255))
+
+
+class TokenRow(Base):
+    """An API token: only its sha256 is kept. ``scope`` NULL means everything the owner holds."""
+
+    __tablename__ = "tokens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(ForeignKey("users.name"), index=True)
+    description: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    scope: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Adapters for secrets users hold: password hashing."""

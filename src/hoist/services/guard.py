@@ -1,0 +1,67 @@
+"""The one place a use case asks whether its actor may act, and where every refusal is audited.
+
+A denial to someone who did not authenticate is ``Unauthenticated`` (so that clients log in and
+retry: OCI clients answer the 401 by fetching a token); to an authenticated actor it is ``Denied``.
+Either way an ``access:denied`` event records who asked, from where, with which credential, and what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NoReturn
+
+from hoist.domain.access import Permission, Right
+from hoist.domain.errors import Denied, Unauthenticated
+from hoist.domain.events import Action, EventDraft
+from hoist.domain.models import Actor, ArtifactRef
+from hoist.domain.ports import MetadataStore
+from hoist.services.base import Clock, record_refusal
+from hoist.services.catalog import resolve
+
+
+class Guard:
+    def __init__(self, metadata: MetadataStore, clock: Clock) -> None:
+        self._metadata = metadata
+        self._clock = clock
+
+    def require(self, actor: Actor, right: Right, target: str | None = None, *, asked: str, subject: str = "") -> None:
+        if not actor.may(right, target):
+            self.deny(actor, [Permission(right, target)], asked=asked, subject=subject)
+
+    def require_any(self, actor: Actor, needed: Iterable[Permission], *, asked: str, subject: str = "") -> Permission:
+        """One of ``needed`` (e.g. push on any registry holding the artifact); the first held."""
+        options = list(needed)
+        if not options and actor.permissions.is_admin:  # nothing to hold it by (e.g. in no registry now)
+            return Permission(Right.ADMIN)
+        for p in options:
+            if actor.may(p.right, p.target):
+                return p
+        return self.deny(actor, options, asked=asked, subject=subject)
+
+    def deny(self, actor: Actor, needed: list[Permission], *, asked: str, subject: str = "") -> NoReturn:
+        wanted = " or ".join(str(p) for p in needed) or "a right nobody holds"
+        details = {
+            "asked": asked,
+            "needs": [str(p) for p in needed],
+            "source": actor.source,
+            "credential": actor.credential,
+        }
+        record_refusal(
+            self._metadata,
+            EventDraft(action=Action.ACCESS_DENIED, actor=actor.name, subject=subject or asked, details=details),
+            self._clock,
+        )
+        if not actor.authenticated:
+            raise Unauthenticated(f"{asked} needs {wanted}: log in (hoist login, or a token)", needs=details["needs"])
+        raise Denied(f"{actor.name} may not {asked}: that needs {wanted}", needs=details["needs"])
+
+    def require_read(self, actor: Actor, registries: Iterable[str], *, asked: str, subject: str = "") -> None:
+        """Read on at least one of the registries holding what is asked for."""
+        self.require_any(actor, [Permission(Right.READ, r) for r in sorted(registries)], asked=asked, subject=subject)
+
+
+def holding(metadata: MetadataStore, ref: ArtifactRef) -> list[str]:
+    """The registries an artifact is placed in (``ArtifactNotFound`` when it does not exist)."""
+    with metadata.reader() as s:
+        artifact = resolve(s, ref)
+        return sorted({p.registry for p in s.placements.of(artifact.id)})
