@@ -108,8 +108,10 @@ def new_admin_token() -> str:
 @contextmanager
 def hoist_server(data: Path, **env: str) -> Iterator[Server]:
     """``hoist serve`` on an empty database (or one without users yet): it creates user ``admin``
-    with a token made here, which the yielded ``Server`` carries for every client to use."""
+    with a token made here, which the yielded ``Server`` carries for every client to use. Blob
+    downloads go through its sendfile blob server (``blob_port``), as configured for production."""
     port = free_port()
+    env = {"HOIST_BLOB_PORT": str(free_port()), **env}
     log = data.parent / f"hoist-{port}.log"
     token = new_admin_token()
     with log.open("w") as out:

@@ -77,7 +77,7 @@ def measure(size: int, runs: int, fsync: bool) -> dict[str, object]:
                         lambda i=i, blob=blob: run(
                             [
                                 "curl",
-                                "-sf",
+                                "-sfL",  # the blob endpoint redirects to the sendfile blob server
                                 *bearer(hoist),
                                 "-o",
                                 str(root / f"raw-{i}.bin"),

@@ -30,6 +30,7 @@ from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
 from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.routes import oci_app
+from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
 from hoist.http.errors import error_body, handle_hoist_error
 from hoist.http.identity import IdentityMiddleware
 from hoist.http.tokens import TokenSigner
@@ -138,9 +139,25 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     """/v2 (OCI distribution) and everything else (the JSON API, docs) as one ASGI app, behind the
     middleware that turns credentials into an actor."""
     signer = TokenSigner(token_secret(settings))
-    oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard))
+    urls = blob_urls(settings)
+    oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), urls)
     dispatch = PathDispatch("/v2", oci, build_api(settings, services))
     return IdentityMiddleware(dispatch, services.access, signer)
+
+
+def blob_urls(settings: Settings) -> BlobUrls | None:
+    """When a blob server runs (``blob_port``), the signer of the URLs blob GETs redirect to."""
+    if not settings.blob_port:
+        return None
+    return BlobUrls(token_secret(settings), settings.blob_url or f"http://:{settings.blob_port}")
+
+
+def start_blob_server(settings: Settings) -> Running | None:
+    """``hoist serve``: the sendfile server for blob downloads, in a thread of the main process."""
+    urls = blob_urls(settings)
+    if urls is None:
+        return None
+    return serve_in_thread(BlobServer(urls, open_blobs(settings).path), settings.host, settings.blob_port)
 
 
 def public_keys(settings: Settings, services: Services) -> dict[str, Any]:
@@ -200,7 +217,16 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
     )
     app.include_router(system.router(settings.policy, __version__, public_keys(settings, services)), prefix=API)
     app.include_router(access.router(services.access), prefix=API)
-    app.include_router(uploads.router(services.uploads, services.guard, list(settings.policy.registries)), prefix=API)
+    app.include_router(
+        uploads.router(
+            services.uploads,
+            services.guard,
+            list(settings.policy.registries),
+            services.metadata.hot.blob_registries,
+            blob_urls(settings),
+        ),
+        prefix=API,
+    )
     app.include_router(
         supply.router(services.inventory, services.vulnerabilities, services.guard, services.metadata), prefix=API
     )  # before /artifacts/{ref}

@@ -48,6 +48,8 @@ class ServerSection(_Model):
     fsync: bool = True
     token_secret: str | None = Field(None, min_length=32)
     signing_key: str | None = None  # the server's private key (PEM); default: made once in data_dir
+    blob_port: int = Field(0, ge=0, le=65535)  # >0: blob downloads redirect to a sendfile server on this port
+    blob_url: str | None = None  # the blob server's public base URL (behind a proxy); default: the request's host
 
 
 def _requirements(value: list[str]) -> list[str]:
@@ -157,6 +159,8 @@ class Settings:
     fsync: bool
     token_secret: str | None
     signing_key: Path | None
+    blob_port: int
+    blob_url: str | None
     policy: Policy
     access: AccessPolicy
     keys: dict[str, Path]
@@ -175,6 +179,8 @@ ENVIRONMENT_VARIABLES = {
     "HOIST_FSYNC": "fsync",
     "HOIST_TOKEN_SECRET": "token_secret",
     "HOIST_SIGNING_KEY": "signing_key",
+    "HOIST_BLOB_PORT": "blob_port",
+    "HOIST_BLOB_URL": "blob_url",
 }
 
 
@@ -320,6 +326,8 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         fsync=server.fsync,
         token_secret=server.token_secret,
         signing_key=Path(server.signing_key) if server.signing_key else None,
+        blob_port=server.blob_port,
+        blob_url=server.blob_url,
         policy=policy,
         access=AccessPolicy(
             roles={

@@ -9,10 +9,15 @@ import httpx
 import pytest
 
 from hoist.domain.digests import Digest
-from scripts.demo import fresh_server
+from scripts.demo import free_port, fresh_server
 from tests.e2e.conftest import Server
 
 pytestmark = pytest.mark.slow
+
+
+def second_process(server: Server) -> dict[str, str]:
+    """The environment of another server over the same data, with a blob server port of its own."""
+    return {**server.env, "HOIST_BLOB_PORT": str(free_port())}
 
 
 def _auth(server: Server) -> dict[str, str]:
@@ -20,7 +25,7 @@ def _auth(server: Server) -> dict[str, str]:
 
 
 def test_a_truncated_body_leaves_nothing_visible_and_the_upload_resumable(server: Server) -> None:
-    with httpx.Client(base_url=server.url + "/api/v1", headers=_auth(server)) as api:
+    with httpx.Client(base_url=server.url + "/api/v1", headers=_auth(server), follow_redirects=True) as api:
         _truncate_then_resume(server, api)
 
 
@@ -65,12 +70,12 @@ def _wait_for_offset(api: httpx.Client, upload_id: str) -> int:
 
 def test_an_upload_survives_a_server_restart(server: Server) -> None:
     first_half, second_half = b"A" * 5000, b"B" * 7000
-    with httpx.Client(base_url=server.url + "/api/v1", headers=_auth(server)) as api:
+    with httpx.Client(base_url=server.url + "/api/v1", headers=_auth(server), follow_redirects=True) as api:
         upload_id = api.post("/uploads", content=first_half).json()["upload_id"]
     # a second server process over the same data (as after a restart or on another worker)
     with (
-        fresh_server(server.data, server.env) as url,
-        httpx.Client(base_url=url + "/api/v1", headers=_auth(server)) as again,
+        fresh_server(server.data, second_process(server)) as url,
+        httpx.Client(base_url=url + "/api/v1", headers=_auth(server), follow_redirects=True) as again,
     ):
         assert again.get(f"/uploads/{upload_id}").json()["offset"] == 5000
         done = again.put(
@@ -84,10 +89,13 @@ def test_an_upload_survives_a_server_restart(server: Server) -> None:
 
 def test_an_oci_chunked_upload_survives_a_server_restart(server: Server) -> None:
     first, second = b"x" * 3000, b"y" * 4000
-    with httpx.Client(base_url=server.url, headers=_auth(server)) as api:
+    with httpx.Client(base_url=server.url, headers=_auth(server), follow_redirects=True) as api:
         location = api.post("/v2/dev/demo/app/blobs/uploads/").headers["location"]
         assert api.patch(location, content=first, headers={"Content-Range": "0-2999"}).status_code == 202
-    with fresh_server(server.data, server.env) as url, httpx.Client(base_url=url, headers=_auth(server)) as again:
+    with (
+        fresh_server(server.data, second_process(server)) as url,
+        httpx.Client(base_url=url, headers=_auth(server), follow_redirects=True) as again,
+    ):
         status = again.get(location)
         assert status.status_code == 204 and status.headers["range"] == "0-2999"
         digest = Digest.of(first + second)

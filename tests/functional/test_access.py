@@ -229,3 +229,42 @@ def test_no_secret_reaches_a_log_line_an_error_or_the_audit_trail(
     for secret in secrets:
         assert secret not in seen
     assert [r.status_code for r in answers] == [200, 401, 401, 401, 401, 403, 401]
+
+
+def test_knowing_a_digest_is_not_a_right_to_its_bytes(
+    client: HoistClient, http: httpx.Client, anonymous: httpx.Client, token_for: Callable[..., str], tmp_path: Path
+) -> None:
+    """A blob only prod holds: a developer (no read on prod) can neither download it by digest nor
+    name it in a manifest or an artifact of their own to pull it through dev."""
+    from tests.functional.oci_helpers import push_blob
+
+    secret = push_blob(http, "prod/secret/base", b"bytes only prod readers may have")
+    dana = bearer(token_for("dana", ["role:developer"]))
+    assert http.get(f"/api/v1/blobs/{secret['digest']}").status_code == 200  # alice reads prod
+    refused = anonymous.get(f"/api/v1/blobs/{secret['digest']}", headers=dana)
+    assert refused.status_code == 403 and secret["digest"] not in refused.text.replace(f"read blob {secret['digest']}", "")
+    config = push_blob(http, "dev/dana/app", b'{"architecture": "amd64", "os": "linux"}')
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", **secret}],
+        }
+    ).encode()
+    headers = {**dana, "Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+    sneaky = anonymous.put("/v2/dev/dana/app/manifests/1.0.0", content=manifest, headers=headers)
+    assert sneaky.status_code == 400 and sneaky.json()["errors"][0]["code"] == "MANIFEST_BLOB_UNKNOWN"
+    files = [{"name": "base.bin", **secret}]
+    generic = anonymous.post(
+        "/api/v1/artifacts", json={"package": "dana-app", "version": "1.0.0", "files": files}, headers=dana
+    )
+    assert generic.status_code == 404 and generic.json()["error"]["code"] == "BLOB_UNKNOWN"
+    assert (
+        anonymous.put(
+            "/v2/dev/alice/app/manifests/1.0.0",
+            content=manifest,
+            headers={**dict(http.headers), "Content-Type": headers["Content-Type"]},
+        ).status_code
+        == 201
+    )

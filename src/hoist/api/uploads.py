@@ -3,6 +3,8 @@ served zero-copy from a local file where the blob store has one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
@@ -10,6 +12,7 @@ from starlette.responses import FileResponse, RedirectResponse, StreamingRespons
 from hoist.api.schemas import BlobOut, ErrorBody, UploadOut
 from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
+from hoist.http.blobserver import BlobUrls, redirect
 from hoist.http.identity import actor_of
 from hoist.http.streaming import receive_upload
 from hoist.services.guard import Guard
@@ -18,12 +21,17 @@ from hoist.services.uploads import UploadService
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 416)}
 
 
-def router(uploads: UploadService, guard: Guard, registries: list[str]) -> APIRouter:
-    """Uploading needs push (or promote) on some registry; downloading by digest needs read on some
-    registry (a digest is only learnt from a manifest the caller could read)."""
+def router(
+    uploads: UploadService,
+    guard: Guard,
+    registries: list[str],
+    holders: Callable[[str], set[str]],
+    blob_urls: BlobUrls | None = None,
+) -> APIRouter:
+    """Uploading needs push (or promote) on some registry; downloading by digest needs read on a
+    registry holding the blob (``holders``)."""
     api = APIRouter(tags=["uploads"], responses=ERRORS)
     pushers = [Permission(r, n) for n in registries for r in (Right.PUSH, Right.PROMOTE)]
-    readers = [Permission(Right.READ, n) for n in registries]
 
     def uploader(request: Request) -> None:
         guard.require_any(actor_of(request), pushers, asked="upload a blob", subject="uploads")
@@ -78,8 +86,8 @@ def router(uploads: UploadService, guard: Guard, registries: list[str]) -> APIRo
     @api.get("/blobs/{digest}", name="get_blob", response_class=Response, responses=octets)
     def get_blob(request: Request, digest: str) -> Response:
         """The blob's bytes (Range requests supported), with ``Docker-Content-Digest``."""
-        guard.require_any(actor_of(request), readers, asked=f"read blob {digest[:80]}", subject="blobs")
         parsed = Digest.parse(digest)
+        guard.require_read(actor_of(request), holders(str(parsed)), asked=f"read blob {parsed}", subject=str(parsed))
         where = uploads.locate(parsed)
         headers = {
             "Docker-Content-Digest": str(parsed),
@@ -89,7 +97,9 @@ def router(uploads: UploadService, guard: Guard, registries: list[str]) -> APIRo
         if where.url:
             return RedirectResponse(where.url, status_code=307, headers=headers)
         if where.path:
-            return FileResponse(where.path, media_type="application/octet-stream", headers=headers)
+            return redirect(blob_urls, request, parsed, headers) or FileResponse(
+                where.path, media_type="application/octet-stream", headers=headers
+            )
         stream = uploads.read(parsed)
         return StreamingResponse(
             iter(lambda: stream.read(1024 * 1024), b""),

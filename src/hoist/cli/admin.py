@@ -50,7 +50,7 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
 
-    from hoist.app import bootstrap_admin, migrate
+    from hoist.app import bootstrap_admin, migrate, start_blob_server
     from hoist.domain.errors import InvalidInput
 
     settings = _settings(config_file, host=host, port=port, data_dir=str(data_dir) if data_dir else None, workers=workers)
@@ -81,6 +81,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     if config_file is not None:
         os.environ["HOIST_CONFIG"] = str(config_file.resolve())
     click.echo(f"hoist serving http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
+    if settings.blob_port:
+        start_blob_server(settings)
+        click.echo(f"blob downloads: sendfile on http://{settings.host}:{settings.blob_port}", err=True)
     Granian(
         "hoist.app:create_app",
         address=settings.host,

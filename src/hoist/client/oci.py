@@ -36,7 +36,8 @@ def _call(client: HoistClient, method: str, path: str, **kwargs: object) -> http
     import httpx
 
     try:
-        response = client.http.request(method, path, **kwargs)  # type: ignore[arg-type]
+        # blob GETs may be redirected to the server's sendfile blob server (or a presigned URL)
+        response = client.http.request(method, path, follow_redirects=True, **kwargs)  # type: ignore[arg-type]
     except httpx.TransportError as exc:
         raise ServerUnreachable(f"cannot reach Hoist at {client.url}: {exc}") from exc
     if response.status_code >= 400 and response.status_code != 404:

@@ -410,6 +410,11 @@ class HotReads(Protocol):
         """Linked to the repository, or needed by a manifest in it."""
         ...
 
+    def blob_registries(self, digest: str) -> set[str]:
+        """The registries holding the blob: linked to one of their repositories, or needed by a
+        manifest in one of them or by an artifact placed there."""
+        ...
+
     def manifest(self, digest: str) -> tuple[bytes, str] | None:
         """(content, media type) of a stored manifest."""
         ...

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import NoReturn
 
 from hoist.domain.access import Permission, Right
+from hoist.domain.digests import Digest
 from hoist.domain.errors import Denied, Unauthenticated
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.models import Actor, ArtifactRef
@@ -58,6 +59,14 @@ class Guard:
     def require_read(self, actor: Actor, registries: Iterable[str], *, asked: str, subject: str = "") -> None:
         """Read on at least one of the registries holding what is asked for."""
         self.require_any(actor, [Permission(Right.READ, r) for r in sorted(registries)], asked=asked, subject=subject)
+
+
+def may_reference(metadata: MetadataStore, actor: Actor, digest: Digest) -> bool:
+    """Whether a new manifest or artifact of ``actor`` may name this stored blob: knowing a digest
+    is not a right to its bytes, so a blob that only registries the actor cannot read hold stays
+    out of reach (a blob no registry holds yet, e.g. just uploaded, may be named)."""
+    held = metadata.hot.blob_registries(str(digest))
+    return not held or any(actor.may(Right.READ, r) for r in held)
 
 
 def holding(metadata: MetadataStore, ref: ArtifactRef) -> list[str]:

@@ -37,7 +37,7 @@ from hoist.domain.policy import Policy
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.versions import Channel, Version
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
-from hoist.services.guard import Guard
+from hoist.services.guard import Guard, may_reference
 from hoist.services.statements import SignedStatements, rfc3339
 
 ManifestHook = Callable[[str, str, Manifest], None]  # (registry, package, manifest), after it is stored
@@ -105,7 +105,7 @@ class PublishService:
             self._guard.require(
                 actor, Right.PUSH, registry, asked=f"push {package}@{parsed} into {registry}", subject=f"{package}@{parsed}"
             )
-        self._check_files(files)
+        self._check_files(files, actor)
         self._ensure_empty_config()
 
         def unit_of_work() -> PublishResult:
@@ -124,12 +124,14 @@ class PublishService:
             self.on_manifest(registry, package, parse_manifest(generic_manifest(package, result.artifact.version, files)))
         return result
 
-    def _check_files(self, files: list[FileEntry]) -> None:
+    def _check_files(self, files: list[FileEntry], actor: Actor) -> None:
         if not files:
             raise InvalidManifest("an artifact needs at least one file")
         for f in files:
             try:
                 stored = self._blobs.stat(f.digest)
+                if not may_reference(self._metadata, actor, f.digest):  # answered as if absent: no leak
+                    raise BlobNotFound(str(f.digest))
             except BlobNotFound:
                 raise BlobNotFound(f"file {f.name}: blob {f.digest} has not been uploaded", digest=str(f.digest)) from None
             if stored.size != f.size:

@@ -35,7 +35,7 @@ from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore, Signat
 from hoist.domain.tags import Tag, TagKind
 from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import current_deployments
-from hoist.services.guard import Guard
+from hoist.services.guard import Guard, may_reference
 from hoist.services.publishing import PublishService
 from hoist.services.uploads import BlobLocation
 
@@ -261,6 +261,8 @@ class RepositoryService:
         for blob in manifest.blob_digests():
             try:
                 self._blobs.stat(blob)
+                if not may_reference(self._metadata, actor, blob):  # answered as if absent: no leak
+                    raise BlobNotFound(str(blob))
             except BlobNotFound:
                 raise ManifestBlobUnknown(
                     f"the manifest needs blob {blob}, which was never uploaded", digest=str(blob)

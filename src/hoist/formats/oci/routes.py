@@ -19,6 +19,7 @@ from hoist.formats.oci import errors
 from hoist.formats.oci.access import OciAccess, grantable, may
 from hoist.formats.oci.errors import API_VERSION
 from hoist.formats.oci.hot import OciHotPath, paginate
+from hoist.http.blobserver import BlobUrls, redirect
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.http.streaming import declared_length, receive_upload
 from hoist.http.tokens import TokenSigner
@@ -57,7 +58,15 @@ def _upload_headers(name: str, session_id: str, size: int) -> dict[str, str]:
 
 
 class Endpoints:
-    def __init__(self, repos: RepositoryService, uploads: UploadService, signer: TokenSigner, access: OciAccess) -> None:
+    def __init__(
+        self,
+        repos: RepositoryService,
+        uploads: UploadService,
+        signer: TokenSigner,
+        access: OciAccess,
+        blob_urls: BlobUrls | None = None,
+    ) -> None:
+        self.blob_urls = blob_urls
         self.repos = repos
         self.uploads = uploads
         self.signer = signer
@@ -162,7 +171,9 @@ class Endpoints:
         if where.url:
             return RedirectResponse(where.url, status_code=307, headers=headers)
         if where.path:
-            return FileResponse(where.path, media_type="application/octet-stream", headers=headers)
+            return redirect(self.blob_urls, request, digest, headers) or FileResponse(
+                where.path, media_type="application/octet-stream", headers=headers
+            )
         stream = self.uploads.read(digest)
         headers["Content-Length"] = str(where.info.size)
         if request.method == "HEAD":
@@ -253,7 +264,13 @@ def _action(method: str) -> str:
     return "pull" if method in {"GET", "HEAD"} else "delete" if method == "DELETE" else "push"
 
 
-def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigner, access: OciAccess) -> ASGIApp:
+def oci_app(
+    repos: RepositoryService,
+    uploads: UploadService,
+    signer: TokenSigner,
+    access: OciAccess,
+    blob_urls: BlobUrls | None = None,
+) -> ASGIApp:
     async def out_of_order(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HoistError)
         size = exc.details.get("offset")
@@ -268,7 +285,7 @@ def oci_app(repos: RepositoryService, uploads: UploadService, signer: TokenSigne
         return errors.oci_error("UNSUPPORTED", "no such endpoint in the distribution spec", 404)
 
     full = Starlette(
-        routes=Endpoints(repos, uploads, signer, access).routes(),
+        routes=Endpoints(repos, uploads, signer, access, blob_urls).routes(),
         exception_handlers={
             UploadOutOfOrder: out_of_order,
             HoistError: errors.handle,

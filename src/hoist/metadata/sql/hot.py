@@ -39,6 +39,15 @@ JOIN packages p ON p.id = rm.package_id
 WHERE p.name = {0} AND rm.registry = {0} AND mb.blob_digest = {0}
 LIMIT 1
 """
+_BLOB_REGISTRIES = """
+SELECT rb.registry FROM repository_blobs rb WHERE rb.digest = {0}
+UNION
+SELECT rm.registry FROM manifest_blobs mb JOIN repository_manifests rm ON rm.digest = mb.manifest_digest
+WHERE mb.blob_digest = {0}
+UNION
+SELECT pl.registry FROM manifest_blobs mb JOIN artifacts a ON a.digest = mb.manifest_digest
+JOIN placements pl ON pl.artifact_id = a.id WHERE mb.blob_digest = {0}
+"""
 _MANIFEST = "SELECT content, media_type FROM manifests WHERE digest = {0}"
 _TAG_NAMES = """
 SELECT a.version FROM artifacts a
@@ -107,6 +116,7 @@ class SqlHotReads:
                 ("tag", _TAG),
                 ("member", _MEMBER),
                 ("blob", _BLOB),
+                ("blob_registries", _BLOB_REGISTRIES),
                 ("manifest", _MANIFEST),
                 ("tag_names", _TAG_NAMES),
             )
@@ -139,6 +149,9 @@ class SqlHotReads:
 
     def has_blob(self, registry: str, package: str, digest: str) -> bool:
         return bool(self._rows("blob", package, registry, digest, package, registry, digest))
+
+    def blob_registries(self, digest: str) -> set[str]:
+        return {str(row[0]) for row in self._rows("blob_registries", digest, digest, digest)}
 
     def manifest(self, digest: str) -> tuple[bytes, str] | None:
         rows = self._rows("manifest", digest)
