@@ -64,6 +64,11 @@ STORY: list[tuple[str, int]] = [
     ("audit verify", 0),
     ("sbom affected log4j-core --range '<2.17.1'", 0),
     ("verify shop-api@1.4.0+1 --env prod", 0),
+    ("# upkeep: what retention would keep and why, a rollback drill, the store checked, garbage", 0),
+    ("retention plan --registry dev", 0),
+    ("rollback --drill --env prod", 0),
+    ("fsck", 0),
+    ("gc --dry-run", 0),
 ]
 
 

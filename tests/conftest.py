@@ -151,7 +151,7 @@ def token_for(services: Services, admin_token: str) -> Callable[..., str]:
     def make(name: str, grants: Sequence[str] = ("role:admin",), *, robot: bool = False) -> str:
         if name not in made:
             services.access.create_user(ADMIN, name, robot=robot, grants=list(grants))
-            made[name] = services.access.create_token(ADMIN, owner=name, description="test").secret
+            made[name] = services.access.create_token(ADMIN, owner=name, description="test", expires_in_days=None).secret
         return made[name]
 
     return make

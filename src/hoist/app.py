@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
-from hoist.api import access, artifacts, audit, deployments, releases, supply, system, uploads
+from hoist.api import access, artifacts, audit, deployments, releases, retention, supply, system, uploads
 from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
@@ -41,13 +41,18 @@ from hoist.services.access import AccessService
 from hoist.services.audit import AuditService
 from hoist.services.base import Clock, utcnow
 from hoist.services.catalog import CatalogService
+from hoist.services.collection import GarbageCollector
 from hoist.services.deployments import DeploymentService
+from hoist.services.drills import RollbackDrills
 from hoist.services.evidence import EvidenceService
+from hoist.services.fsck import Fsck
 from hoist.services.guard import Guard
 from hoist.services.inventory import InventoryService
+from hoist.services.maintenance import Maintenance
 from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
 from hoist.services.repositories import RepositoryService
+from hoist.services.retention import RetentionService
 from hoist.services.statements import SignedStatements
 from hoist.services.summaries import PromotionSummaries
 from hoist.services.uploads import UploadService
@@ -78,6 +83,11 @@ class Services:
     evidence: EvidenceService
     deployments: DeploymentService
     audit: AuditService
+    retention: RetentionService
+    gc: GarbageCollector
+    drills: RollbackDrills
+    fsck: Fsck
+    maintenance: Maintenance
 
 
 def open_metadata(settings: Settings) -> SqlMetadataStore:
@@ -117,6 +127,9 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     inventory = InventoryService(metadata, blobs, CycloneDxSboms(), OsvMatcher(), guard, clock)
     vulnerabilities = VulnerabilityService(metadata, OsvMatcher(), guard, clock)
     publisher = PublishService(metadata, blobs, policy, statements, clock, on_manifest=inventory.on_manifest, guard=guard)
+    retention = RetentionService(metadata, policy, guard, clock)
+    gc = GarbageCollector(metadata, blobs, guard, clock)
+    drills = RollbackDrills(metadata, blobs, policy, guard, clock)
     return Services(
         metadata=metadata,
         guard=guard,
@@ -130,6 +143,11 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         evidence=EvidenceService(metadata, policy, statements, keyring, guard, clock),
         deployments=DeploymentService(metadata, blobs, policy, guard, clock),
         audit=AuditService(metadata, signer, clock),
+        retention=retention,
+        gc=gc,
+        drills=drills,
+        maintenance=Maintenance(policy, retention, gc, drills),
+        fsck=Fsck(metadata, blobs, guard, clock),
         inventory=inventory,
         vulnerabilities=vulnerabilities,
     )
@@ -158,6 +176,13 @@ def start_blob_server(settings: Settings) -> Running | None:
     if urls is None:
         return None
     return serve_in_thread(BlobServer(urls, open_blobs(settings).path), settings.host, settings.blob_port)
+
+
+def start_maintenance(settings: Settings) -> None:
+    """``hoist serve`` with ``[maintenance] every_hours``: upkeep on a schedule, in the main process."""
+    if settings.maintenance_hours:
+        services = build_services(settings, open_metadata(settings), open_blobs(settings))
+        services.maintenance.every(settings.maintenance_hours)
 
 
 def public_keys(settings: Settings, services: Services) -> dict[str, Any]:
@@ -233,6 +258,7 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
     app.include_router(artifacts.router(services.publisher, services.catalog, services.guard), prefix=API)
     app.include_router(releases.router(services.promotions, services.evidence), prefix=API)
     app.include_router(deployments.router(services.deployments, settings.policy), prefix=API)
+    app.include_router(retention.router(services), prefix=API)
     app.include_router(audit.router(services.audit, services.guard, services.catalog), prefix=API)
     app.add_exception_handler(HoistError, handle_hoist_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -22,6 +22,7 @@ from hoist.domain.advisories import Severity
 from hoist.domain.errors import InvalidInput, InvalidName
 from hoist.domain.names import validate_registry_name
 from hoist.domain.policy import AttestationRequirement, EnvironmentPolicy, Gates, Policy, RegistryPolicy
+from hoist.domain.retention import RetentionRules
 from hoist.domain.versions import Channel
 
 GiB = 1024**3
@@ -70,6 +71,23 @@ class GateSection(_Model):
         return _requirements(value)
 
 
+class RetentionSection(_Model):
+    max_age_days: int | None = Field(None, ge=1)
+    keep_last: int | None = Field(None, ge=1)
+    keep_releases: int | None = Field(None, ge=1)
+    snapshot_days: int | None = Field(None, ge=1)
+    sealed_min_days: int = Field(0, ge=0)
+    trash_days: int = Field(7, ge=0)
+
+
+class GlobalRetentionSection(_Model):
+    rollback_window: int = Field(3, ge=1, le=100)
+
+
+class MaintenanceSection(_Model):
+    every_hours: float = Field(0, ge=0)  # >0: hoist serve runs retention, purge, gc and drills this often
+
+
 class RegistrySection(_Model):
     direct_push: bool = True
     overwrite_snapshots: bool = False
@@ -84,6 +102,7 @@ class RegistrySection(_Model):
     max_severity: Literal["none", "low", "medium", "high", "critical"] | None = None
     promote_from: list[str] = []
     promotion: GateSection = GateSection()
+    retention: RetentionSection = RetentionSection()
 
 
 class EnvironmentSection(_Model):
@@ -125,17 +144,25 @@ class FileModel(_Model):
     environments: dict[str, EnvironmentSection] | None = None
     ceilings: CeilingSection = CeilingSection()
     roles: dict[str, RoleSection] = {}
+    retention: GlobalRetentionSection = GlobalRetentionSection()
+    maintenance: MaintenanceSection = MaintenanceSection()
 
 
 DEFAULT_REGISTRIES: dict[str, RegistrySection] = {
     "dev": RegistrySection(
-        direct_push=True, overwrite_snapshots=True, seal_on_promotion=False, movable_tags=True, allow_delete=True
+        direct_push=True,
+        overwrite_snapshots=True,
+        seal_on_promotion=False,
+        movable_tags=True,
+        allow_delete=True,
+        retention=RetentionSection(snapshot_days=14, max_age_days=90, keep_last=10, trash_days=7),
     ),
     "prod": RegistrySection(
         direct_push=False,
         seal_on_promotion=True,
         promote_from=["dev"],
         promotion=GateSection(attestations=["unit-tests"]),
+        retention=RetentionSection(sealed_min_days=365, trash_days=30),
     ),
 }
 DEFAULT_ENVIRONMENTS: dict[str, EnvironmentSection] = {
@@ -161,6 +188,7 @@ class Settings:
     signing_key: Path | None
     blob_port: int
     blob_url: str | None
+    maintenance_hours: float
     policy: Policy
     access: AccessPolicy
     keys: dict[str, Path]
@@ -312,6 +340,7 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
             registries={n: _registry_policy(n, r) for n, r in registries.items()},
             environments=tuple(_environment_policy(n, e) for n, e in environments.items()),
             ceilings=ceilings,
+            rollback_window=model.retention.rollback_window,
         )
     except InvalidInput as exc:  # cross-checks the domain makes on top of the above
         raise ConfigError([exc.message]) from None
@@ -328,6 +357,7 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         signing_key=Path(server.signing_key) if server.signing_key else None,
         blob_port=server.blob_port,
         blob_url=server.blob_url,
+        maintenance_hours=model.maintenance.every_hours,
         policy=policy,
         access=AccessPolicy(
             roles={
@@ -363,6 +393,7 @@ def _registry_policy(name: str, section: RegistrySection) -> RegistryPolicy:
         max_severity=Severity.parse(section.max_severity) if section.max_severity else None,
         promote_from=tuple(section.promote_from),
         promotion_gates=Gates(tuple(AttestationRequirement.parse(a) for a in section.promotion.attestations)),
+        retention=RetentionRules(**section.retention.model_dump()),
     )
 
 

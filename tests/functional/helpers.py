@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,17 @@ def row_counts(metadata: SqlMetadataStore) -> dict[str, int]:
             name: conn.execute(select(func.count()).select_from(table)).scalar_one()
             for name, table in Base.metadata.tables.items()
         }
+
+
+class Clock:
+    """A clock the test moves: hand it to ``build_services`` to make time pass for retention,
+    expiry and grace periods."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, days: float) -> None:
+        self.now += timedelta(days=days)

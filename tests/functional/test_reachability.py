@@ -49,7 +49,7 @@ def test_everything_reachable_is_live_and_only_orphans_may_go(
     assert list(sweepable(live, blobs, now=datetime.now(UTC))) == []  # still within the grace period
 
 
-def test_a_deleted_manifest_that_was_deployed_stays_live(
+def test_a_version_in_the_rollback_window_cannot_be_deleted_and_stays_live(
     http: httpx.Client, client: HoistClient, metadata: SqlMetadataStore, blobs: FilesystemBlobStore
 ) -> None:
     old = image_manifest(http, REPO)
@@ -57,7 +57,8 @@ def test_a_deleted_manifest_that_was_deployed_stays_live(
     client.deploy("shop/api@1.0.0", environment="dev")
     put_manifest(http, REPO, "1.1.0", image_manifest(http, REPO))
     client.deploy("shop/api@1.1.0", environment="dev")
-    assert http.delete(f"/v2/{REPO}/manifests/{Digest.of(old)}").status_code == 202  # not running any more
+    refused = http.delete(f"/v2/{REPO}/manifests/{Digest.of(old)}")  # not running any more, but rollback needs it
+    assert refused.status_code == 403 and "rollback window of dev" in refused.json()["errors"][0]["message"]
     live = live_set(metadata, blobs)
     assert Digest.of(old) in live.manifests  # rollback may still need it
     assert list(sweepable(live, blobs, now=LATER)) == []

@@ -50,7 +50,7 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
 
-    from hoist.app import bootstrap_admin, migrate, start_blob_server
+    from hoist.app import bootstrap_admin, migrate, start_blob_server, start_maintenance
     from hoist.domain.errors import InvalidInput
 
     settings = _settings(config_file, host=host, port=port, data_dir=str(data_dir) if data_dir else None, workers=workers)
@@ -84,6 +84,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     if settings.blob_port:
         start_blob_server(settings)
         click.echo(f"blob downloads: sendfile on http://{settings.host}:{settings.blob_port}", err=True)
+    if settings.maintenance_hours:
+        start_maintenance(settings)
+        click.echo(f"maintenance every {settings.maintenance_hours:g} hour(s)", err=True)
     Granian(
         "hoist.app:create_app",
         address=settings.host,

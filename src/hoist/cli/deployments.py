@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from hoist.cli.artifacts import short
 from hoist.cli.context import Cli, common_options
-from hoist.cli.exits import ExecFailed
+from hoist.cli.exits import INTEGRITY, REFUSED, ExecFailed, Failed
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_file_name, validate_package_name
 
@@ -95,9 +96,35 @@ def deploy(cli: Cli, ref: str, environment: str, command: str | None, reason: st
     _conclude(cli, record, "deployed")
 
 
+def run_drill(cli: Cli, environment: str, package: str | None) -> None:
+    report = cli.client().drill(environment, package)
+
+    def human() -> None:
+        for p in report["packages"]:
+            mark = "[green]ready[/]" if p["ready"] else "[red]NOT READY[/]"
+            cli.out.print(f"{escape(p['package'])} in {environment}: runs {escape(p['current'])}; rollback {mark}")
+            for t in p["targets"]:
+                state = "held (skipped)" if t["held"] else "ok" if t["ready"] else "would fail"
+                cli.out.print(f"  {escape(t['ref'])} ({short(t['digest'])}): {state}")
+                for x in t["problems"]:
+                    cli.out.print(f"    ✗ {x['gate']}: {escape(x['message'])}")
+        if not report["packages"]:
+            cli.out.print(f"nothing runs in {environment}: nothing to drill")
+
+    cli.emit(report, human)
+    if not report["ready"]:
+        raise Failed(f"a rollback target in {environment} would fail", INTEGRITY if report["integrity_failed"] else REFUSED)
+
+
 @click.command()
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option("--env", "environment", required=True, help="The environment to roll back.")
+@click.option(
+    "--drill",
+    is_flag=True,
+    help="Change nothing: check every version in the rollback window (of NAME, or of every package) is "
+    "present, intact and through the gates today; exit 3 (gates) or 6 (integrity) if one is not.",
+)
 @click.option("--to", "to", default=None, help="The version to return to [default: the previous good one].")
 @click.option("--exec", "command", default=None, help="Run CMD on the verified files of the target.")
 @click.option("--dry-run", is_flag=True, help="Check the target and say what would happen; change nothing.")
@@ -111,8 +138,14 @@ def rollback(
     command: str | None,
     dry_run: bool,
     reason: str | None,
+    drill: bool,
 ) -> None:
     """Return NAME in ENV to its previous good version, holding the current one back."""
+    if drill:
+        run_drill(cli, environment, validate_package_name(name) if name else None)
+        return
+    if name is None:
+        raise click.UsageError("name the package to roll back (or run --drill)")
     validate_package_name(name)
     plan = cli.client().rollback(
         name,

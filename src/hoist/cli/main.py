@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from hoist import __version__
-from hoist.cli import access, admin, artifacts, audit, deployments, provenance, releases, signing, supply
+from hoist.cli import access, admin, artifacts, audit, deployments, maintenance, provenance, releases, signing, supply
 from hoist.cli.context import TOKEN_HELP, Cli
 from hoist.cli.exits import ERROR, exit_code_of
 from hoist.client import DEFAULT_URL, ServerUnreachable
@@ -75,7 +75,7 @@ def cli(
     cli.progress = progress if progress is not None else cli.progress
 
 
-for module in (artifacts, releases, signing, supply, provenance, deployments, audit, access, admin):
+for module in (artifacts, releases, signing, supply, provenance, deployments, audit, maintenance, access, admin):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -16,6 +16,7 @@ import httpx
 
 from hoist.client.access import AccessMethods
 from hoist.client.errors import ServerUnreachable, raise_for_error
+from hoist.client.maintenance import MaintenanceMethods
 from hoist.client.transfers import Progress, download_blob, upload_file
 from hoist.domain.models import Pipeline
 
@@ -23,7 +24,7 @@ __all__ = ["DEFAULT_URL", "HoistClient", "ServerUnreachable", "raise_for_error"]
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
-class HoistClient(AccessMethods):
+class HoistClient(AccessMethods, MaintenanceMethods):
     def __init__(
         self,
         url: str = DEFAULT_URL,

@@ -55,6 +55,12 @@ class Action(StrEnum):
     REVOKE = "access:revoke"
     TOKEN_CREATE = "token:create"  # noqa: S105 - an action name
     TOKEN_REVOKE = "token:revoke"  # noqa: S105 - an action name
+    RETENTION_DELETE = "artifact:retention-delete"
+    RESTORE = "artifact:restore"
+    PURGE = "artifact:purge"
+    COLLECT = "blobs:collect"
+    DRILL = "environment:rollback-drill"
+    FSCK = "store:fsck"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from hoist.domain.advisories import Severity
 from hoist.domain.errors import InvalidInput, Problem, UnknownEnvironment, UnknownRegistry
 from hoist.domain.models import Artifact, Attachment, AttachmentKind, Result
+from hoist.domain.retention import DEFAULT_ROLLBACK_WINDOW, RetentionRules
 from hoist.domain.versions import Channel
 
 
@@ -56,6 +57,7 @@ class RegistryPolicy:
     max_severity: Severity | None = None  # promotion refused when a known vulnerability is above this
     promote_from: tuple[str, ...] = ()
     promotion_gates: Gates = Gates()
+    retention: RetentionRules = field(default_factory=RetentionRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ class Policy:
     registries: Mapping[str, RegistryPolicy]
     environments: tuple[EnvironmentPolicy, ...]
     ceilings: Mapping[Channel, str] = field(default_factory=dict)
+    rollback_window: int = DEFAULT_ROLLBACK_WINDOW  # the last K deployed versions retention never deletes
 
     def __post_init__(self) -> None:
         names = [e.name for e in self.environments]

@@ -32,6 +32,7 @@ from hoist.domain.models import (
     Result,
 )
 from hoist.domain.principals import PrincipalRepository
+from hoist.domain.retention import TrashRepository
 from hoist.domain.versions import Version
 
 
@@ -102,6 +103,27 @@ class BlobStore(Protocol):
 
     def delete(self, digest: Digest) -> None:
         """Remove a blob (garbage collection only); a missing blob is not an error."""
+        ...
+
+    def touch(self, digest: Digest) -> bool:
+        """Mark the blob as just used (its ``stored_at`` becomes now), so that a garbage collection
+        running meanwhile keeps it; False when it is not stored. Every path that makes a stored
+        blob newly needed (a manifest or artifact naming it, a mount, an upload of the same bytes)
+        touches it before it commits."""
+        ...
+
+    def mark_corrupt(self, digest: Digest) -> None:
+        """fsck found the blob's bytes wrong: from now on ``open``, ``stat`` and ``path`` raise
+        ``BlobCorrupt`` for it (never served as if it were good), until it is stored again whole."""
+        ...
+
+    def quarantine(self, digest: Digest) -> bool:
+        """Move a corrupt blob out of the store (kept aside for inspection); False if not stored."""
+        ...
+
+    def collect(self, digest: Digest, *, older_than: datetime) -> int | None:
+        """Garbage collection's delete: take the blob out of reach first, then remove it only if it
+        was not touched since ``older_than`` (else put it back). The bytes freed, or None: kept."""
         ...
 
     def digests(self) -> Iterator[Digest]:
@@ -196,8 +218,10 @@ class ManifestRepository(Protocol):
     def get(self, digest: Digest) -> Manifest | None: ...
 
     def roots(self) -> set[Digest]:
-        """Manifests something names: a repository, an artifact version, a deployment (past ones too:
-        rollback needs them). Garbage collection keeps these and everything they lead to."""
+        """Manifests something names: a repository, an artifact version placed in a registry or
+        waiting in the trash. Garbage collection keeps these and everything they lead to; a version
+        in no registry and purged from the trash is gone (retention never takes what an environment
+        runs or its rollback window needs)."""
         ...
 
     def referrers(self, subject: Digest) -> Sequence[Digest]:
@@ -388,6 +412,8 @@ class MetadataSession(Protocol):
     def advisories(self) -> AdvisoryRepository: ...
     @property
     def principals(self) -> PrincipalRepository: ...
+    @property
+    def trash(self) -> TrashRepository: ...
 
 
 class HotReads(Protocol):

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import InvalidDigest
+from hoist.domain.errors import IntegrityFailure, InvalidDigest
 
 log = logging.getLogger("hoist.blobs")
 _PATH = re.compile(r"/blobs/(sha256|sha512)/([a-f0-9]{64}|[a-f0-9]{128})")
@@ -102,7 +102,10 @@ class BlobServer:
         try:
             method, target, headers, keep = _parse(await reader.readuntil(b"\r\n\r\n"))
             digest = self._authorised(target)
-            path = self.locate(digest)
+            try:
+                path = self.locate(digest)
+            except IntegrityFailure as exc:  # marked corrupt by fsck: never served as good
+                raise _Refuse(500, exc.message) from None
             if path is None:
                 raise _Refuse(404, "no such blob")
             with path.open("rb") as f:

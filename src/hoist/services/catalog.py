@@ -105,3 +105,12 @@ class CatalogService:
                 holds=s.holds.of(artifact.id),
                 manifest=manifest,
             )
+
+    def artifact(self, ref: ArtifactRef) -> Artifact:
+        with self._metadata.reader() as s:
+            return resolve(s, ref)
+
+    def refs(self, artifact_ids: set[int]) -> dict[int, str]:
+        """``NAME@VERSION`` of each artifact id."""
+        with self._metadata.reader() as s:
+            return {i: s.artifacts.get_by_id(i).ref for i in artifact_ids}

@@ -132,6 +132,8 @@ class PublishService:
                 stored = self._blobs.stat(f.digest)
                 if not may_reference(self._metadata, actor, f.digest):  # answered as if absent: no leak
                     raise BlobNotFound(str(f.digest))
+                if not self._blobs.touch(f.digest):  # touched: a garbage collection running now keeps it
+                    raise BlobNotFound(str(f.digest))
             except BlobNotFound:
                 raise BlobNotFound(f"file {f.name}: blob {f.digest} has not been uploaded", digest=str(f.digest)) from None
             if stored.size != f.size:

@@ -32,6 +32,7 @@ from hoist.domain.models import OCI, Actor, AttachmentKind, Pipeline, Result
 from hoist.domain.names import validate_package_name
 from hoist.domain.policy import Policy, signature_problems
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore, SignatureCheck, SignatureVerifier
+from hoist.domain.retention import deployed, rollback_window
 from hoist.domain.tags import Tag, TagKind
 from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import current_deployments
@@ -260,8 +261,9 @@ class RepositoryService:
         digest = manifest.digest
         for blob in manifest.blob_digests():
             try:
-                self._blobs.stat(blob)
                 if not may_reference(self._metadata, actor, blob):  # answered as if absent: no leak
+                    raise BlobNotFound(str(blob))
+                if not self._blobs.touch(blob):  # touched: a garbage collection running now keeps it
                     raise BlobNotFound(str(blob))
             except BlobNotFound:
                 raise ManifestBlobUnknown(
@@ -491,13 +493,15 @@ class RepositoryService:
         if any(p.sealed for p in s.placements.of(artifact.id) if p.registry == registry):
             raise Denied(f"{artifact.ref} is sealed in {registry}: it cannot be deleted")
         served = {e.name for e in self._policy.environments_of(registry)}
+        history = s.deployments.history(package=package)
         running = [
-            env
-            for (env, _), d in current_deployments(s.deployments.history(package=package)).items()
-            if d.artifact_id == artifact.id and env in served
+            env for (env, _), d in current_deployments(history).items() if d.artifact_id == artifact.id and env in served
         ]
         if running:
             raise Denied(f"{artifact.ref} runs in {', '.join(sorted(running))}: it cannot be deleted")
+        window = rollback_window(deployed(history), self._policy.rollback_window).get(artifact.id, frozenset()) & served
+        if window:
+            raise Denied(f"{artifact.ref} is in the rollback window of {', '.join(sorted(window))}: it cannot be deleted")
 
     def link_blob(self, registry: str, package: str, digest: Digest) -> None:
         """An upload into the repository committed: the blob is now in it."""
@@ -515,7 +519,7 @@ class RepositoryService:
         """Cross-repository mount: link a blob of the ``from`` repository (which the caller checked
         the client may read) without moving a byte; False when that repository does not hold it."""
         self.check(registry, package)
-        if not self._metadata.hot.has_blob(from_registry, from_package, str(digest)):
+        if not self._metadata.hot.has_blob(from_registry, from_package, str(digest)) or not self._blobs.touch(digest):
             return False
         self.link_blob(registry, package, digest)
         return True

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hoist.domain.digests import Digest, Hasher, new_hasher
-from hoist.domain.errors import BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
+from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobInfo, UploadState
 
 _UPLOAD_ID = re.compile(r"[a-f0-9]{32}")
@@ -47,7 +47,32 @@ class FilesystemBlobStore:
     def _blob_path(self, digest: Digest) -> Path:
         return self._blobs / digest.algorithm / digest.hex[:2] / digest.hex
 
+    def _corrupt(self, digest: Digest) -> Path:
+        return self.root / "corrupt" / digest.algorithm / digest.hex
+
+    def _check(self, digest: Digest) -> None:
+        if self._corrupt(digest).exists():
+            raise BlobCorrupt(
+                f"blob {digest} is corrupt (found by hoist fsck): push it again or restore it", digest=str(digest)
+            )
+
+    def mark_corrupt(self, digest: Digest) -> None:
+        marker = self._corrupt(digest)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+
+    def quarantine(self, digest: Digest) -> bool:
+        aside = self.root / "quarantine" / f"{digest.algorithm}-{digest.hex}-{uuid.uuid4().hex[:8]}"
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(self._blob_path(digest), aside)
+        except FileNotFoundError:
+            return False
+        self._corrupt(digest).unlink(missing_ok=True)  # out of the store: a new upload may store it whole
+        return True
+
     def stat(self, digest: Digest) -> BlobInfo:
+        self._check(digest)
         try:
             st = self._blob_path(digest).stat()
         except FileNotFoundError:
@@ -55,6 +80,7 @@ class FilesystemBlobStore:
         return BlobInfo(digest, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
 
     def open(self, digest: Digest, offset: int = 0) -> BinaryIO:
+        self._check(digest)
         try:
             f = self._blob_path(digest).open("rb")
         except FileNotFoundError:
@@ -64,6 +90,7 @@ class FilesystemBlobStore:
         return f
 
     def path(self, digest: Digest) -> Path | None:
+        self._check(digest)
         p = self._blob_path(digest)
         return p if p.exists() else None
 
@@ -100,11 +127,37 @@ class FilesystemBlobStore:
     def delete(self, digest: Digest) -> None:
         self._blob_path(digest).unlink(missing_ok=True)
 
+    def touch(self, digest: Digest) -> bool:
+        try:
+            os.utime(self._blob_path(digest))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def collect(self, digest: Digest, *, older_than: datetime) -> int | None:
+        # Renamed out of reach first: a touch from now on fails (its writer then reports the blob
+        # missing, or stores it again), and one that came before shows in the mtime checked after.
+        path = self._blob_path(digest)
+        doomed = path.with_name(f".{digest.hex}.collecting-{uuid.uuid4().hex}")
+        try:
+            os.rename(path, doomed)
+        except FileNotFoundError:
+            return None
+        st = doomed.stat()
+        if datetime.fromtimestamp(st.st_mtime, UTC) >= older_than:
+            with contextlib.suppress(FileExistsError):  # stored again meanwhile: that copy is as good
+                os.link(doomed, path)
+            doomed.unlink()
+            return None
+        doomed.unlink()
+        return st.st_size
+
     def digests(self) -> Iterator[Digest]:
         for alg_dir in sorted(self._blobs.iterdir()):
             for shard in sorted(alg_dir.iterdir()):
                 for blob in sorted(shard.iterdir()):
-                    yield Digest(alg_dir.name, blob.name)
+                    if not blob.name.startswith("."):  # a blob being collected
+                        yield Digest(alg_dir.name, blob.name)
 
     # -- used by the writer ---------------------------------------------------------------------
 
@@ -122,7 +175,12 @@ class FilesystemBlobStore:
 
     def _publish(self, source: Path, digest: Digest) -> None:
         target = self._blob_path(digest)
-        if target.exists():  # content-addressed: the same bytes are already there
+        marker = self._corrupt(digest)
+        if marker.exists():  # the stored copy is corrupt: these verified bytes replace it
+            os.replace(source, target)
+            marker.unlink(missing_ok=True)
+            return
+        if self.touch(digest):  # content-addressed: the same bytes are already there (and now fresh)
             source.unlink()
             return
         target.parent.mkdir(parents=True, exist_ok=True)

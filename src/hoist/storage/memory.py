@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
+from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobInfo, UploadState
 
 
@@ -22,11 +22,16 @@ class MemoryBlobStore:
         self._uploads: dict[str, tuple[bytearray, datetime]] = {}
         self._open: set[str] = set()
         self._lock = threading.Lock()
+        self._corrupt: set[Digest] = set()
 
     def stat(self, digest: Digest) -> BlobInfo:
         return BlobInfo(digest, len(self._get(digest)), self._stored_at.get(digest))
 
     def _get(self, digest: Digest) -> bytes:
+        if digest in self._corrupt:
+            raise BlobCorrupt(
+                f"blob {digest} is corrupt (found by hoist fsck): push it again or restore it", digest=str(digest)
+            )
         try:
             return self._blobs[digest]
         except KeyError:
@@ -70,6 +75,30 @@ class MemoryBlobStore:
         self._blobs.pop(digest, None)
         self._stored_at.pop(digest, None)
 
+    def mark_corrupt(self, digest: Digest) -> None:
+        self._corrupt.add(digest)
+
+    def quarantine(self, digest: Digest) -> bool:
+        with self._lock:
+            self._corrupt.discard(digest)
+            self._stored_at.pop(digest, None)
+            return self._blobs.pop(digest, None) is not None
+
+    def touch(self, digest: Digest) -> bool:
+        with self._lock:
+            if digest not in self._blobs:
+                return False
+            self._stored_at[digest] = datetime.now(UTC)
+            return True
+
+    def collect(self, digest: Digest, *, older_than: datetime) -> int | None:
+        with self._lock:
+            stored_at = self._stored_at.get(digest)
+            if digest not in self._blobs or (stored_at is not None and stored_at >= older_than):
+                return None
+            self._stored_at.pop(digest, None)
+            return len(self._blobs.pop(digest))
+
     def digests(self) -> Iterator[Digest]:
         yield from sorted(self._blobs)
 
@@ -83,9 +112,12 @@ class MemoryBlobStore:
         with self._lock:
             data, _ = self._uploads.pop(upload_id, (bytearray(), None))
             self._open.discard(upload_id)
-            if publish is not None and publish not in self._blobs:
-                self._blobs[publish] = bytes(data)
-                self._stored_at[publish] = datetime.now(UTC)
+            if publish is not None:
+                if publish in self._corrupt:  # verified bytes replace a corrupt copy
+                    self._blobs[publish] = bytes(data)
+                    self._corrupt.discard(publish)
+                self._blobs.setdefault(publish, bytes(data))
+                self._stored_at[publish] = datetime.now(UTC)  # new, or the same bytes again: fresh
 
     def _release(self, upload_id: str) -> None:
         with self._lock:

@@ -38,6 +38,7 @@ from hoist.metadata.sql.tables import (
     PackageRow,
     PlacementRow,
     RepositoryManifestRow,
+    TrashRow,
 )
 
 
@@ -78,7 +79,13 @@ class SqlManifests:
         return parse_manifest(row.content, row.media_type, digest.algorithm) if row else None
 
     def roots(self) -> set[Digest]:
-        named = union(select(RepositoryManifestRow.digest), select(ArtifactRow.digest), select(DeploymentRow.digest))
+        placed = select(ArtifactRow.digest).join(PlacementRow, PlacementRow.artifact_id == ArtifactRow.id)
+        trashed = (
+            select(ArtifactRow.digest)
+            .join(TrashRow, TrashRow.artifact_id == ArtifactRow.id)
+            .where(TrashRow.restored_at.is_(None), TrashRow.purged_at.is_(None))
+        )
+        named = union(select(RepositoryManifestRow.digest), placed, trashed)
         return {Digest.parse(d) for d in self._s.execute(named).scalars()}
 
     def referrers(self, subject: Digest) -> Sequence[Digest]:

@@ -27,6 +27,7 @@ from hoist.metadata.sql.repositories import (
     SqlManifests,
     SqlPlacements,
 )
+from hoist.metadata.sql.trash import SqlTrash
 
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -44,6 +45,7 @@ class SqlMetadataSession:
         self.sboms = SqlSboms(session)
         self.advisories = SqlAdvisories(session)
         self.principals = SqlPrincipals(session)
+        self.trash = SqlTrash(session)
 
 
 class SqlMetadataStore:

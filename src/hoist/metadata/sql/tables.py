@@ -337,3 +337,27 @@ class TokenRow(Base):
     created_by: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class TrashRow(Base):
+    """An artifact version retention took out of a registry: restorable until ``purge_after``.
+    ``members`` are the manifests taken out of the repository with it (its referrers), ``tags`` the
+    movable tags that pointed at them, so that a restore puts everything back."""
+
+    __tablename__ = "trash"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), index=True)
+    registry_name: Mapped[str] = mapped_column("registry", String(64), index=True)
+    sealed: Mapped[bool] = mapped_column(Boolean)
+    via: Mapped[str] = mapped_column(String(16))
+    placed_by: Mapped[str] = mapped_column(String(255))
+    placed_at: Mapped[datetime]
+    members: Mapped[list[str]] = mapped_column(JSON)
+    tags: Mapped[list[list[str]]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    deleted_by: Mapped[str] = mapped_column(String(255))
+    deleted_at: Mapped[datetime]
+    purge_after: Mapped[datetime] = mapped_column(index=True)
+    restored_at: Mapped[datetime | None]
+    restored_by: Mapped[str | None] = mapped_column(String(255))
+    purged_at: Mapped[datetime | None]
