@@ -215,7 +215,7 @@ def test_audit_appends_form_one_chain_under_concurrency(metadata: SqlMetadataSto
 
 
 def test_a_nested_unit_of_work_is_refused_at_once(metadata: SqlMetadataStore) -> None:
-    with metadata.session(), pytest.raises(RuntimeError, match="inside another"), metadata.session():
-        pass
+    with metadata.session(), pytest.raises(RuntimeError, match="inside another"):
+        metadata.session().__enter__()
     with metadata.session() as s:  # and the store is usable afterwards
         assert s.audit.events() == []

@@ -117,6 +117,7 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
     stop = threading.Event()
     published: list[str] = []
     uploaded: list[Digest] = []
+    refused: list[Digest] = []
     failures: list[BaseException] = []
 
     def pusher() -> None:
@@ -131,8 +132,8 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
                         actor=ADMIN,
                     )
                     published.append(result.artifact.ref)
-                except e.BlobNotFound:
-                    pass  # collected before the push touched it: the push refused, nothing committed
+                except e.BlobNotFound:  # collected before the push touched it: refused, nothing committed
+                    refused.append(info.digest)
                 data = os.urandom(4000)  # an upload in progress across collections
                 writer = blobs.writer()
                 writer.write(data[:2000])
@@ -159,6 +160,8 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
         t.join(120)
     assert not failures, failures
     assert published, "no push won the race at all: the test proved nothing"
+    for digest in refused:  # a refused push left nothing that names the blob
+        assert not services.metadata.hot.blob_registries(str(digest))
     for ref in published:
         files = services.catalog.describe(ArtifactRef.parse(ref)).files
         for f in files:

@@ -63,7 +63,7 @@ def upload_file(client: HoistClient, path: Path, progress: Progress | None = Non
 
 
 class _Interrupted(Exception):
-    pass
+    """The connection broke mid-upload: resume from the offset the server has."""
 
 
 def _send(client: HoistClient, path: Path, upload_id: str, offset: int, size: int, progress: Progress | None) -> None:

@@ -84,11 +84,12 @@ class BlobServer:
         self.locate = locate
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        keep = True
         try:
-            while await self._one(reader, writer):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
+            while keep:
+                keep = await self._one(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+            log.debug("blob client went away: %s", type(exc).__name__)  # closed, or a head too large
         except Exception:  # one connection's failure never takes the server down
             log.exception("blob server connection failed")
         finally:
