@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from bench import affected, oci, promotion, sbom, transfer
+from bench import affected, gc, oci, promotion, sbom, transfer
 
 
 def main() -> None:
-    benchmarks = (("promotion", promotion), ("transfer", transfer), ("oci", oci), ("affected", affected), ("sbom", sbom))
+    benchmarks = (
+        ("promotion", promotion),
+        ("transfer", transfer),
+        ("oci", oci),
+        ("affected", affected),
+        ("sbom", sbom),
+        ("gc", gc),
+    )
     for name, module in benchmarks:
         print(f"\n=== {name} ===", flush=True)
         sys.argv = [f"bench.{name}"]

@@ -6,7 +6,7 @@ work that commit or roll back as a whole, with the audit event written inside th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -210,6 +210,15 @@ class PasswordHasher(Protocol):
 # -- metadata ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class ManifestGraph:
+    """Every stored manifest and its edges, read at once for garbage collection's mark."""
+
+    manifests: frozenset[Digest]
+    references: Mapping[Digest, frozenset[Digest]]  # blobs it needs and manifests an index lists
+    referrers: Mapping[Digest, frozenset[Digest]]  # manifests whose subject it is
+
+
 class ManifestRepository(Protocol):
     def add(self, manifest: Manifest, *, now: datetime) -> None:
         """Store a manifest and the blobs it references; a no-op if the digest is already stored."""
@@ -226,6 +235,11 @@ class ManifestRepository(Protocol):
 
     def referrers(self, subject: Digest) -> Sequence[Digest]:
         """Every stored manifest whose subject is ``subject``, in any repository."""
+        ...
+
+    def graph(self) -> ManifestGraph:
+        """Every manifest with its references and referrers, in a few statements (not one per
+        manifest), for garbage collection."""
         ...
 
 

@@ -30,19 +30,20 @@ class LiveSet:
 def live_set(metadata: MetadataStore, blobs: BlobStore) -> LiveSet:
     with metadata.reader() as s:
         pending = list(s.manifests.roots())
-        manifests: set[Digest] = set()
         needed: set[Digest] = set(s.repositories.linked_blobs())
-        while pending:
-            digest = pending.pop()
-            if digest in manifests:
-                continue
-            manifest = s.manifests.get(digest)
-            if manifest is None:  # named but missing: fsck reports it; nothing to follow
-                continue
-            manifests.add(digest)
-            needed.update(manifest.blob_digests())
-            pending += [child.digest for child in manifest.manifests]
-            pending += s.manifests.referrers(digest)
+        graph = s.manifests.graph()  # every edge at once: a mark costs a few statements, not one per manifest
+    manifests: set[Digest] = set()
+    while pending:
+        digest = pending.pop()
+        if digest in manifests or digest not in graph.manifests:  # named but missing: fsck reports it
+            continue
+        manifests.add(digest)
+        for target in graph.references.get(digest, ()):
+            if target in graph.manifests:  # an index's child
+                pending.append(target)
+            else:
+                needed.add(target)
+        pending += graph.referrers.get(digest, ())
     uploads = frozenset(u.upload_id for u in blobs.uploads())
     return LiveSet(frozenset(manifests), frozenset(needed), uploads)
 

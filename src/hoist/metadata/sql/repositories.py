@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from hoist.domain.models import (
     PlacementVia,
     Result,
 )
+from hoist.domain.ports import ManifestGraph
 from hoist.domain.versions import Version
 from hoist.metadata.sql.tables import (
     ArtifactRow,
@@ -91,6 +93,22 @@ class SqlManifests:
     def referrers(self, subject: Digest) -> Sequence[Digest]:
         rows = self._s.execute(select(ManifestRow.digest).where(ManifestRow.subject == str(subject)))
         return [Digest.parse(d) for d in rows.scalars()]
+
+    def graph(self) -> ManifestGraph:
+        manifests: set[Digest] = set()
+        referrers: dict[Digest, set[Digest]] = defaultdict(set)
+        for digest, subject in self._s.execute(select(ManifestRow.digest, ManifestRow.subject)):
+            manifests.add(Digest.parse(digest))
+            if subject:
+                referrers[Digest.parse(subject)].add(Digest.parse(digest))
+        references: dict[Digest, set[Digest]] = defaultdict(set)
+        for source, target in self._s.execute(select(ManifestBlobRow.manifest_digest, ManifestBlobRow.blob_digest)):
+            references[Digest.parse(source)].add(Digest.parse(target))
+        return ManifestGraph(
+            frozenset(manifests),
+            {d: frozenset(r) for d, r in references.items()},
+            {d: frozenset(r) for d, r in referrers.items()},
+        )
 
 
 class SqlArtifacts:
