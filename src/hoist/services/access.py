@@ -303,34 +303,34 @@ class AccessService:
             return list(s.principals.tokens(None if every else owner or actor.name))
 
     def revoke_token(self, actor: Actor, token_id: str) -> Token:
+        """Your own token, or (administrators) anyone's. A token's owner never changes, so who may
+        revoke it is decided before the unit of work (a denial is audited in one of its own)."""
+        with self._metadata.reader() as s:
+            found = s.principals.token(token_id)
+        if found is None:
+            raise NotFound(f"unknown token {token_id!r}", token=token_id)
+        if found.owner != actor.name or not actor.authenticated:
+            self._guard.require(actor, Right.ADMIN, asked=f"revoke token {token_id}", subject="tokens")
+
         def unit_of_work() -> Token:
             with self._metadata.session() as s:
                 token = s.principals.token(token_id)
-                if token is None:
-                    raise NotFound(f"unknown token {token_id!r}", token=token_id)
-                if (token.owner != actor.name or not actor.authenticated) and not actor.may(Right.ADMIN):
-                    raise _Deny
+                assert token is not None  # tokens are never deleted
                 if token.revoked_at is not None:
                     return token
                 now = self._clock()
                 s.principals.revoke_token(token_id, now=now)
-                s.audit.append(
-                    EventDraft(
-                        Action.TOKEN_REVOKE, actor=actor.name, subject=f"user:{token.owner}", details={"token": token_id}
-                    ),
-                    now=now,
+                draft = EventDraft(
+                    Action.TOKEN_REVOKE, actor=actor.name, subject=f"user:{token.owner}", details={"token": token_id}
                 )
+                s.audit.append(draft, now=now)
                 revoked = s.principals.token(token_id)
                 assert revoked is not None
                 return revoked
 
-        try:
-            result = retrying(unit_of_work)
-            self._changed()
-            return result
-        except _Deny:
-            self._guard.require(actor, Right.ADMIN, asked=f"revoke token {token_id}", subject="tokens")
-            raise AssertionError("unreachable") from None
+        result = retrying(unit_of_work)
+        self._changed()
+        return result
 
     # -- users, robots, teams, grants (administrators) ----------------------------------------
 
@@ -551,10 +551,6 @@ class AccessService:
         if len(out) > 100:
             raise InvalidInput("at most 100 grants at once")
         return sorted(set(out))
-
-
-class _Deny(Exception):
-    """Raised inside a unit of work to leave it before the denial is audited outside it."""
 
 
 def user_out(view: UserView) -> dict[str, Any]:
