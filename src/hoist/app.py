@@ -138,11 +138,11 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
         publisher=publisher,
         repositories=RepositoryService(metadata, blobs, policy, publisher, keyring, guard, clock),
-        catalog=CatalogService(metadata, policy),
+        catalog=CatalogService(metadata, policy, guard),
         promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, guard, clock),
         evidence=EvidenceService(metadata, policy, statements, keyring, guard, clock),
         deployments=DeploymentService(metadata, blobs, policy, guard, clock),
-        audit=AuditService(metadata, signer, clock),
+        audit=AuditService(metadata, signer, guard, clock),
         retention=retention,
         gc=gc,
         drills=drills,
@@ -252,14 +252,12 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
         ),
         prefix=API,
     )
-    app.include_router(
-        supply.router(services.inventory, services.vulnerabilities, services.guard, services.metadata), prefix=API
-    )  # before /artifacts/{ref}
-    app.include_router(artifacts.router(services.publisher, services.catalog, services.guard), prefix=API)
+    app.include_router(supply.router(services.inventory, services.vulnerabilities), prefix=API)  # before /artifacts/{ref}
+    app.include_router(artifacts.router(services.publisher, services.catalog), prefix=API)
     app.include_router(releases.router(services.promotions, services.evidence), prefix=API)
-    app.include_router(deployments.router(services.deployments, settings.policy), prefix=API)
+    app.include_router(deployments.router(services.deployments), prefix=API)
     app.include_router(retention.router(services), prefix=API)
-    app.include_router(audit.router(services.audit, services.guard, services.catalog), prefix=API)
+    app.include_router(audit.router(services.audit), prefix=API)
     app.add_exception_handler(HoistError, handle_hoist_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

@@ -14,18 +14,16 @@ from hoist.api.schemas import (
     details_out,
     summary_out,
 )
-from hoist.domain.access import Right
 from hoist.domain.digests import Digest
 from hoist.domain.models import ArtifactRef, FileEntry
 from hoist.http.identity import actor_of, pipeline_of
-from hoist.services.catalog import ArtifactDetails, CatalogService
-from hoist.services.guard import Guard
+from hoist.services.catalog import CatalogService
 from hoist.services.publishing import Outcome, PublishService
 
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 403, 404, 409)}
 
 
-def router(publisher: PublishService, catalog: CatalogService, guard: Guard) -> APIRouter:
+def router(publisher: PublishService, catalog: CatalogService) -> APIRouter:
     api = APIRouter(tags=["artifacts"], responses=ERRORS)
 
     @api.post("/artifacts", status_code=201, response_model=PublishOut)
@@ -57,9 +55,7 @@ def router(publisher: PublishService, catalog: CatalogService, guard: Guard) -> 
     ) -> list[ArtifactSummaryOut]:
         """Versions with their digests, the registries that hold them and where they run (those in a
         registry you may read)."""
-        actor = actor_of(request)
-        summaries = catalog.summaries(package=package, registry=registry)
-        return [summary_out(s) for s in summaries if any(actor.may(Right.READ, p.registry) for p in s.placements)]
+        return [summary_out(s) for s in catalog.summaries(actor=actor_of(request), package=package, registry=registry)]
 
     @api.get(
         "/artifacts/{ref:path}/manifest",
@@ -68,7 +64,7 @@ def router(publisher: PublishService, catalog: CatalogService, guard: Guard) -> 
     )
     def get_manifest(ref: str, request: Request, registry: str | None = Query(None)) -> Response:
         """The artifact's OCI manifest, byte for byte."""
-        details = _readable(catalog.describe(ArtifactRef.parse(ref), registry=registry), request)
+        details = catalog.describe(ArtifactRef.parse(ref), actor=actor_of(request), registry=registry)
         return Response(
             details.manifest.raw,
             media_type=details.manifest.media_type,
@@ -78,11 +74,6 @@ def router(publisher: PublishService, catalog: CatalogService, guard: Guard) -> 
     @api.get("/artifacts/{ref:path}", response_model=ArtifactDetailsOut)
     def get_artifact(ref: str, request: Request, registry: str | None = Query(None)) -> ArtifactDetailsOut:
         """One artifact (``NAME@VERSION`` or ``NAME@sha256:…``): files, placements, evidence, deployments."""
-        return details_out(_readable(catalog.describe(ArtifactRef.parse(ref), registry=registry), request))
-
-    def _readable(details: ArtifactDetails, request: Request) -> ArtifactDetails:
-        where = {p.registry for p in details.placements}
-        guard.require_read(actor_of(request), where, asked=f"read {details.artifact.ref}", subject=details.artifact.ref)
-        return details
+        return details_out(catalog.describe(ArtifactRef.parse(ref), actor=actor_of(request), registry=registry))
 
     return api

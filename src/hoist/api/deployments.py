@@ -14,10 +14,8 @@ from hoist.api.schemas import (
     artifact_out,
     deployment_out,
 )
-from hoist.domain.access import Right
-from hoist.domain.models import ArtifactRef, Deployment
+from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_package_name
-from hoist.domain.policy import Policy
 from hoist.domain.versions import Version
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.services.deployments import DeploymentService
@@ -25,7 +23,7 @@ from hoist.services.deployments import DeploymentService
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409)}
 
 
-def router(deployments: DeploymentService, policy: Policy) -> APIRouter:
+def router(deployments: DeploymentService) -> APIRouter:
     api = APIRouter(tags=["deployments"], responses=ERRORS)
 
     @api.post("/deployments", status_code=201, response_model=DeploymentOut)
@@ -61,8 +59,8 @@ def router(deployments: DeploymentService, policy: Policy) -> APIRouter:
         request: Request, environment: str | None = Query(None), package: str | None = Query(None)
     ) -> list[DeploymentOut]:
         """Deployments, newest first, in the environments whose registry you may read."""
-        found = deployments.history(environment=environment, package=package)
-        return [deployment_out(d) for d in found if _visible(d, request)]
+        found = deployments.history(actor=actor_of(request), environment=environment, package=package)
+        return [deployment_out(d) for d in found]
 
     @api.post("/rollbacks", status_code=201, response_model=RollbackOut)
     def rollback(body: RollbackIn, request: Request, response: Response) -> RollbackOut:
@@ -92,9 +90,6 @@ def router(deployments: DeploymentService, policy: Policy) -> APIRouter:
     def status(request: Request, environment: str | None = Query(None)) -> list[DeploymentOut]:
         """What runs now: per environment and package, the newest successful deployment (in the
         environments whose registry you may read)."""
-        return [deployment_out(d) for d in deployments.status(environment) if _visible(d, request)]
-
-    def _visible(d: Deployment, request: Request) -> bool:
-        return actor_of(request).may(Right.READ, policy.environment(d.environment).registry)
+        return [deployment_out(d) for d in deployments.status(environment, actor=actor_of(request))]
 
     return api

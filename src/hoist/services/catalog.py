@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hoist.domain.access import Right
 from hoist.domain.errors import ArtifactNotFound, IntegrityFailure, PackageNotFound
 from hoist.domain.manifests import Manifest
 from hoist.domain.models import (
+    Actor,
     Artifact,
     ArtifactRef,
     Attachment,
@@ -19,6 +21,7 @@ from hoist.domain.models import (
 )
 from hoist.domain.policy import Policy
 from hoist.domain.ports import MetadataSession, MetadataStore
+from hoist.services.guard import Guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +70,13 @@ def current_deployments(deployments: Sequence[Deployment]) -> dict[tuple[str, st
 
 
 class CatalogService:
-    def __init__(self, metadata: MetadataStore, policy: Policy) -> None:
+    def __init__(self, metadata: MetadataStore, policy: Policy, guard: Guard) -> None:
         self._metadata = metadata
         self._policy = policy
+        self._guard = guard
 
-    def summaries(self, *, package: str | None = None, registry: str | None = None) -> list[ArtifactSummary]:
+    def summaries(self, *, actor: Actor, package: str | None = None, registry: str | None = None) -> list[ArtifactSummary]:
+        """Versions with their placements and where they run: those in a registry ``actor`` may read."""
         if registry is not None:
             self._policy.registry(registry)
         with self._metadata.reader() as s:
@@ -86,9 +91,11 @@ class CatalogService:
                     running_in=[env for (env, _), d in running.items() if d.artifact_id == a.id and d.digest == a.digest],
                 )
                 for a in artifacts
+                if any(actor.may(Right.READ, p.registry) for p in s.placements.of(a.id))
             ]
 
-    def describe(self, ref: ArtifactRef, *, registry: str | None = None) -> ArtifactDetails:
+    def describe(self, ref: ArtifactRef, *, actor: Actor, registry: str | None = None) -> ArtifactDetails:
+        """Everything about one version; needs read on a registry holding it."""
         if registry is not None:
             self._policy.registry(registry)
         with self._metadata.reader() as s:
@@ -96,15 +103,19 @@ class CatalogService:
             manifest = s.manifests.get(artifact.digest)
             if manifest is None:
                 raise IntegrityFailure(f"the manifest of {artifact.ref} ({artifact.digest}) is missing")
-            return ArtifactDetails(
+            placements = s.placements.of(artifact.id)
+            details = ArtifactDetails(
                 artifact=artifact,
-                placements=s.placements.of(artifact.id),
+                placements=placements,
                 files=manifest.files(),
                 attachments=s.attachments.of(artifact.digest),
                 deployments=[d for d in s.deployments.history(package=artifact.package) if d.artifact_id == artifact.id],
                 holds=s.holds.of(artifact.id),
                 manifest=manifest,
             )
+        where = {p.registry for p in placements}  # a denial is audited after the read ended
+        self._guard.require_read(actor, where, asked=f"read {artifact.ref}", subject=artifact.ref)
+        return details
 
     def artifact(self, ref: ArtifactRef) -> Artifact:
         with self._metadata.reader() as s:
@@ -114,3 +125,10 @@ class CatalogService:
         """``NAME@VERSION`` of each artifact id."""
         with self._metadata.reader() as s:
             return {i: s.artifacts.get_by_id(i).ref for i in artifact_ids}
+
+
+def holding(metadata: MetadataStore, ref: ArtifactRef) -> list[str]:
+    """The registries an artifact is placed in (``ArtifactNotFound`` when it does not exist)."""
+    with metadata.reader() as s:
+        artifact = resolve(s, ref)
+        return sorted({p.registry for p in s.placements.of(artifact.id)})

@@ -201,18 +201,24 @@ class DeploymentService:
         assert isinstance(outcome, RollbackPlan)
         return outcome
 
-    def status(self, environment: str | None = None) -> list[Deployment]:
-        """What runs now in each environment (or one), per package."""
+    def status(self, environment: str | None = None, *, actor: Actor) -> list[Deployment]:
+        """What runs now in each environment (or one), per package: in the environments whose
+        registry ``actor`` may read."""
         if environment is not None:
             self._policy.environment(environment)
         with self._metadata.reader() as s:
             running = current_deployments(s.deployments.history(environment=environment))
         order = {e.name: i for i, e in enumerate(self._policy.environments)}
-        return sorted(running.values(), key=lambda d: (order.get(d.environment, len(order)), d.package))
+        visible = [d for d in running.values() if self._visible(actor, d)]
+        return sorted(visible, key=lambda d: (order.get(d.environment, len(order)), d.package))
 
-    def history(self, *, environment: str | None = None, package: str | None = None) -> list[Deployment]:
+    def history(self, *, actor: Actor, environment: str | None = None, package: str | None = None) -> list[Deployment]:
+        """Deployments, newest first, in the environments whose registry ``actor`` may read."""
         with self._metadata.reader() as s:
-            return list(s.deployments.history(environment=environment, package=package))
+            return [d for d in s.deployments.history(environment=environment, package=package) if self._visible(actor, d)]
+
+    def _visible(self, actor: Actor, d: Deployment) -> bool:
+        return actor.may(Right.READ, self._policy.environment(d.environment).registry)
 
     # -- helpers ---------------------------------------------------------------------------------
 

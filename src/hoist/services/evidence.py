@@ -16,8 +16,8 @@ from hoist.domain.models import Actor, Artifact, ArtifactRef, Attachment, Attach
 from hoist.domain.policy import Evidence, Policy
 from hoist.domain.ports import MetadataSession, MetadataStore, OpenedStatement, StatementVerifier
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
-from hoist.services.catalog import resolve
-from hoist.services.guard import Guard, holding
+from hoist.services.catalog import holding, resolve
+from hoist.services.guard import Guard
 from hoist.services.statements import SignedStatements, rfc3339
 
 _TYPE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")

@@ -14,10 +14,9 @@ from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import Denied, Unauthenticated
 from hoist.domain.events import Action, EventDraft
-from hoist.domain.models import Actor, ArtifactRef
+from hoist.domain.models import Actor
 from hoist.domain.ports import MetadataStore
 from hoist.services.base import Clock, record_refusal
-from hoist.services.catalog import resolve
 
 
 class Guard:
@@ -67,10 +66,3 @@ def may_reference(metadata: MetadataStore, actor: Actor, digest: Digest) -> bool
     out of reach (a blob no registry holds yet, e.g. just uploaded, may be named)."""
     held = metadata.hot.blob_registries(str(digest))
     return not held or any(actor.may(Right.READ, r) for r in held)
-
-
-def holding(metadata: MetadataStore, ref: ArtifactRef) -> list[str]:
-    """The registries an artifact is placed in (``ArtifactNotFound`` when it does not exist)."""
-    with metadata.reader() as s:
-        artifact = resolve(s, ref)
-        return sorted({p.registry for p in s.placements.of(artifact.id)})

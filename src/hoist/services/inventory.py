@@ -31,8 +31,8 @@ from hoist.domain.models import GENERIC, Actor, Artifact, ArtifactRef, Pipeline
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.sbom import CYCLONEDX_MEDIA_TYPE, SPDX_MEDIA_TYPE, Component, SbomDocument
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
-from hoist.services.catalog import resolve
-from hoist.services.guard import Guard, holding
+from hoist.services.catalog import holding, resolve
+from hoist.services.guard import Guard
 from hoist.services.statements import put_bytes, rfc3339
 
 log = logging.getLogger(__name__)
@@ -234,8 +234,9 @@ class InventoryService:
 
         return retrying(unit_of_work)
 
-    def document(self, ref: ArtifactRef, *, spdx: bool = False) -> tuple[bytes, str]:
+    def document(self, ref: ArtifactRef, *, actor: Actor, spdx: bool = False) -> tuple[bytes, str]:
         """The artifact's SBOM (the supplied one if any, else the generated one), optionally as SPDX 2.3."""
+        self._guard.require_read(actor, holding(self._metadata, ref), asked=f"read the SBOM of {ref}", subject=str(ref))
         with self._metadata.reader() as s:
             artifact = resolve(s, ref)
             records = s.sboms.of(artifact.digest)
@@ -249,8 +250,9 @@ class InventoryService:
         namespace = f"https://hoist.dev/spdx/{artifact.package}/{artifact.version}/{artifact.digest.hex}"
         return self._reader.to_spdx(sbom, namespace=namespace, now=record.created_at), SPDX_MEDIA_TYPE
 
-    def affected(self, query: str, range_spec: str | None = None) -> AffectedReport:
-        """Every artifact containing a matching component, and every environment running one now."""
+    def affected(self, query: str, range_spec: str | None = None, *, actor: Actor) -> AffectedReport:
+        """Every artifact containing a matching component, and every environment running one now
+        (of the artifacts in a registry ``actor`` may read)."""
         q = self._matcher.parse_query(query)
         wanted = self._matcher.parse_range(range_spec, q.type) if range_spec else None
         key, name = (q.key, None) if (q.type or "/" in q.key) else (None, q.name.lower())
@@ -283,6 +285,9 @@ class InventoryService:
             ]
             subjects = {digest for digest, _, _ in found}
             running = [r for r in s.sboms.running() if r.digest in subjects]
+        artifacts = [a for a in artifacts if any(actor.may(Right.READ, r) for r in a.registries)]
+        shown = {(a.package, a.digest) for a in artifacts}
+        running = [r for r in running if (r.package, str(r.digest)) in shown]
         artifacts.sort(key=lambda a: (a.package, a.version))
         running.sort(key=lambda r: (r.environment, r.package))
         return AffectedReport(query, range_spec, artifacts, running)

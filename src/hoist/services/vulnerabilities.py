@@ -18,7 +18,7 @@ from hoist.domain.models import Actor, ArtifactRef, Pipeline
 from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.domain.sbom import Component
 from hoist.services.base import Clock, retrying, utcnow
-from hoist.services.catalog import resolve
+from hoist.services.catalog import holding, resolve
 from hoist.services.guard import Guard
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
@@ -115,7 +115,9 @@ class VulnerabilityService:
 
         return retrying(unit_of_work)
 
-    def report(self, ref: ArtifactRef) -> VulnerabilityReport:
+    def report(self, ref: ArtifactRef, *, actor: Actor) -> VulnerabilityReport:
+        asked = f"read the vulnerabilities of {ref}"
+        self._guard.require_read(actor, holding(self._metadata, ref), asked=asked, subject=str(ref))
         with self._metadata.reader() as s:
             artifact = resolve(s, ref)
             sboms, components, findings = findings_for(s, self._matcher, artifact.digest)
