@@ -10,6 +10,7 @@ environment per package (every placement stays), and what prod sealed less than
 from __future__ import annotations
 
 import functools
+import itertools
 import shutil
 import tempfile
 from collections import defaultdict
@@ -91,7 +92,9 @@ class Retention(RuleBasedStateMachine):
         writer.write(b"the build output")
         self.blob = writer.commit(Digest.of(b"the build output"))
         self.refs: list[str] = []
-        self.deployed: dict[tuple[str, str], list[tuple[str, datetime]]] = defaultdict(list)  # (env, pkg) -> (ref, when)
+        # (env, pkg) -> (ref, when, order): two deployments in the same instant count in the order they ran
+        self.deployed: dict[tuple[str, str], list[tuple[str, datetime, int]]] = defaultdict(list)
+        self.sequence = itertools.count()
         self.sealed_at: dict[str, datetime] = {}  # ref -> when it was promoted (sealed) into prod
         self.trashed = 0
 
@@ -141,7 +144,7 @@ class Retention(RuleBasedStateMachine):
             self.services.deployments.deploy(ArtifactRef.parse(ref), environment=environment, actor=ADMIN)
         except HoistError:
             return  # refused by a gate (e.g. not in that registry any more): nothing changed
-        self.deployed[(environment, ref.split("@")[0])].append((ref, self.now))
+        self.deployed[(environment, ref.split("@")[0])].append((ref, self.now, next(self.sequence)))
 
     @rule(days=st.integers(0, 3), hours=st.integers(0, 23))
     def time_passes(self, days: int, hours: int) -> None:
@@ -156,7 +159,7 @@ class Retention(RuleBasedStateMachine):
         protected: dict[str, set[str] | None] = {}
         for deployments in self.deployed.values():
             distinct: list[str] = []
-            for ref, _when in sorted(deployments, key=lambda d: d[1], reverse=True):
+            for ref, _when, _order in sorted(deployments, key=lambda d: (d[1], d[2]), reverse=True):
                 if ref not in distinct:
                     distinct.append(ref)
             protected.update(dict.fromkeys(distinct[:WINDOW]))  # includes what runs now: the newest

@@ -184,8 +184,9 @@ def deployed(history: Iterable[Deployment]) -> list[tuple[str, str, int, datetim
 def rollback_window(
     history: Iterable[tuple[str, str, int, datetime]], size: int = DEFAULT_ROLLBACK_WINDOW
 ) -> dict[int, frozenset[str]]:
-    """From successful deployments ``(environment, package, artifact id, finished at)``: for each
-    artifact, the environments whose last ``size`` distinct deployed versions of its package hold it."""
+    """From successful deployments ``(environment, package, artifact id, finished at)``, newest
+    first (deployments finished in the same instant keep that order): for each artifact, the
+    environments whose last ``size`` distinct deployed versions of its package hold it."""
     latest: dict[tuple[str, str], dict[int, datetime]] = defaultdict(dict)
     for environment, package, artifact_id, at in history:
         seen = latest[(environment, package)]
