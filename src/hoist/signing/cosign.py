@@ -22,7 +22,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hoist.domain.attestations import pae
+from hoist.domain.attestations import PROVENANCE, builder_of, pae
 from hoist.signing import dsse
 from hoist.signing import keys as k
 
@@ -186,6 +186,7 @@ class Check:
     reason: str | None = None
     predicate_type: str | None = None
     source: str = ""  # the signed layer (and its signature): the same signature pushed again is the same
+    builder: str | None = None  # a SLSA provenance statement's builder (what trusted_builders weigh with the key)
 
     @property
     def ok(self) -> bool:
@@ -244,7 +245,9 @@ def _check_bundle(bundle: bytes, subject: str | None, keyring: Keyring) -> Check
         return Check(subject, fmt, None, "the statement does not name the manifest it is attached to", opened.predicate_type)
     signed_subject = subject or (opened.subjects[0] if opened.subjects else None)
     key = opened.key
-    return Check(signed_subject, fmt, key, None if key else "no trusted key verifies this signature", opened.predicate_type)
+    reason = None if key else "no trusted key verifies this signature"
+    builder = builder_of(opened.predicate) if opened.predicate_type == PROVENANCE else None
+    return Check(signed_subject, fmt, key, reason, opened.predicate_type, builder=builder)
 
 
 def _verifying_key(keyring: Keyring, data: bytes, signature: bytes) -> str | None:

@@ -47,6 +47,7 @@ class KeyringVerifier:
                 fingerprint=hashlib.sha256(c.source.encode()).hexdigest(),
                 reason=c.reason,
                 predicate_type=c.predicate_type,
+                builder=c.builder,
             )
             for c in found
         ]
