@@ -3,6 +3,7 @@ a key under [keys] that signed the provenance, or a CI robot whose push the serv
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hoist.client import HoistClient
 from hoist.client import oci as o
 from hoist.domain import attestations as a
 from hoist.domain import errors as e
+from hoist.domain.digests import Digest
 from hoist.domain.models import Pipeline
 from hoist.signing import cosign
 from hoist.signing import keys as k
@@ -146,4 +148,32 @@ def test_provenance_signed_by_a_trusted_key_counts_whoever_pushed(
     (recorded,) = [x for x in release.artifact("shop-api@1.0.0")["attachments"] if x["kind"] == "signature"]
     assert recorded["details"]["builder"] == "https://ci.acme.example/release"
     assert recorded["details"]["key"] == "ci-release" and recorded["details"]["predicate_type"] == a.PROVENANCE
+    assert release.promote("shop-api@1.0.0", to="prod")["status"] == "promoted"
+
+
+def test_provenance_cosign_attest_wrote_under_the_att_tag_counts(
+    as_principal: Callable[..., HoistClient], tmp_path: Path, signing_keys: dict[str, k.ec.EllipticCurvePrivateKey]
+) -> None:
+    """cosign v2's `cosign attest --key`: a DSSE envelope layer in the manifest at ``sha256-<hex>.att``."""
+    dana = as_principal("dana", "developer", robot=False)
+    release = as_principal("release", "release", robot=True)
+    digest = Digest.parse(push(dana, tmp_path, version="1.0.0")["artifact"]["digest"])
+    predicate = a.provenance(provider="gitlab-ci", pipeline={"id": "7"}, builder="https://gitlab.acme/runner", started="t")
+    statement = a.statement("shop-api", digest, a.PROVENANCE, predicate)
+    envelope = a.envelope(statement, k.sign(signing_keys["ci-release"], a.pae(a.IN_TOTO, statement)))
+    config = b'{"architecture":"","os":"","config":{}}'
+    layers = []
+    for media_type, data in ((a.DSSE_LAYER, envelope), ("application/vnd.oci.image.config.v1+json", config)):
+        layers.append({"mediaType": media_type, "digest": o.put_blob(dana, "dev/shop-api", data), "size": len(data)})
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": cosign.OCI_MANIFEST,
+        "config": layers.pop(),
+        "layers": [{**layers[0], "annotations": {"predicateType": a.PROVENANCE}}],
+    }
+    raw = json.dumps(manifest).encode()
+    o.put_manifest(dana, "dev/shop-api", f"sha256-{digest.hex}.att", raw, cosign.OCI_MANIFEST)
+    (recorded,) = [x for x in release.artifact("shop-api@1.0.0")["attachments"] if x["kind"] == "signature"]
+    assert (recorded["type"], recorded["result"]) == ("cosign-attestation", "pass")
+    assert recorded["details"]["builder"] == "https://gitlab.acme/runner" and recorded["details"]["key"] == "ci-release"
     assert release.promote("shop-api@1.0.0", to="prod")["status"] == "promoted"

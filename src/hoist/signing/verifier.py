@@ -65,6 +65,7 @@ class KeyringVerifier:
 
 def _may_carry_signatures(manifest: Manifest) -> bool:
     return any(
-        layer.media_type == cosign.SIMPLE_SIGNING or layer.media_type.startswith("application/vnd.dev.sigstore.bundle")
+        layer.media_type in {cosign.SIMPLE_SIGNING, cosign.DSSE_LAYER}
+        or layer.media_type.startswith("application/vnd.dev.sigstore.bundle")
         for layer in manifest.layers
     )
