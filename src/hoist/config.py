@@ -21,7 +21,7 @@ from hoist.domain.access import DEFAULT_ROLES, AccessPolicy, Role, check_targets
 from hoist.domain.advisories import Severity
 from hoist.domain.errors import InvalidInput, InvalidName
 from hoist.domain.names import validate_registry_name
-from hoist.domain.policy import AttestationRequirement, EnvironmentPolicy, Gates, Policy, RegistryPolicy
+from hoist.domain.policy import AttestationRequirement, EnvironmentPolicy, Gates, Policy, RegistryPolicy, TrustedBuilder
 from hoist.domain.retention import RetentionRules
 from hoist.domain.versions import Channel
 
@@ -98,11 +98,25 @@ class RegistrySection(_Model):
     require_signature: bool = False
     require_signature_to_pull: bool = False
     require_sbom: bool = False
+    trusted_builders: list[str] = []  # key:NAME, robot:NAME, robot:NAME@PROJECT
     anonymous_read: bool = False
     max_severity: Literal["none", "low", "medium", "high", "critical"] | None = None
     promote_from: list[str] = []
     promotion: GateSection = GateSection()
     retention: RetentionSection = RetentionSection()
+
+    @field_validator("trusted_builders")
+    @classmethod
+    def _builders(cls, value: list[str]) -> list[str]:
+        problems = []
+        for item in value:
+            try:
+                TrustedBuilder.parse(item)
+            except InvalidInput as exc:
+                problems.append(exc.message)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
 
 class EnvironmentSection(_Model):
@@ -272,6 +286,7 @@ def _references(raw: Mapping[str, Any]) -> list[str]:
             for key in (trusted if isinstance(trusted, list) else [])
             if key not in keys
         ]
+        problems += _builder_keys(name, reg.get("trusted_builders") if isinstance(reg, dict) else None, keys)
         requires = isinstance(reg, dict) and (reg.get("require_signature") or reg.get("require_signature_to_pull"))
         if requires and not trusted:
             problems.append(f"registries.{name}: requiring signatures needs trusted_keys")
@@ -296,6 +311,15 @@ def _references(raw: Mapping[str, Any]) -> list[str]:
         elif isinstance(chosen, str) and chosen not in environments:
             problems.append(f"ceilings.{channel.value}: unknown environment {chosen!r}")
     return problems
+
+
+def _builder_keys(registry: str, builders: object, keys: dict[str, Any]) -> list[str]:
+    """``key:NAME`` builders name keys under [keys] (the syntax itself is the schema's check)."""
+    return [
+        f"registries.{registry}.trusted_builders: unknown key {item[4:]!r} in {item!r} (define it under [keys])"
+        for item in (builders if isinstance(builders, list) else [])
+        if isinstance(item, str) and item.startswith("key:") and item[4:] and item[4:] not in keys
+    ]
 
 
 def _role_references(roles: dict[str, Any], registries: dict[str, Any], environments: dict[str, Any]) -> list[str]:
@@ -390,6 +414,7 @@ def _registry_policy(name: str, section: RegistrySection) -> RegistryPolicy:
         require_signature=section.require_signature,
         require_signature_to_pull=section.require_signature_to_pull,
         require_sbom=section.require_sbom,
+        trusted_builders=tuple(TrustedBuilder.parse(b) for b in section.trusted_builders),
         max_severity=Severity.parse(section.max_severity) if section.max_severity else None,
         promote_from=tuple(section.promote_from),
         promotion_gates=Gates(tuple(AttestationRequirement.parse(a) for a in section.promotion.attestations)),

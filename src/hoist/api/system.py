@@ -36,6 +36,7 @@ def router(policy: Policy, version: str, keys: dict[str, Any]) -> APIRouter:
                 "require_signature": r.require_signature,
                 "require_signature_to_pull": r.require_signature_to_pull,
                 "require_sbom": r.require_sbom,
+                "trusted_builders": [str(b) for b in r.trusted_builders],
                 "max_severity": r.max_severity.name.lower() if r.max_severity is not None else None,
                 "promotion_gates": {"attestations": [str(a) for a in r.promotion_gates.attestations]},
                 "environments": [e.name for e in policy.environments_of(r.name)],

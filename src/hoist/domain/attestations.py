@@ -10,13 +10,15 @@ import base64
 import dataclasses
 import json
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput
 from hoist.domain.junit import summarize_junit
 from hoist.domain.models import Result
-from hoist.domain.policy import Policy
+
+if TYPE_CHECKING:  # policy reads the provenance predicate's names from here
+    from hoist.domain.policy import Policy
 
 STATEMENT = "https://in-toto.io/Statement/v1"
 IN_TOTO = "application/vnd.in-toto+json"
@@ -103,6 +105,7 @@ def record_digest(record: dict[str, Any]) -> Digest:
 TEST_RESULT = "https://in-toto.io/attestation/test-result/v0.1"
 _COUNTS = ("tests", "failures", "errors", "skipped")
 PROVENANCE = "https://slsa.dev/provenance/v1"
+PROVENANCE_TYPE = "slsa-provenance"  # the attestation type of the provenance the server signs at a push
 APPROVAL = "https://hoist.dev/attestation/approval/v1"  # no standard predicate exists for approvals
 BUILD_TYPE = "https://hoist.dev/build/ci/v1"
 
@@ -194,6 +197,14 @@ _BUILDERS = {
 
 def builder_id(provider: str) -> str:
     return _BUILDERS.get(provider, f"https://hoist.dev/builders/{provider}")
+
+
+def builder_of(predicate: dict[str, Any]) -> str | None:
+    """``runDetails.builder.id`` of a SLSA provenance v1 predicate (bounded: it is the signer's text)."""
+    run = predicate.get("runDetails")
+    builder = run.get("builder") if isinstance(run, dict) else None
+    value = builder.get("id") if isinstance(builder, dict) else None
+    return value[:256] if isinstance(value, str) and value else None
 
 
 def approval(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from hoist.domain import attestations as a
 from hoist.domain.advisories import Severity
 from hoist.domain.errors import InvalidInput, Problem, UnknownEnvironment, UnknownRegistry
 from hoist.domain.models import Artifact, Attachment, AttachmentKind, Result
@@ -37,6 +38,30 @@ class AttestationRequirement:
 
 
 @dataclass(frozen=True, slots=True)
+class TrustedBuilder:
+    """A builder whose SLSA provenance a registry accepts: ``key:NAME`` (a provenance statement signed
+    with that key under [keys]), ``robot:NAME`` (provenance the server signed for a push that robot
+    made from a CI pipeline) or ``robot:NAME@PROJECT`` (only from that pipeline project). A robot's
+    token proves who pushed; the pipeline is what that robot declared."""
+
+    kind: str
+    name: str
+    project: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> TrustedBuilder:
+        kind, sep, rest = text.partition(":")
+        name, at, project = rest.partition("@")
+        valid = kind in {"key", "robot"} and sep and name and not (at and (kind == "key" or not project))
+        if not valid or any(c.isspace() for c in text):
+            raise InvalidInput(f"trusted builder {text!r} must be key:NAME, robot:NAME or robot:NAME@PROJECT")
+        return cls(kind, name, project or None)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}" + (f"@{self.project}" if self.project else "")
+
+
+@dataclass(frozen=True, slots=True)
 class Gates:
     attestations: tuple[AttestationRequirement, ...] = ()
     approvals: int = 0
@@ -54,6 +79,7 @@ class RegistryPolicy:
     require_signature: bool = False  # promotion into this registry needs one such signature
     require_signature_to_pull: bool = False  # and so does pulling an artifact version from it
     require_sbom: bool = False  # promotion into this registry needs an SBOM (supplied or generated)
+    trusted_builders: tuple[TrustedBuilder, ...] = ()  # promotion needs SLSA provenance from one of them
     max_severity: Severity | None = None  # promotion refused when a known vulnerability is above this
     promote_from: tuple[str, ...] = ()
     promotion_gates: Gates = Gates()
@@ -170,6 +196,8 @@ class Policy:
             )
         if registry.require_signature:
             problems += signature_problems(registry, artifact, evidence.attachments)
+        if registry.trusted_builders:
+            problems += builder_problems(registry, artifact, evidence.attachments)
         if registry.require_sbom and not evidence.sboms:
             problems.append(Problem("sbom", f"{artifact.ref} has no SBOM: attach one with `hoist sbom attach`"))
         if registry.max_severity is not None:
@@ -251,6 +279,68 @@ def signature_problems(registry: RegistryPolicy, artifact: Artifact, attachments
     keys = ", ".join(sorted(trusted)) or "none configured"
     seen = f" ({len(signatures)} signature(s) found, none by those keys)" if signatures else ""
     return [Problem("signature", f"{artifact.ref} has no valid signature from a key {registry.name} trusts ({keys}){seen}")]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """A SLSA provenance statement bound to the artifact, as the builder gate weighs it: signed by a
+    client's key (``key``: the configured key that verifies it, None when none does), or by the
+    server for a push (``pusher``, its ``pusher_kind`` and the pipeline's ``project``)."""
+
+    builder: str
+    key: str | None = None
+    pusher: str | None = None
+    pusher_kind: str | None = None
+    project: str | None = None
+
+    def built_by(self, trusted: TrustedBuilder) -> bool:
+        if trusted.kind == "key":
+            return self.key == trusted.name
+        return (
+            self.pusher == trusted.name
+            and self.pusher_kind == "robot"
+            and (trusted.project is None or self.project == trusted.project)
+        )
+
+    def __str__(self) -> str:
+        if self.pusher is not None:
+            source = f" from {self.project}" if self.project else ""
+            return f"builder {self.builder} signed by the server for a push by {self.pusher_kind} {self.pusher}{source}"
+        if self.key is not None:
+            return f"builder {self.builder} signed by key {self.key}"
+        return f"builder {self.builder} signed by no configured key"
+
+
+def provenance_of(attachments: Iterable[Attachment]) -> list[Provenance]:
+    """The provenance among an artifact's evidence: the server's (recorded with the pusher at a push)
+    and every client-signed provenance statement checked on arrival."""
+    found = []
+    for x in attachments:
+        builder = str(x.details.get("builder") or "(none named)")
+        # only a push records the pusher's kind: `hoist attest --type slsa-provenance` is no provenance
+        if x.kind is AttachmentKind.ATTESTATION and x.type == a.PROVENANCE_TYPE and "pusher_kind" in x.details:
+            project = x.pipeline.project if x.pipeline else None
+            found.append(Provenance(builder, None, x.actor, str(x.details["pusher_kind"]), project))
+        elif x.kind is AttachmentKind.SIGNATURE and x.details.get("predicate_type") == a.PROVENANCE:
+            key = x.details.get("key") if x.result is Result.PASS else None
+            found.append(Provenance(builder, str(key) if key else None))
+    return found
+
+
+def builder_problems(registry: RegistryPolicy, artifact: Artifact, attachments: Iterable[Attachment]) -> list[Problem]:
+    """SLSA provenance from a builder ``registry`` trusts; provenance from anyone else does not count."""
+    found = provenance_of(attachments)
+    if any(p.built_by(t) for p in found for t in registry.trusted_builders):
+        return []
+    seen = "; ".join(f"{p}, not trusted" for p in found) or "none"
+    trusted = ", ".join(str(t) for t in registry.trusted_builders)
+    return [
+        Problem(
+            "provenance",
+            f"no SLSA provenance from a trusted builder for {artifact.ref} (found: {seen}); "
+            f"{registry.name} trusts {trusted}",
+        )
+    ]
 
 
 def vulnerability_problems(ceiling: Severity, artifact: Artifact, evidence: Evidence) -> list[Problem]:

@@ -141,6 +141,7 @@ class SignatureCheck:
     fingerprint: str
     reason: str | None = None
     predicate_type: str | None = None
+    builder: str | None = None  # the builder a signed SLSA provenance statement names
 
     @property
     def ok(self) -> bool:

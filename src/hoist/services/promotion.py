@@ -71,6 +71,7 @@ class PromotionService:
             "source",
             "ceiling",
             *(("signature",) if target.require_signature else ()),
+            *(("provenance",) if target.trusted_builders else ()),
             *(("sbom",) if target.require_sbom else ()),
             *((f"vulnerabilities<={target.max_severity.name.lower()}",) if target.max_severity is not None else ()),
             *(f"attestation:{a}" for a in target.promotion_gates.attestations),

@@ -42,7 +42,6 @@ from hoist.services.statements import SignedStatements, rfc3339
 
 ManifestHook = Callable[[str, str, Manifest], None]  # (registry, package, manifest), after it is stored
 AUTO = "auto"
-PROVENANCE_TYPE = "slsa-provenance"
 
 
 class Outcome(StrEnum):
@@ -250,22 +249,20 @@ class PublishService:
         The server notarises what the pushing pipeline declared; it cannot see inside the build."""
         if pipeline is None:
             return
-        predicate = a.provenance(
-            provider=pipeline.provider,
-            pipeline=pipeline.as_dict(),
-            builder=a.builder_id(pipeline.provider),
-            started=rfc3339(now),
-        )
+        builder = a.builder_id(pipeline.provider)
+        started = rfc3339(now)
+        predicate = a.provenance(provider=pipeline.provider, pipeline=pipeline.as_dict(), builder=builder, started=started)
         signed = self._statements.attach(s, artifact, [registry], predicate_type=a.PROVENANCE, predicate=predicate, now=now)
         s.attachments.add(
             subject=artifact.digest,
             kind=AttachmentKind.ATTESTATION,
-            type=PROVENANCE_TYPE,
+            type=a.PROVENANCE_TYPE,
             result=Result.PASS,
             environment=None,
             actor=actor.name,
             now=now,
-            details={"pipeline": pipeline.as_dict(), **signed.as_details()},
+            # who pushed, and whether a robot: what a registry's trusted_builders weigh
+            details={"pipeline": pipeline.as_dict(), "builder": builder, "pusher_kind": actor.kind, **signed.as_details()},
             pipeline=pipeline,
         )
 

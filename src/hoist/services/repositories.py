@@ -400,7 +400,12 @@ class RepositoryService:
             details.update(
                 {
                     k: v
-                    for k, v in (("key", check.key), ("reason", check.reason), ("predicate_type", check.predicate_type))
+                    for k, v in (
+                        ("key", check.key),
+                        ("reason", check.reason),
+                        ("predicate_type", check.predicate_type),
+                        ("builder", check.builder),
+                    )
                     if v
                 }
             )

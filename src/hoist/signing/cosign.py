@@ -3,6 +3,8 @@
 1. Legacy tag scheme: tag ``sha256-<hex>.sig`` holds an image manifest whose layers are "simple
    signing" payloads, each signed in the ``dev.cosignproject.cosign/signature`` annotation
    (cosign ``specs/SIGNATURE_SPEC.md``; skopeo's sigstore signing writes the same).
+   cosign v2's ``cosign attest`` tags ``sha256-<hex>.att`` the same way, each layer a DSSE envelope
+   over an in-toto statement (``specs/ATTESTATION_SPEC.md``).
 2. cosign v3: a Sigstore bundle v0.3 (DSSE over an in-toto statement with predicate
    ``https://sigstore.dev/cosign/sign/v1``) uploaded as a blob and referenced by an untagged
    manifest whose ``subject`` is the signed manifest (the OCI 1.1 referrers API).
@@ -22,7 +24,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hoist.domain.attestations import pae
+from hoist.domain.attestations import PROVENANCE, builder_of, pae
 from hoist.signing import dsse
 from hoist.signing import keys as k
 
@@ -32,6 +34,7 @@ SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
 BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 IN_TOTO = "application/vnd.in-toto+json"
+DSSE_LAYER = "application/vnd.dsse.envelope.v1+json"
 STATEMENT = "https://in-toto.io/Statement/v1"
 COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 SIGNATURE_TYPE = "cosign container image signature"
@@ -186,6 +189,7 @@ class Check:
     reason: str | None = None
     predicate_type: str | None = None
     source: str = ""  # the signed layer (and its signature): the same signature pushed again is the same
+    builder: str | None = None  # a SLSA provenance statement's builder (what trusted_builders weigh with the key)
 
     @property
     def ok(self) -> bool:
@@ -208,6 +212,10 @@ def check_manifest(manifest: Mapping[str, Any], read: Callable[[str], bytes], ke
         elif media_type.startswith("application/vnd.dev.sigstore.bundle"):
             subject = (manifest.get("subject") or {}).get("digest")
             checks.append(replace(_check_bundle(read(layer["digest"]), subject, keyring), source=layer["digest"]))
+        elif media_type == DSSE_LAYER:
+            subject = (manifest.get("subject") or {}).get("digest")  # none under an .att tag: the statement names it
+            check = _check_envelope(read(layer["digest"]), subject, keyring, "cosign-attestation")
+            checks.append(replace(check, source=layer["digest"]))
     return checks
 
 
@@ -235,16 +243,23 @@ def _check_bundle(bundle: bytes, subject: str | None, keyring: Keyring) -> Check
         envelope = json.loads(bundle)["dsseEnvelope"]
     except (ValueError, KeyError, TypeError):
         return Check(subject, fmt, None, "not a Sigstore bundle with a DSSE envelope")
+    return _check_envelope(envelope, subject, keyring, fmt)
+
+
+def _check_envelope(envelope: Mapping[str, Any] | bytes, subject: str | None, keyring: Keyring, fmt: str) -> Check:
     opened = dsse.open_envelope(envelope, keyring)
     if opened.problem and not opened.payload_type:
-        return Check(subject, fmt, None, "not a Sigstore bundle with a DSSE envelope")
+        what = "a Sigstore bundle with a DSSE envelope" if fmt == "sigstore-bundle" else "a DSSE envelope"
+        return Check(subject, fmt, None, f"not {what}")
     if not opened.statement:
         return Check(subject, fmt, None, "the envelope does not carry an in-toto statement")
     if subject is not None and subject not in opened.subjects:
         return Check(subject, fmt, None, "the statement does not name the manifest it is attached to", opened.predicate_type)
     signed_subject = subject or (opened.subjects[0] if opened.subjects else None)
     key = opened.key
-    return Check(signed_subject, fmt, key, None if key else "no trusted key verifies this signature", opened.predicate_type)
+    reason = None if key else "no trusted key verifies this signature"
+    builder = builder_of(opened.predicate) if opened.predicate_type == PROVENANCE else None
+    return Check(signed_subject, fmt, key, reason, opened.predicate_type, builder=builder)
 
 
 def _verifying_key(keyring: Keyring, data: bytes, signature: bytes) -> str | None:

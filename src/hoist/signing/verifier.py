@@ -47,6 +47,7 @@ class KeyringVerifier:
                 fingerprint=hashlib.sha256(c.source.encode()).hexdigest(),
                 reason=c.reason,
                 predicate_type=c.predicate_type,
+                builder=c.builder,
             )
             for c in found
         ]
@@ -64,6 +65,7 @@ class KeyringVerifier:
 
 def _may_carry_signatures(manifest: Manifest) -> bool:
     return any(
-        layer.media_type == cosign.SIMPLE_SIGNING or layer.media_type.startswith("application/vnd.dev.sigstore.bundle")
+        layer.media_type in {cosign.SIMPLE_SIGNING, cosign.DSSE_LAYER}
+        or layer.media_type.startswith("application/vnd.dev.sigstore.bundle")
         for layer in manifest.layers
     )
