@@ -226,6 +226,10 @@ class ManifestRepository(Protocol):
 
     def get(self, digest: Digest) -> Manifest | None: ...
 
+    def size(self, digest: Digest) -> int | None:
+        """The length of the stored manifest's bytes, None when it is not stored."""
+        ...
+
     def roots(self) -> set[Digest]:
         """Manifests something names: a repository, an artifact version placed in a registry or
         waiting in the trash. Garbage collection keeps these and everything they lead to; a version

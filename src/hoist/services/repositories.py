@@ -17,17 +17,19 @@ from typing import Any
 from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import (
+    BlobCorrupt,
     BlobNotFound,
     Denied,
     HoistError,
     InvalidDigest,
+    InvalidManifest,
     ManifestBlobUnknown,
     ManifestNotFound,
     RepositoryNotFound,
     VersionExists,
 )
 from hoist.domain.events import Action, EventDraft
-from hoist.domain.manifests import Manifest, parse_manifest
+from hoist.domain.manifests import Manifest, SizeMismatch, parse_manifest, size_mismatches
 from hoist.domain.models import OCI, Actor, AttachmentKind, Pipeline, Result
 from hoist.domain.names import validate_package_name
 from hoist.domain.policy import Policy, signature_problems
@@ -259,16 +261,8 @@ class RepositoryService:
             tags.insert(0, Tag.parse(reference))
         manifest = parse_manifest(raw, content_type or None, algorithm)
         digest = manifest.digest
-        for blob in manifest.blob_digests():
-            try:
-                if not may_reference(self._metadata, actor, blob):  # answered as if absent: no leak
-                    raise BlobNotFound(str(blob))
-                if not self._blobs.touch(blob):  # touched: a garbage collection running now keeps it
-                    raise BlobNotFound(str(blob))
-            except BlobNotFound:
-                raise ManifestBlobUnknown(
-                    f"the manifest needs blob {blob}, which was never uploaded", digest=str(blob)
-                ) from None
+        sizes = self._held_blobs(manifest, actor)
+        _refuse_mismatches(size_mismatches(manifest, sizes.get, lambda _: None))
 
         signatures = self._verifier.check(manifest, self._read_small)
 
@@ -293,6 +287,26 @@ class RepositoryService:
             self._publisher.on_manifest(registry, package, manifest)
         return pushed
 
+    def _held_blobs(self, manifest: Manifest, actor: Actor) -> dict[Digest, int]:
+        """The stored size of every blob the manifest needs, each touched (a garbage collection
+        running now keeps it); ManifestBlobUnknown for one the repository cannot have."""
+        sizes: dict[Digest, int] = {}
+        for _, descriptor in manifest.blob_descriptors():
+            blob = descriptor.digest
+            try:
+                if not may_reference(self._metadata, actor, blob):  # answered as if absent: no leak
+                    raise BlobNotFound(str(blob))
+                if not self._blobs.touch(blob):
+                    raise BlobNotFound(str(blob))
+                sizes[blob] = self._blobs.stat(blob).size
+            except BlobNotFound:
+                raise ManifestBlobUnknown(
+                    f"the manifest needs blob {blob}, which was never uploaded", digest=str(blob)
+                ) from None
+            except BlobCorrupt:  # fsck's finding, repaired by pushing the bytes again: no size to compare
+                continue
+        return sizes
+
     def _record(
         self,
         s: MetadataSession,
@@ -308,6 +322,7 @@ class RepositoryService:
         for child in manifest.manifests:
             if not s.repositories.has_manifest(registry, package, child.digest):
                 raise ManifestBlobUnknown(f"the index lists manifest {child.digest}, which is not in {registry}/{package}")
+        _refuse_mismatches(size_mismatches(manifest, lambda _: None, s.manifests.size))
         now = self._clock()
         s.manifests.add(manifest, now=now)
         s.artifacts.ensure_package(package, OCI, now=now)
@@ -563,6 +578,13 @@ class RepositoryService:
             details={"registry": registry, **{k: v for k, v in details.items() if v is not None}},
             pipeline=pipeline.as_dict() if pipeline else None,
         )
+
+
+def _refuse_mismatches(found: list[SizeMismatch]) -> None:
+    """A descriptor's size is a promise to every client that fetches it: refuse a broken one."""
+    if found:
+        first = found[0]
+        raise InvalidManifest(first.message, **first.as_dict())
 
 
 def _require_repository(s: MetadataSession, registry: str, package: str) -> None:
