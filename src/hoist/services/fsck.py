@@ -18,6 +18,7 @@ from hoist.domain.events import Action, EventDraft, verify_chain
 from hoist.domain.manifests import size_mismatches
 from hoist.domain.models import Actor
 from hoist.domain.ports import BlobStore, MetadataStore
+from hoist.services.audit import chain_marks
 from hoist.services.base import Clock, utcnow
 from hoist.services.guard import Guard
 from hoist.services.integrity import blob_problem
@@ -85,7 +86,8 @@ class Fsck:
                     {"manifest": str(manifest_digest), **m.as_dict()}
                     for m in size_mismatches(manifest, self._stored_size, s.manifests.size)
                 ]
-            chain = verify_chain(s.audit.events())
+            marks = chain_marks(s)  # before the events: appends meanwhile only extend the chain
+            chain = verify_chain(s.audit.events(), marks)
         report = FsckReport(
             blobs_checked=checked,
             bytes_checked=size,
