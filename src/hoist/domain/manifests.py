@@ -31,6 +31,16 @@ GENERIC_ARTIFACT_TYPE = "application/vnd.hoist.generic.v1"
 TITLE = "org.opencontainers.image.title"
 VERSION_ANNOTATION = "org.opencontainers.image.version"
 PACKAGE_ANNOTATION = "dev.hoist.package"
+# Layers a registry need not hold: they are fetched from the descriptor's ``urls`` (image-spec
+# layer.md, "Non-distributable layers"; Docker's foreign layers, e.g. Windows base images).
+NONDISTRIBUTABLE = frozenset(
+    {
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    }
+)
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what clients expect registries to accept (distribution-spec)
 
 
@@ -41,6 +51,12 @@ class Descriptor:
     size: int
     annotations: dict[str, str] = field(default_factory=dict)
     artifact_type: str | None = None
+    urls: tuple[str, ...] = ()
+
+    @property
+    def foreign(self) -> bool:
+        """A non-distributable layer: its bytes may never have been uploaded here."""
+        return bool(self.urls) or self.media_type in NONDISTRIBUTABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +76,13 @@ class Manifest:
         return self.media_type in {OCI_INDEX, DOCKER_LIST}
 
     def blob_digests(self) -> tuple[Digest, ...]:
-        """The blobs this manifest needs: its config and its layers."""
-        return tuple(d.digest for _, d in self.blob_descriptors())
+        """The blobs this manifest needs from the registry: its config and its layers, except
+        foreign ones (their bytes live at their URLs)."""
+        return tuple(d.digest for _, d in self.blob_descriptors() if not d.foreign)
 
     def blob_descriptors(self) -> tuple[tuple[str, Descriptor], ...]:
-        """The config and the layers, each with where it stands (``config``, ``layers[2]``)."""
+        """The config and every layer, foreign ones included, each with where it stands
+        (``config``, ``layers[2]``)."""
         found = [("config", self.config)] if self.config else []
         return tuple(found + [(f"layers[{i}]", d) for i, d in enumerate(self.layers)])
 
@@ -201,12 +219,16 @@ def _descriptor(value: Any, where: str) -> Descriptor:
     except InvalidDigest as exc:
         raise InvalidManifest(f"{where}.digest: {exc.message}") from None
     artifact_type = value.get("artifactType")
+    urls = value.get("urls", [])
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u for u in urls):
+        raise InvalidManifest(f"{where}.urls must be a list of URLs")
     return Descriptor(
         media_type=media_type,
         digest=parsed,
         size=size,
         annotations=_annotations(value.get("annotations"), f"{where}.annotations"),
         artifact_type=artifact_type if isinstance(artifact_type, str) else None,
+        urls=tuple(urls),
     )
 
 

@@ -261,8 +261,8 @@ class RepositoryService:
             tags.insert(0, Tag.parse(reference))
         manifest = parse_manifest(raw, content_type or None, algorithm)
         digest = manifest.digest
-        sizes = self._held_blobs(manifest, actor)
-        _refuse_mismatches(size_mismatches(manifest, sizes.get, lambda _: None))
+        held = self._held_blobs(manifest, actor)
+        _refuse_mismatches(size_mismatches(manifest, held.get, lambda _: None))
 
         signatures = self._verifier.check(manifest, self._read_small)
 
@@ -272,7 +272,7 @@ class RepositoryService:
                 direct = pusher and self._policy.registry(registry).direct_push
                 if not direct and not self._is_attachment(s, registry, package, manifest, tags):
                     return "denied" if not pusher else "refused"
-                pushed = self._record(s, registry, package, manifest, digest, tags, actor, pipeline)
+                pushed = self._record(s, registry, package, manifest, held, tags, actor, pipeline)
                 self._record_signatures(s, registry, package, digest, signatures, actor, pipeline)
                 return pushed
 
@@ -287,10 +287,11 @@ class RepositoryService:
             self._publisher.on_manifest(registry, package, manifest)
         return pushed
 
-    def _held_blobs(self, manifest: Manifest, actor: Actor) -> dict[Digest, int]:
-        """The stored size of every blob the manifest needs, each touched (a garbage collection
-        running now keeps it); ManifestBlobUnknown for one the repository cannot have."""
-        sizes: dict[Digest, int] = {}
+    def _held_blobs(self, manifest: Manifest, actor: Actor) -> dict[Digest, int | None]:
+        """Every blob of the manifest the registry holds, with its stored size (None: fsck marked it
+        corrupt), each touched (a garbage collection running now keeps it). ManifestBlobUnknown for
+        one the repository cannot have; a foreign layer that is not stored here is left out."""
+        held: dict[Digest, int | None] = {}
         for _, descriptor in manifest.blob_descriptors():
             blob = descriptor.digest
             try:
@@ -298,14 +299,16 @@ class RepositoryService:
                     raise BlobNotFound(str(blob))
                 if not self._blobs.touch(blob):
                     raise BlobNotFound(str(blob))
-                sizes[blob] = self._blobs.stat(blob).size
+                held[blob] = self._blobs.stat(blob).size
             except BlobNotFound:
+                if descriptor.foreign:  # fetched from its URLs, as the image spec allows
+                    continue
                 raise ManifestBlobUnknown(
                     f"the manifest needs blob {blob}, which was never uploaded", digest=str(blob)
                 ) from None
             except BlobCorrupt:  # fsck's finding, repaired by pushing the bytes again: no size to compare
-                continue
-        return sizes
+                held[blob] = None
+        return held
 
     def _record(
         self,
@@ -313,12 +316,12 @@ class RepositoryService:
         registry: str,
         package: str,
         manifest: Manifest,
-        digest: Digest,
+        held: dict[Digest, int | None],
         tags: list[Tag],
         actor: Actor,
         pipeline: Pipeline | None,
     ) -> PushedManifest:
-        reg = self._policy.registry(registry)
+        reg, digest = self._policy.registry(registry), manifest.digest
         for child in manifest.manifests:
             if not s.repositories.has_manifest(registry, package, child.digest):
                 raise ManifestBlobUnknown(f"the index lists manifest {child.digest}, which is not in {registry}/{package}")
@@ -326,7 +329,7 @@ class RepositoryService:
         now = self._clock()
         s.manifests.add(manifest, now=now)
         s.artifacts.ensure_package(package, OCI, now=now)
-        for blob in manifest.blob_digests():  # mounted automatically: the bytes are already stored
+        for blob in held:  # mounted automatically: the bytes are already stored
             s.repositories.link_blob(registry, package, blob, now=now)
         added = s.repositories.add_manifest(registry, package, digest, now=now)
         versioned = False
