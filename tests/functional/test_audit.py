@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -84,6 +85,67 @@ def test_deleting_an_event_is_detected(client: HoistClient, tmp_path: Path, meta
         conn.execute(text("DELETE FROM audit_events WHERE seq = 2"))
     report = client.request("GET", "/audit/verify").json()
     assert (report["ok"], report["broken_at"]) == (False, 3)
+
+
+def cut_tail(metadata: SqlMetadataStore, k: int) -> tuple[int, int]:
+    """The attack: delete the last ``k`` events straight in the database; returns the seq range cut."""
+    with metadata.engine.begin() as conn:
+        top = conn.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
+        conn.execute(text("DELETE FROM audit_events WHERE seq > :keep"), {"keep": top - k})
+    return top - k + 1, top
+
+
+def hoist_as(client: HoistClient, *args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from hoist.cli.context import Cli
+    from hoist.cli.main import cli
+
+    out = CliRunner().invoke(cli, list(args), obj=Cli(_client=client, progress=False), catch_exceptions=False)
+    return out.exit_code, out.output
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_deleting_the_last_events_is_detected_before_the_next_write(
+    client: HoistClient, client_as: Callable[..., HoistClient], tmp_path: Path, metadata: SqlMetadataStore, k: int
+) -> None:
+    from hoist.cli.exits import INTEGRITY
+
+    auditor = client_as("audrey", ["role:auditor"])
+    for v in ("1.0.0", "1.0.1", "1.0.2"):
+        push(client, tmp_path, version=v)
+    assert auditor.request("GET", "/audit/verify").json()["ok"]
+    first, last = cut_tail(metadata, k)
+    missing = f"event {last} is" if k == 1 else f"events {first}-{last} are"
+    reason = f"{missing} missing: the chain ends at event {first - 1}, the recorded head is event {last}"
+    report = auditor.request("GET", "/audit/verify").json()
+    assert (report["ok"], report["checked"], report["broken_at"], report["reason"]) == (False, first - 1, first, reason)
+    code, output = hoist_as(auditor, "audit", "verify", "--json")
+    assert code == INTEGRITY and json.JSONDecoder().raw_decode(output)[0]["reason"] == reason
+    code, output = hoist_as(auditor, "audit", "verify")
+    assert code == INTEGRITY and f"audit chain broken at event {first}" in output
+
+
+def test_a_tail_cut_below_the_latest_signed_checkpoint_is_detected_even_with_the_head_reset(
+    client: HoistClient, client_as: Callable[..., HoistClient], tmp_path: Path, metadata: SqlMetadataStore
+) -> None:
+    from hoist.cli.exits import INTEGRITY
+
+    auditor = client_as("audrey", ["role:auditor"])
+    push(client, tmp_path, version="1.0.0")
+    signed = json.loads(base64.b64decode(json.loads(auditor.audit_checkpoint())["payload"]))["seq"]
+    for v in ("1.0.1", "1.0.2"):
+        push(client, tmp_path, version=v)
+    keep = signed - 1
+    with metadata.engine.begin() as conn:  # cut through the checkpoint, and make the head agree
+        conn.execute(text("DELETE FROM audit_events WHERE seq > :keep"), {"keep": keep})
+        tail = conn.execute(text("SELECT hash FROM audit_events WHERE seq = :keep"), {"keep": keep}).scalar_one()
+        conn.execute(text("UPDATE audit_head SET seq = :seq, hash = :hash"), {"seq": keep, "hash": tail})
+    reason = f"event {signed} is missing: the chain ends at event {keep}, the latest signed checkpoint is event {signed}"
+    report = auditor.request("GET", "/audit/verify").json()
+    assert (report["ok"], report["broken_at"], report["reason"]) == (False, signed, reason)
+    code, output = hoist_as(auditor, "audit", "verify", "--json")
+    assert code == INTEGRITY and json.JSONDecoder().raw_decode(output)[0]["reason"] == reason
 
 
 def test_history_by_package_and_version(client: HoistClient, tmp_path: Path) -> None:
@@ -169,7 +231,11 @@ def test_a_signed_checkpoint_exposes_a_rewritten_history(
             )
             prev = new_hash
         conn.execute(text("UPDATE audit_head SET hash = :hash"), {"hash": prev})
-    assert hoist("audit", "verify")[0] == 0  # self-consistent: the chain alone cannot tell
+    code, output = hoist("audit", "verify")  # the server recorded the checkpoint it signed
+    assert code == INTEGRITY and f"event {events[-1].seq} is not the one the latest signed checkpoint names" in output
+    with metadata.engine.begin() as conn:  # an attacker who knows of that table too
+        conn.execute(text("UPDATE audit_checkpoints SET hash = :hash"), {"hash": prev})
+    assert hoist("audit", "verify")[0] == 0  # self-consistent: what the server holds cannot tell
     code, output = hoist("audit", "verify", "--checkpoint", str(saved), "--server-key", str(pinned))
     assert code == INTEGRITY and f"no longer passes through event {events[-1].seq}" in output
 

@@ -5,7 +5,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hoist.domain.events import GENESIS, Action, AuditEvent, EventDraft, canonical_json, chain, verify_chain
+from hoist.domain.events import (
+    GENESIS,
+    Action,
+    AuditEvent,
+    ChainMark,
+    EventDraft,
+    canonical_json,
+    chain,
+    verify_chain,
+)
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -55,6 +64,21 @@ def test_a_rehashed_forgery_still_breaks_the_next_link() -> None:
     events[1] = forged
     report = verify_chain(events)
     assert not report.ok and report.broken_at == 3 and "link" in (report.reason or "")
+
+
+def test_a_cut_tail_is_named_by_the_marks_the_chain_no_longer_reaches() -> None:
+    events = make_chain(5)
+    head, checkpoint = ChainMark("the head", 5, events[4].hash), ChainMark("the checkpoint", 3, events[2].hash)
+    assert verify_chain(events, [head, checkpoint]).ok
+    assert verify_chain(events, [ChainMark("the head", 0, GENESIS)]).ok  # nothing written yet
+    report = verify_chain(events[:2], [head, checkpoint])
+    assert (report.ok, report.checked, report.broken_at) == (False, 2, 3)
+    assert report.reason == "event 3 is missing: the chain ends at event 2, the checkpoint is event 3"
+    report = verify_chain(events[:4], [head])
+    assert report.reason == "event 5 is missing: the chain ends at event 4, the head is event 5"
+    report = verify_chain(make_chain(5), [ChainMark("the head", 4, events[4].hash)])
+    assert (report.ok, report.broken_at) == (False, 4)
+    assert report.reason == "event 4 is not the one the head names"
 
 
 def test_events_round_trip_through_their_dict_form() -> None:

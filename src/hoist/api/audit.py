@@ -10,11 +10,13 @@ from starlette.responses import StreamingResponse
 
 from hoist.api.schemas import ErrorBody, EventOut, VerifyOut, event_out
 from hoist.domain.errors import InvalidInput
+from hoist.domain.events import CHECKPOINT_MARK, HEAD_MARK
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_package_name
 from hoist.http.identity import actor_of
 from hoist.services.audit import PAGE, AuditService
 
+MARK_HEADERS = {HEAD_MARK: "Hoist-Audit-Head", CHECKPOINT_MARK: "Hoist-Audit-Checkpoint"}
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404)}
 
 
@@ -34,16 +36,21 @@ def router(audit: AuditService) -> APIRouter:
         responses={200: {"content": {"application/x-ndjson": {}}}},
     )
     def audit_export(request: Request, format: str = Query("jsonl")) -> StreamingResponse:
-        """The whole chain as JSON Lines, one event per line, streamed."""
+        """The whole chain as JSON Lines, one event per line, streamed. ``Hoist-Audit-Head`` and
+        ``Hoist-Audit-Checkpoint`` (``<seq> <hash>``) name the recorded head and the latest signed
+        checkpoint, read before the events: the chain must pass through both, or its tail was cut."""
         if format != "jsonl":
             raise InvalidInput(f"unknown export format {format!r}: use jsonl")
-        events = audit.all_events(actor=actor_of(request))  # checked here, before the stream starts
+        actor = actor_of(request)
+        marks = audit.marks(actor=actor)  # checked here, before the stream starts
+        events = audit.all_events(actor=actor)
 
         def lines() -> Iterator[bytes]:
             for event in events:
                 yield json.dumps(event.as_dict(), separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
+        headers = {MARK_HEADERS[m.name]: f"{m.seq} {m.hash}" for m in marks}
+        return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
 
     @api.get("/audit/verify", response_model=VerifyOut)
     def audit_verify(request: Request) -> VerifyOut:

@@ -15,7 +15,7 @@ from hoist.cli.context import Cli, common_options
 from hoist.cli.exits import INTEGRITY, Failed
 from hoist.domain.attestations import CHECKPOINT
 from hoist.domain.errors import InvalidInput
-from hoist.domain.events import AuditEvent, verify_chain
+from hoist.domain.events import AuditEvent, ChainMark, verify_chain
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_package_name
 from hoist.signing import dsse
@@ -73,11 +73,6 @@ def audit_group() -> None:
     """The tamper-evident audit trail."""
 
 
-def _events(cli: Cli) -> Iterator[AuditEvent]:
-    for line in cli.client().export_lines():
-        yield AuditEvent.from_dict(json.loads(line))
-
-
 @audit_group.command()
 @click.option(
     "--checkpoint",
@@ -99,21 +94,24 @@ def verify(cli: Cli, checkpoints: tuple[Path, ...], server_key: Path | None) -> 
     pinned = server_key.read_bytes() if server_key else None
     if checkpoints and pinned is None:
         pinned = cli.client().keys()["server"]["public_key"].encode()
-    marks = {p: read_checkpoint(p.read_bytes(), pinned or b"") for p in checkpoints}
-    wanted = {m["seq"] for m in marks.values()}
-    seen: dict[int, str] = {}
+    saved = {p: read_checkpoint(p.read_bytes(), pinned or b"") for p in checkpoints}
+    server_marks, lines = cli.client().audit_chain()
+    files = {p: ChainMark(f"checkpoint {p}", m["seq"], m["head"]) for p, m in saved.items()}
+    wanted, seen = {m.seq for m in files.values()}, dict[int, str]()
 
     def recording() -> Iterator[AuditEvent]:
-        for event in _events(cli):
+        for line in lines:
+            event = AuditEvent.from_dict(json.loads(line))
             if event.seq in wanted:
                 seen[event.seq] = event.hash
             yield event
 
-    report = verify_chain(recording())
+    report = verify_chain(recording(), [*server_marks, *files.values()])
+    held = {p: seen.get(m.seq) == m.hash for p, m in files.items()}
     problems = [
-        f"{path}: the chain no longer passes through event {m['seq']} with hash {m['head']}"
-        for path, m in marks.items()
-        if seen.get(m["seq"]) != m["head"]
+        f"{path}: the chain no longer passes through event {m.seq} with hash {m.hash}"
+        for path, m in files.items()
+        if not held[path]
     ]
     ok = report.ok and not problems
     result = {
@@ -122,7 +120,7 @@ def verify(cli: Cli, checkpoints: tuple[Path, ...], server_key: Path | None) -> 
         "head": report.head,
         "broken_at": report.broken_at,
         "reason": report.reason,
-        "checkpoints": [{"file": str(p), "seq": m["seq"], "ok": seen.get(m["seq"]) == m["head"]} for p, m in marks.items()],
+        "checkpoints": [{"file": str(p), "seq": m.seq, "ok": held[p]} for p, m in files.items()],
     }
 
     def human() -> None:
@@ -133,8 +131,8 @@ def verify(cli: Cli, checkpoints: tuple[Path, ...], server_key: Path | None) -> 
                 f"[red]audit chain broken at event {report.broken_at}:[/] {report.reason} "
                 f"({report.checked} events before it verify)"
             )
-        for m in marks.values():
-            if seen.get(m["seq"]) == m["head"]:
+        for path, m in saved.items():
+            if held[path]:
                 cli.out.print(f"checkpoint of event {m['seq']} ({m['time']}) holds")
         for problem in problems:
             cli.err.print(f"[red]{problem}[/]")

@@ -149,6 +149,11 @@ def fsck(cli: Cli, quarantine: bool) -> None:
             cli.out.print(f"  ✗ corrupt: {digest}{moved}")
         for m in out["missing"]:
             cli.out.print(f"  ✗ missing: {m.get('blob') or m.get('child')}, named by {m['manifest']}")
+        for m in out.get("mismatched", []):
+            cli.out.print(
+                f"  ✗ size: {m['manifest']} {m['descriptor']} declares {m['digest']} to be {m['declared']} bytes,"
+                f" stored: {m['stored']}"
+            )
         chain = "intact" if out["chain_ok"] else f"broken at event {out['chain_broken_at']}: {out['chain_reason']}"
         cli.out.print(f"audit chain {chain} ({out['chain_checked']} events)")
 

@@ -18,6 +18,8 @@ from hoist.client.access import AccessMethods
 from hoist.client.errors import ServerUnreachable, raise_for_error
 from hoist.client.maintenance import MaintenanceMethods
 from hoist.client.transfers import Progress, download_blob, upload_file
+from hoist.domain.errors import HoistError
+from hoist.domain.events import CHECKPOINT_MARK, HEAD_MARK, ChainMark
 from hoist.domain.models import Pipeline
 
 __all__ = ["DEFAULT_URL", "HoistClient", "ServerUnreachable", "raise_for_error"]
@@ -248,14 +250,42 @@ class HoistClient(AccessMethods, MaintenanceMethods):
 
     def export_lines(self) -> Iterator[str]:
         """The audit chain as JSON Lines, streamed."""
+        return self.audit_chain()[1]
+
+    def audit_chain(self) -> tuple[list[ChainMark], Iterator[str]]:
+        """The audit chain as JSON Lines, streamed, and the marks the server read before it (the
+        recorded head, the latest signed checkpoint): the chain must pass through each."""
         try:
-            with self._http.stream("GET", self._api + "/audit/export", params={"format": "jsonl"}) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise_for_error(response)
-                yield from (line for line in response.iter_lines() if line)
+            request = self._http.build_request("GET", self._api + "/audit/export", params={"format": "jsonl"})
+            response = self._http.send(request, stream=True)
         except httpx.TransportError as exc:
             raise ServerUnreachable(f"cannot reach Hoist at {self.url}: {exc}") from exc
+        if response.status_code >= 400:
+            response.read()
+            response.close()
+            raise_for_error(response)
+        found = response.headers
+        marks = [_mark(name, found[header]) for name, header in MARK_HEADERS.items() if header in found]
+
+        def lines() -> Iterator[str]:
+            try:
+                yield from (line for line in response.iter_lines() if line)
+            except httpx.TransportError as exc:
+                raise ServerUnreachable(f"cannot reach Hoist at {self.url}: {exc}") from exc
+            finally:
+                response.close()
+
+        return marks, lines()
+
+
+MARK_HEADERS = {HEAD_MARK: "Hoist-Audit-Head", CHECKPOINT_MARK: "Hoist-Audit-Checkpoint"}
+
+
+def _mark(name: str, value: str) -> ChainMark:
+    seq, _, digest = value.partition(" ")
+    if not seq.isdigit() or not digest:
+        raise HoistError(f"the server sent a malformed audit mark {value!r} for {name}")
+    return ChainMark(name, int(seq), digest)
 
 
 def _quote_ref(ref: str) -> str:

@@ -2,14 +2,16 @@
 
 Each event's ``hash`` is the sha256 of the canonical JSON (RFC 8785) of all its other fields,
 ``prev`` included, so changing, removing or reordering any event breaks every link after it.
-``verify_chain`` recomputes the chain and names the first broken link.
+``verify_chain`` recomputes the chain and names the first broken link; a hash chain alone cannot
+show its tail was cut off, so it also checks the chain still reaches the recorded head and every
+signed checkpoint.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -159,7 +161,26 @@ class ChainReport:
     reason: str | None = None
 
 
-def verify_chain(events: Iterable[AuditEvent]) -> ChainReport:
+HEAD_MARK = "the recorded head"
+CHECKPOINT_MARK = "the latest signed checkpoint"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainMark:
+    """A point the chain is known to have reached: event ``seq`` had ``hash``. The stored head and
+    every signed checkpoint are marks; a chain that no longer passes through one lost its tail or
+    was rewritten, even when every remaining link verifies."""
+
+    name: str  # what vouches for it, for the report: "the recorded head", "checkpoint FILE"
+    seq: int
+    hash: str
+
+
+def verify_chain(events: Iterable[AuditEvent], marks: Sequence[ChainMark] = ()) -> ChainReport:
+    """Recompute every link and check the chain passes through every mark (read before the
+    events, so events appended meanwhile only extend it); name the first problem."""
+    wanted = {m.seq for m in marks}
+    seen: dict[int, str] = {}
     prev, expected_seq, checked = GENESIS, 1, 0
     for event in events:
         if event.seq != expected_seq:
@@ -168,7 +189,17 @@ def verify_chain(events: Iterable[AuditEvent]) -> ChainReport:
             return ChainReport(False, checked, prev, event.seq, f"event {event.seq} does not link to the event before it")
         if event_hash(event) != event.hash:
             return ChainReport(False, checked, prev, event.seq, f"event {event.seq} was changed after it was written")
+        if event.seq in wanted:
+            seen[event.seq] = event.hash
         prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    for mark in sorted(marks, key=lambda m: m.seq):
+        if mark.seq == 0 or seen.get(mark.seq) == mark.hash:
+            continue
+        if mark.seq > checked:
+            missing = f"event {mark.seq} is" if mark.seq == checked + 1 else f"events {checked + 1}-{mark.seq} are"
+            reason = f"{missing} missing: the chain ends at event {checked}, {mark.name} is event {mark.seq}"
+            return ChainReport(False, checked, prev, checked + 1, reason)
+        return ChainReport(False, checked, prev, mark.seq, f"event {mark.seq} is not the one {mark.name} names")
     return ChainReport(True, checked, prev)
 
 

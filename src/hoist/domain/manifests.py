@@ -10,6 +10,7 @@ yields the identical digest and is a no-op.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,16 @@ GENERIC_ARTIFACT_TYPE = "application/vnd.hoist.generic.v1"
 TITLE = "org.opencontainers.image.title"
 VERSION_ANNOTATION = "org.opencontainers.image.version"
 PACKAGE_ANNOTATION = "dev.hoist.package"
+# Layers a registry need not hold: they are fetched from the descriptor's ``urls`` (image-spec
+# layer.md, "Non-distributable layers"; Docker's foreign layers, e.g. Windows base images).
+NONDISTRIBUTABLE = frozenset(
+    {
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    }
+)
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what clients expect registries to accept (distribution-spec)
 
 
@@ -40,6 +51,12 @@ class Descriptor:
     size: int
     annotations: dict[str, str] = field(default_factory=dict)
     artifact_type: str | None = None
+    urls: tuple[str, ...] = ()
+
+    @property
+    def foreign(self) -> bool:
+        """A non-distributable layer: its bytes may never have been uploaded here."""
+        return bool(self.urls) or self.media_type in NONDISTRIBUTABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +76,59 @@ class Manifest:
         return self.media_type in {OCI_INDEX, DOCKER_LIST}
 
     def blob_digests(self) -> tuple[Digest, ...]:
-        """The blobs this manifest needs: its config and its layers."""
-        found = ([self.config] if self.config else []) + list(self.layers)
-        return tuple(d.digest for d in found)
+        """The blobs this manifest needs from the registry: its config and its layers, except
+        foreign ones (their bytes live at their URLs)."""
+        return tuple(d.digest for _, d in self.blob_descriptors() if not d.foreign)
+
+    def blob_descriptors(self) -> tuple[tuple[str, Descriptor], ...]:
+        """The config and every layer, foreign ones included, each with where it stands
+        (``config``, ``layers[2]``)."""
+        found = [("config", self.config)] if self.config else []
+        return tuple(found + [(f"layers[{i}]", d) for i, d in enumerate(self.layers)])
 
     def files(self) -> tuple[FileEntry, ...]:
         """The files of a generic artifact: every layer with a title."""
         return tuple(
             FileEntry(d.annotations[TITLE], d.digest, d.size, d.media_type) for d in self.layers if TITLE in d.annotations
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SizeMismatch:
+    """A descriptor declares a size the stored content it names does not have: a client would
+    fetch the bytes, count them and fail only at pull time."""
+
+    descriptor: str  # where it stands in the manifest: config, layers[i], manifests[i]
+    digest: Digest
+    declared: int
+    stored: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.descriptor} declares {self.digest} to be {self.declared} bytes, "
+            f"but the stored content holds {self.stored}"
+        )
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {"descriptor": self.descriptor, "digest": str(self.digest), "declared": self.declared, "stored": self.stored}
+
+
+SizeOf = Callable[[Digest], int | None]  # the stored size of a digest, None when it is not stored
+
+
+def size_mismatches(manifest: Manifest, blob_size: SizeOf, manifest_size: SizeOf) -> list[SizeMismatch]:
+    """Every descriptor whose ``size`` disagrees with what is stored under its digest: the config
+    and layers against their blobs, an index's children against the stored manifests' lengths.
+    What is not stored is left to the presence checks."""
+    named = [(where, d, blob_size) for where, d in manifest.blob_descriptors()]
+    named += [(f"manifests[{i}]", d, manifest_size) for i, d in enumerate(manifest.manifests)]
+    found = []
+    for where, d, size_of in named:
+        stored = size_of(d.digest)
+        if stored is not None and stored != d.size:
+            found.append(SizeMismatch(where, d.digest, d.size, stored))
+    return found
 
 
 def generic_manifest(package: str, version: Version, files: list[FileEntry]) -> bytes:
@@ -158,12 +219,16 @@ def _descriptor(value: Any, where: str) -> Descriptor:
     except InvalidDigest as exc:
         raise InvalidManifest(f"{where}.digest: {exc.message}") from None
     artifact_type = value.get("artifactType")
+    urls = value.get("urls", [])
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u for u in urls):
+        raise InvalidManifest(f"{where}.urls must be a list of URLs")
     return Descriptor(
         media_type=media_type,
         digest=parsed,
         size=size,
         annotations=_annotations(value.get("annotations"), f"{where}.annotations"),
         artifact_type=artifact_type if isinstance(artifact_type, str) else None,
+        urls=tuple(urls),
     )
 
 

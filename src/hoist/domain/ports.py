@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from hoist.domain.digests import Digest
-from hoist.domain.events import AuditEvent, EventDraft
+from hoist.domain.events import AuditEvent, ChainMark, EventDraft
 from hoist.domain.inventory import AdvisoryRepository, SbomRepository
 from hoist.domain.manifests import Manifest
 from hoist.domain.models import (
@@ -227,6 +227,10 @@ class ManifestRepository(Protocol):
 
     def get(self, digest: Digest) -> Manifest | None: ...
 
+    def size(self, digest: Digest) -> int | None:
+        """The length of the stored manifest's bytes, None when it is not stored."""
+        ...
+
     def roots(self) -> set[Digest]:
         """Manifests something names: a repository, an artifact version placed in a registry or
         waiting in the trash. Garbage collection keeps these and everything they lead to; a version
@@ -402,6 +406,18 @@ class AuditLog(Protocol):
         package: str | None = None,
         subject: str | None = None,
     ) -> Sequence[AuditEvent]: ...
+
+    def head(self) -> ChainMark:
+        """The head the last append recorded (seq 0 and the genesis hash before the first)."""
+        ...
+
+    def record_checkpoint(self, seq: int, hash: str, *, now: datetime) -> None:
+        """Remember a head the server signed; a no-op if that event was already recorded."""
+        ...
+
+    def latest_checkpoint(self) -> ChainMark | None:
+        """The signed head with the highest seq, None before the first checkpoint."""
+        ...
 
 
 class MetadataSession(Protocol):

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from hoist.domain import attestations as a
 from hoist.domain.access import Right
 from hoist.domain.errors import IntegrityFailure
-from hoist.domain.events import AuditEvent, ChainReport, verify_chain
+from hoist.domain.events import AuditEvent, ChainMark, ChainReport, verify_chain
 from hoist.domain.models import Actor, ArtifactRef
-from hoist.domain.ports import MetadataStore, Signer
-from hoist.services.base import Clock, utcnow
+from hoist.domain.ports import MetadataSession, MetadataStore, Signer
+from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import resolve
 from hoist.services.guard import Guard
 from hoist.services.statements import rfc3339
@@ -62,15 +62,34 @@ class AuditService:
             artifact = resolve(s, ref)
             return list(s.audit.events(package=artifact.package, subject=artifact.ref))
 
-    def verify(self, *, actor: Actor) -> ChainReport:
+    def marks(self, *, actor: Actor) -> list[ChainMark]:
+        """Where the chain must still pass: the recorded head and the latest signed checkpoint.
+        Read them before the events, so events appended meanwhile only extend the chain."""
         self._auditor(actor)
-        return verify_chain(self._all())
+        with self._metadata.reader() as s:
+            return chain_marks(s)
+
+    def verify(self, *, actor: Actor) -> ChainReport:
+        return verify_chain(self._all(), self.marks(actor=actor))
 
     def checkpoint(self, *, actor: Actor) -> bytes:
-        """A DSSE envelope, signed with the server key, naming the chain's head now."""
+        """A DSSE envelope, signed with the server key, naming the chain's head now; recorded, so
+        that every later verification checks the chain still reaches it."""
         report = self.verify(actor=actor)
         if not report.ok:
             raise IntegrityFailure(f"the audit chain is broken at event {report.broken_at}: no checkpoint signed")
-        body = a.checkpoint(seq=report.checked, head=report.head, time=rfc3339(self._clock()), key_id=self._signer.key_id)
+        now = self._clock()
+
+        def record() -> None:
+            with self._metadata.session() as s:
+                s.audit.record_checkpoint(report.checked, report.head, now=now)
+
+        retrying(record)
+        body = a.checkpoint(seq=report.checked, head=report.head, time=rfc3339(now), key_id=self._signer.key_id)
         signature = self._signer.sign(a.pae(a.CHECKPOINT, body))
         return a.envelope(body, signature, payload_type=a.CHECKPOINT, key_id=self._signer.key_id)
+
+
+def chain_marks(s: MetadataSession) -> list[ChainMark]:
+    latest = s.audit.latest_checkpoint()
+    return [s.audit.head(), *([latest] if latest else [])]

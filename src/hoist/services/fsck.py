@@ -3,7 +3,8 @@
 Every stored blob is re-hashed against its digest; a corrupt one is marked at once (the store then
 refuses to serve it: never as if it were good) and, with ``quarantine``, moved aside. Every live
 manifest's references are checked (its blobs stored, an index's children and a referrer's subject
-present), and the audit chain is recomputed. The run is recorded in the audit trail.
+present, every descriptor's size that of the stored content), and the audit chain is recomputed.
+The run is recorded in the audit trail.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from hoist.domain.access import Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt, BlobNotFound
 from hoist.domain.events import Action, EventDraft, verify_chain
+from hoist.domain.manifests import size_mismatches
 from hoist.domain.models import Actor
 from hoist.domain.ports import BlobStore, MetadataStore
+from hoist.services.audit import chain_marks
 from hoist.services.base import Clock, utcnow
 from hoist.services.guard import Guard
 from hoist.services.integrity import blob_problem
@@ -30,6 +33,7 @@ class FsckReport:
     quarantined: list[str]
     manifests_checked: int
     missing: list[dict[str, str]] = field(default_factory=list)  # a live manifest names what is not stored
+    mismatched: list[dict[str, str | int]] = field(default_factory=list)  # a descriptor's size is not the stored one
     chain_ok: bool = True
     chain_checked: int = 0
     chain_broken_at: int | None = None
@@ -37,7 +41,7 @@ class FsckReport:
 
     @property
     def ok(self) -> bool:
-        return not self.corrupt and not self.missing and self.chain_ok
+        return not self.corrupt and not self.missing and not self.mismatched and self.chain_ok
 
 
 class Fsck:
@@ -66,7 +70,7 @@ class Fsck:
             if quarantine and self._blobs.quarantine(digest):
                 quarantined.append(str(digest))
         live = live_set(self._metadata, self._blobs)
-        missing = []
+        missing, mismatched = [], []
         with self._metadata.reader() as s:
             for manifest_digest in sorted(live.manifests, key=str):
                 manifest = s.manifests.get(manifest_digest)
@@ -78,7 +82,12 @@ class Fsck:
                 for child in manifest.manifests:
                     if s.manifests.get(child.digest) is None:
                         missing.append({"manifest": str(manifest_digest), "child": str(child.digest)})
-            chain = verify_chain(s.audit.events())
+                mismatched += [
+                    {"manifest": str(manifest_digest), **m.as_dict()}
+                    for m in size_mismatches(manifest, self._stored_size, s.manifests.size)
+                ]
+            marks = chain_marks(s)  # before the events: appends meanwhile only extend the chain
+            chain = verify_chain(s.audit.events(), marks)
         report = FsckReport(
             blobs_checked=checked,
             bytes_checked=size,
@@ -86,15 +95,28 @@ class Fsck:
             quarantined=quarantined,
             manifests_checked=len(live.manifests),
             missing=missing,
+            mismatched=mismatched,
             chain_ok=chain.ok,
             chain_checked=chain.checked,
             chain_broken_at=chain.broken_at,
             chain_reason=chain.reason,
         )
-        details = {"ok": report.ok, "corrupt": corrupt, "quarantined": quarantined, "missing": len(missing)}
+        details = {
+            "ok": report.ok,
+            "corrupt": corrupt,
+            "quarantined": quarantined,
+            "missing": len(missing),
+            "mismatched": len(mismatched),
+        }
         with self._metadata.session() as s:
             s.audit.append(EventDraft(Action.FSCK, actor=actor.name, subject="store", details=details), now=self._clock())
         return report
+
+    def _stored_size(self, blob: Digest) -> int | None:
+        try:
+            return self._blobs.stat(blob).size
+        except (BlobCorrupt, BlobNotFound):  # reported as corrupt or missing
+            return None
 
     def _missing(self, blob: Digest) -> bool:
         try:

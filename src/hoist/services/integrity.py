@@ -7,6 +7,7 @@ from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobNotFound, Problem
 from hoist.domain.manifests import Manifest
 from hoist.domain.ports import BlobStore
+from hoist.services.reachability import stored_descriptors
 
 _READ_SIZE = 1024 * 1024
 
@@ -32,5 +33,5 @@ def manifest_problems(blobs: BlobStore, expected: Digest, manifest: Manifest | N
         return [Problem("present", f"manifest {expected} is missing")]
     if Digest.of(manifest.raw, expected.algorithm) != expected:
         return [Problem("intact", f"manifest {expected} does not hash to its digest")]
-    descriptors = ([manifest.config] if manifest.config else []) + list(manifest.layers)
+    descriptors = stored_descriptors(manifest, blobs)
     return [p for d in descriptors if (p := blob_problem(blobs, d.digest, d.size)) is not None]

@@ -33,6 +33,7 @@ from hoist.domain.sbom import CYCLONEDX_MEDIA_TYPE, SPDX_MEDIA_TYPE, Component, 
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import holding, resolve
 from hoist.services.guard import Guard
+from hoist.services.reachability import stored_descriptors
 from hoist.services.statements import put_bytes, rfc3339
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,8 @@ class InventoryService:
             with self._files(manifest) as files:
                 return self._reader.generate_for_files(files, name=name, version=version, now=now)
         image = self._platform_image(manifest)
-        layers = [(d.media_type, self._opener(d.digest)) for d in image.layers]
+        stored = {d.digest for d in stored_descriptors(image, self._blobs)}  # foreign layers are not known here
+        layers = [(d.media_type, self._opener(d.digest)) for d in image.layers if d.digest in stored]
         return self._reader.generate_for_image(layers, name=name, version=version, digest=str(artifact.digest), now=now)
 
     def _platform_image(self, manifest: Manifest) -> Manifest:

@@ -2,7 +2,8 @@
 
 Live are: every manifest something names (a repository, an artifact version, a deployment past or
 present), an index's children and every referrer of a live manifest (signatures, SBOMs and
-attestations, recursively), the blobs those manifests need, blobs linked to a repository by an
+attestations, recursively), the blobs those manifests need (not foreign layers, which live at their
+URLs), blobs linked to a repository by an
 upload or a mount, uploads still in progress, and blobs committed less than ``grace`` ago (a
 manifest naming them may be on its way). Only what is outside all of that may ever be swept.
 """
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import BlobNotFound
+from hoist.domain.errors import BlobCorrupt, BlobNotFound
+from hoist.domain.manifests import Descriptor, Manifest
 from hoist.domain.ports import BlobStore, MetadataStore
 
 DEFAULT_GRACE = timedelta(hours=1)
@@ -46,6 +48,22 @@ def live_set(metadata: MetadataStore, blobs: BlobStore) -> LiveSet:
         pending += graph.referrers.get(digest, ())
     uploads = frozenset(u.upload_id for u in blobs.uploads())
     return LiveSet(frozenset(manifests), frozenset(needed), uploads)
+
+
+def stored_descriptors(manifest: Manifest, blobs: BlobStore) -> list[Descriptor]:
+    """The config and layers whose bytes this store must hold: all of them, except foreign
+    (non-distributable) layers it was never given; one that is stored is checked like any other."""
+    return [d for _, d in manifest.blob_descriptors() if not d.foreign or _stored(blobs, d.digest)]
+
+
+def _stored(blobs: BlobStore, digest: Digest) -> bool:
+    try:
+        blobs.stat(digest)
+    except BlobCorrupt:
+        return True
+    except BlobNotFound:
+        return False
+    return True
 
 
 def sweepable(live: LiveSet, blobs: BlobStore, *, now: datetime, grace: timedelta = DEFAULT_GRACE) -> Iterator[Digest]:

@@ -17,17 +17,19 @@ from typing import Any
 from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import (
+    BlobCorrupt,
     BlobNotFound,
     Denied,
     HoistError,
     InvalidDigest,
+    InvalidManifest,
     ManifestBlobUnknown,
     ManifestNotFound,
     RepositoryNotFound,
     VersionExists,
 )
 from hoist.domain.events import Action, EventDraft
-from hoist.domain.manifests import Manifest, parse_manifest
+from hoist.domain.manifests import Manifest, SizeMismatch, parse_manifest, size_mismatches
 from hoist.domain.models import OCI, Actor, AttachmentKind, Pipeline, Result
 from hoist.domain.names import validate_package_name
 from hoist.domain.policy import Policy, signature_problems
@@ -259,16 +261,8 @@ class RepositoryService:
             tags.insert(0, Tag.parse(reference))
         manifest = parse_manifest(raw, content_type or None, algorithm)
         digest = manifest.digest
-        for blob in manifest.blob_digests():
-            try:
-                if not may_reference(self._metadata, actor, blob):  # answered as if absent: no leak
-                    raise BlobNotFound(str(blob))
-                if not self._blobs.touch(blob):  # touched: a garbage collection running now keeps it
-                    raise BlobNotFound(str(blob))
-            except BlobNotFound:
-                raise ManifestBlobUnknown(
-                    f"the manifest needs blob {blob}, which was never uploaded", digest=str(blob)
-                ) from None
+        held = self._held_blobs(manifest, actor)
+        _refuse_mismatches(size_mismatches(manifest, held.get, lambda _: None))
 
         signatures = self._verifier.check(manifest, self._read_small)
 
@@ -278,7 +272,7 @@ class RepositoryService:
                 direct = pusher and self._policy.registry(registry).direct_push
                 if not direct and not self._is_attachment(s, registry, package, manifest, tags):
                     return "denied" if not pusher else "refused"
-                pushed = self._record(s, registry, package, manifest, digest, tags, actor, pipeline)
+                pushed = self._record(s, registry, package, manifest, held, tags, actor, pipeline)
                 self._record_signatures(s, registry, package, digest, signatures, actor, pipeline)
                 return pushed
 
@@ -293,25 +287,49 @@ class RepositoryService:
             self._publisher.on_manifest(registry, package, manifest)
         return pushed
 
+    def _held_blobs(self, manifest: Manifest, actor: Actor) -> dict[Digest, int | None]:
+        """Every blob of the manifest the registry holds, with its stored size (None: fsck marked it
+        corrupt), each touched (a garbage collection running now keeps it). ManifestBlobUnknown for
+        one the repository cannot have; a foreign layer that is not stored here is left out."""
+        held: dict[Digest, int | None] = {}
+        for _, descriptor in manifest.blob_descriptors():
+            blob = descriptor.digest
+            try:
+                if not may_reference(self._metadata, actor, blob):  # answered as if absent: no leak
+                    raise BlobNotFound(str(blob))
+                if not self._blobs.touch(blob):
+                    raise BlobNotFound(str(blob))
+                held[blob] = self._blobs.stat(blob).size
+            except BlobNotFound:
+                if descriptor.foreign:  # fetched from its URLs, as the image spec allows
+                    continue
+                raise ManifestBlobUnknown(
+                    f"the manifest needs blob {blob}, which was never uploaded", digest=str(blob)
+                ) from None
+            except BlobCorrupt:  # fsck's finding, repaired by pushing the bytes again: no size to compare
+                held[blob] = None
+        return held
+
     def _record(
         self,
         s: MetadataSession,
         registry: str,
         package: str,
         manifest: Manifest,
-        digest: Digest,
+        held: dict[Digest, int | None],
         tags: list[Tag],
         actor: Actor,
         pipeline: Pipeline | None,
     ) -> PushedManifest:
-        reg = self._policy.registry(registry)
+        reg, digest = self._policy.registry(registry), manifest.digest
         for child in manifest.manifests:
             if not s.repositories.has_manifest(registry, package, child.digest):
                 raise ManifestBlobUnknown(f"the index lists manifest {child.digest}, which is not in {registry}/{package}")
+        _refuse_mismatches(size_mismatches(manifest, lambda _: None, s.manifests.size))
         now = self._clock()
         s.manifests.add(manifest, now=now)
         s.artifacts.ensure_package(package, OCI, now=now)
-        for blob in manifest.blob_digests():  # mounted automatically: the bytes are already stored
+        for blob in held:  # mounted automatically: the bytes are already stored
             s.repositories.link_blob(registry, package, blob, now=now)
         added = s.repositories.add_manifest(registry, package, digest, now=now)
         versioned = False
@@ -568,6 +586,13 @@ class RepositoryService:
             details={"registry": registry, **{k: v for k, v in details.items() if v is not None}},
             pipeline=pipeline.as_dict() if pipeline else None,
         )
+
+
+def _refuse_mismatches(found: list[SizeMismatch]) -> None:
+    """A descriptor's size is a promise to every client that fetches it: refuse a broken one."""
+    if found:
+        first = found[0]
+        raise InvalidManifest(first.message, **first.as_dict())
 
 
 def _require_repository(s: MetadataSession, registry: str, package: str) -> None:

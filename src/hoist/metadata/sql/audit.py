@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hoist.domain.events import AuditEvent, EventDraft, chain
-from hoist.metadata.sql.tables import AuditEventRow, AuditHeadRow
+from hoist.domain.events import CHECKPOINT_MARK, HEAD_MARK, AuditEvent, ChainMark, EventDraft, chain
+from hoist.metadata.sql.tables import AuditCheckpointRow, AuditEventRow, AuditHeadRow
 
 
 class SqlAuditLog:
@@ -43,6 +43,20 @@ class SqlAuditLog:
         if limit is not None:
             query = query.limit(limit)
         return [_record(r) for r in self._s.execute(query).scalars()]
+
+    def head(self) -> ChainMark:
+        row = self._s.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one()
+        return ChainMark(HEAD_MARK, row.seq, row.hash)
+
+    def record_checkpoint(self, seq: int, hash: str, *, now: datetime) -> None:
+        if self._s.get(AuditCheckpointRow, seq) is None:
+            self._s.add(AuditCheckpointRow(seq=seq, hash=hash, signed_at=now))
+            self._s.flush()
+
+    def latest_checkpoint(self) -> ChainMark | None:
+        query = select(AuditCheckpointRow).order_by(AuditCheckpointRow.seq.desc()).limit(1)
+        row = self._s.execute(query).scalar()
+        return ChainMark(CHECKPOINT_MARK, row.seq, row.hash) if row else None
 
 
 def _record(row: AuditEventRow) -> AuditEvent:

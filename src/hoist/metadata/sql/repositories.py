@@ -80,6 +80,10 @@ class SqlManifests:
         row = self._s.get(ManifestRow, str(digest))
         return parse_manifest(row.content, row.media_type, digest.algorithm) if row else None
 
+    def size(self, digest: Digest) -> int | None:
+        found: int | None = self._s.execute(select(ManifestRow.size).where(ManifestRow.digest == str(digest))).scalar()
+        return found
+
     def roots(self) -> set[Digest]:
         placed = select(ArtifactRow.digest).join(PlacementRow, PlacementRow.artifact_id == ArtifactRow.id)
         trashed = (

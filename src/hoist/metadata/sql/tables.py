@@ -188,6 +188,15 @@ class AuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(80))
 
 
+class AuditCheckpointRow(Base):
+    """A chain head the server signed (``GET /audit/checkpoint``): the chain must keep reaching it."""
+
+    __tablename__ = "audit_checkpoints"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(80))
+    signed_at: Mapped[datetime]
+
+
 class RepositoryManifestRow(Base):
     """A manifest is in the repository ``<registry>/<package>``: pullable there by digest."""
 
