@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
-from hoist.api import access, artifacts, audit, deployments, releases, retention, supply, system, uploads
+from hoist.api import access, artifacts, audit, deployments, docs, releases, retention, supply, system, uploads
 from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
@@ -236,10 +236,11 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
         version=__version__,
         summary="Artifact registry and promotion engine: build once, promote the same bytes, prove it.",
         openapi_url=f"{API}/openapi.json",
-        docs_url=f"{API}/docs",
+        docs_url=None,  # docs.mount serves it without a CDN
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
     )
+    docs.mount(app, API)
     app.include_router(system.router(settings.policy, __version__, public_keys(settings, services)), prefix=API)
     app.include_router(access.router(services.access), prefix=API)
     app.include_router(
