@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
+from hoist.client import HoistClient
+from hoist.domain import errors as e
+from hoist.domain.digests import Digest
 from hoist.domain.names import clip
+from hoist.storage.filesystem import FilesystemBlobStore
 
 LONG = "a" * 5000
 FILE = {"name": "app.tgz", "digest": "sha256:" + hashlib.sha256(b"x").hexdigest(), "size": 1}
@@ -56,3 +61,30 @@ def test_a_repository_without_a_package_gets_a_real_example(http: httpx.Client) 
     assert error["code"] == "NAME_INVALID"
     assert "e.g. dev/shop/api" in error["message"]
     assert "dev/dev" not in error["message"]
+
+
+def test_a_pull_says_whether_the_size_or_the_digest_is_wrong(
+    client: HoistClient, tmp_path: Path, blobs: FilesystemBlobStore
+) -> None:
+    src = tmp_path / "app.bin"
+    src.write_bytes(b"x" * 100_000)
+    blob = client.upload(src)
+    with pytest.raises(e.IntegrityFailure) as wrong_size:
+        client.download(blob["digest"], 5, tmp_path / "small.bin")
+    assert wrong_size.value.message == (
+        f"small.bin: received 100000 bytes, but 5 bytes were recorded; their digest {blob['digest']} is the one recorded"
+    )
+    stored = blobs.path(Digest.parse(blob["digest"]))
+    assert stored is not None
+    stored.write_bytes(b"y" * 100_000)  # same size, other bytes: rot on the server's disk
+    with pytest.raises(e.IntegrityFailure) as wrong_digest:
+        client.download(blob["digest"], 100_000, tmp_path / "rotten.bin")
+    actual = Digest.of(b"y" * 100_000)
+    assert wrong_digest.value.message == (
+        f"rotten.bin: received 100000 bytes, as recorded, but they hash to {actual}, not {blob['digest']}"
+    )
+    with pytest.raises(e.IntegrityFailure) as both:
+        client.download(blob["digest"], 5, tmp_path / "rotten.bin")
+    assert both.value.message.startswith("rotten.bin: both size and digest are wrong: received 100000 bytes")
+    assert not (tmp_path / "small.bin").exists()
+    assert not (tmp_path / "rotten.bin").exists()
