@@ -1,4 +1,4 @@
-"""hoist push, pull, ls."""
+"""hoist push, pull, ls, delete."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from hoist.cli.context import Cli, common_options
 from hoist.cli.tables import columns
@@ -165,4 +166,26 @@ def list_artifacts(cli: Cli, name: str | None, registry: str | None) -> None:
     cli.emit(rows, human)
 
 
-COMMANDS = [push, pull, list_artifacts]
+@click.command()
+@click.argument("ref")
+@click.option("--registry", default=None, help="The registry it leaves [default: the only one holding it].")
+@click.option("--reason", default=None, help="Why, for the audit trail and the trash.")
+@common_options
+def delete(cli: Cli, ref: str, registry: str | None, reason: str | None) -> None:
+    """Take NAME@VERSION out of a registry into its trash: restorable with `hoist restore` until purged.
+
+    Refused while the version is sealed there, runs in an environment reading it, or is in such an
+    environment's rollback window; needs delete on the registry."""
+    ArtifactRef.parse(ref)
+    item = cli.client().delete(ref, registry=registry, reason=reason)
+
+    def human() -> None:
+        cli.out.print(
+            f"deleted [bold]{escape(item['ref'])}[/] from {item['registry']} into the trash (item {item['id']}); "
+            f"until {item['purge_after'][:10]}: hoist restore {escape(item['ref'])} --registry {item['registry']}"
+        )
+
+    cli.emit(item, human)
+
+
+COMMANDS = [push, pull, list_artifacts, delete]
