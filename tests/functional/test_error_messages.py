@@ -34,6 +34,10 @@ REQUESTS: dict[str, Callable[[httpx.Client], httpx.Response]] = {
     "oci package": lambda h: h.get(f"/v2/dev/{LONG}/tags/list"),
     "tag": lambda h: h.put(f"/v2/dev/x/manifests/{LONG}", content=b"{}", headers=MANIFEST),
     "oci digest": lambda h: h.get(f"/v2/dev/x/blobs/sha256:{LONG}"),
+    "attestation type": lambda h: h.post("/api/v1/attestations", json={"ref": "x@1.0.0", "type": LONG, "result": "pass"}),
+    "permission": lambda h: h.post("/api/v1/grants", json={"principal": "user:alice", "grant": LONG}),
+    "role": lambda h: h.post("/api/v1/grants", json={"principal": "user:alice", "grant": "role:" + LONG}),
+    "permission target": lambda h: h.post("/api/v1/grants", json={"principal": "user:alice", "grant": "push:" + LONG}),
 }
 
 
