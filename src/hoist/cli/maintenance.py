@@ -65,7 +65,7 @@ def retention_apply(cli: Cli, registry: str | None) -> None:
 
 @click.group()
 def trash() -> None:
-    """What retention took out: restorable until purged."""
+    """What retention or hoist delete took out: restorable until purged."""
 
 
 @trash.command("list")
