@@ -1,11 +1,15 @@
-"""The README story, run step by step against a Hoist server, printing each command and its output.
+"""The README story, read from README.md and run step by step against a Hoist server, printing
+each command and its output.
 
     python scripts/demo.py                 # starts a fresh server in a temporary folder (make demo)
     python scripts/demo.py --url URL       # runs against a server that is already up
 
-Every step states who runs it (the administrator, or ``as NAME``) and the exit code it expects (0
-done, 3 refused: by a gate, or because that identity lacks the right), so the demo doubles as a check:
-the end-to-end tests run exactly this story (tests/e2e/test_story.py).
+The story's ``hoist`` lines run as written, as the identity the story last switched to
+(``export HOIST_TOKEN=$CI_TOKEN`` makes it ci, ``unset HOIST_TOKEN`` the administrator whose
+token ``hoist login`` saved), each expected to exit 0, or 3 where its comment says ``(exit 3)``;
+other shell lines (the tokens, the build output) are what the demo does itself. So the demo doubles
+as a check that the README can be followed verbatim: the end-to-end tests run it
+(tests/e2e/test_story.py).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shlex
 import socket
@@ -23,100 +28,99 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 HOIST = [sys.executable, "-m", "hoist"]
+README = Path(__file__).resolve().parents[1] / "README.md"
 REFUSED = 3
-
-STORY: list[tuple[str, int]] = [
-    ("# the first `hoist serve` made 'admin'; admin makes a CI robot, a release robot, an approver and an operator", 0),
-    ("user create ci --robot --role ci", 0),
-    ("user create release --robot --role release", 0),
-    ("user create ana --role approver", 0),
-    ("user create ops --role operator", 0),
-    ("access show", 0),
-    ("as ci: push shop-api build/shop-api.tgz --version 1.4.0-SNAPSHOT --build auto", 0),
-    ("as release: promote shop-api@1.4.0-SNAPSHOT+1 --to prod", REFUSED),
-    ("as ci: push shop-api build/shop-api.tgz --version 1.4.0 --build auto", 0),
-    ("as ci: attest shop-api@1.4.0+1 --type unit-tests --result pass", 0),
-    ("as ci: promote shop-api@1.4.0+1 --to prod", REFUSED),
-    ("as release: promote shop-api@1.4.0+1 --to prod", 0),
-    ("as ci: deploy shop-api@1.4.0+1 --env dev", 0),
-    ("as ci: deploy shop-api@1.4.0+1 --env uat", 0),
-    ("as release: deploy shop-api@1.4.0+1 --env preprod", 0),
-    ("as ops: deploy shop-api@1.4.0+1 --env prod", REFUSED),
-    ("as release: attest shop-api@1.4.0+1 --type acceptance --result pass --env preprod", 0),
-    ("as ana: approve shop-api@1.4.0+1 --env prod", 0),
-    ("as ops: deploy shop-api@1.4.0+1 --env prod", 0),
-    ("# 1.4.1 the same way up to prod", 0),
-    ("as ci: push shop-api build/shop-api.tgz --version 1.4.1 --build auto", 0),
-    ("as ci: attest shop-api@1.4.1+1 --type unit-tests --result pass", 0),
-    ("as release: promote shop-api@1.4.1+1 --to prod", 0),
-    ("as ci: deploy shop-api@1.4.1+1 --env dev", 0),
-    ("as ci: deploy shop-api@1.4.1+1 --env uat", 0),
-    ("as release: deploy shop-api@1.4.1+1 --env preprod", 0),
-    ("as release: attest shop-api@1.4.1+1 --type acceptance --result pass --env preprod", 0),
-    ("as ana: approve shop-api@1.4.1+1 --env prod", 0),
-    ("as ops: deploy shop-api@1.4.1+1 --env prod --exec 'echo deploying $HOIST_VERSION from $HOIST_FILES'", 0),
-    ("as ops: rollback --env prod shop-api --reason 'error rate up after 1.4.1'", 0),
-    ("status", 0),
-    ("history shop-api", 0),
-    ("audit verify", 0),
-    ("sbom affected log4j-core --range '<2.17.1'", 0),
-    ("verify shop-api@1.4.0+1 --env prod", 0),
-    ("# upkeep: what retention would keep and why, a rollback drill, the store checked, garbage", 0),
-    ("retention plan --registry dev", 0),
-    ("rollback --drill --env prod", 0),
-    ("fsck", 0),
-    ("gc --dry-run", 0),
-]
+ADMIN = "admin"
+_COMMENT = re.compile(r"\s{2,}#\s?")
 
 
-def run_story(url: str, workdir: Path, admin_token: str, *, echo: bool = True) -> list[subprocess.CompletedProcess[str]]:
-    """Run every step; raise AssertionError at the first step whose exit code is not the expected one.
-    A step ``as NAME: ...`` runs with a token the administrator makes for NAME (shown as it happens)."""
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One ``hoist`` command of the story (``args`` after ``hoist``), run as ``who``."""
+
+    who: str
+    command: str
+    expected: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ran:
+    step: Step
+    result: subprocess.CompletedProcess[str]
+
+
+def story(readme: str) -> list[Step | str]:
+    """The README's story block as steps; comment lines stay as headings (strings)."""
+    block = readme.split("## The story", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    who = ADMIN
+    out: list[Step | str] = []
+    for line in block.splitlines():
+        code, comment = [*_COMMENT.split(line, maxsplit=1), ""][:2]
+        code = code.strip()
+        if code.startswith("#"):
+            out.append(code)
+        elif code.startswith("export HOIST_TOKEN=$"):
+            who = code.removeprefix("export HOIST_TOKEN=$").removesuffix("_TOKEN").lower()
+        elif code == "unset HOIST_TOKEN":
+            who = ADMIN
+        elif code.startswith("hoist "):
+            expected = REFUSED if "(exit 3)" in comment else 0
+            out += [Step(who, part.strip().removeprefix("hoist "), expected) for part in code.split(" ; ")]
+    return out
+
+
+def run_story(url: str, workdir: Path, admin_token: str, *, echo: bool = True) -> list[Ran]:
+    """Run every step; raise AssertionError at the first step whose exit code is not the expected one."""
     build = workdir / "build"
     build.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "HOIST_URL": url, "HOIST_CONFIG_DIR": str(workdir / "config")}
-    tokens = {"admin": admin_token}
-    results = []
+    (build / "shop-api.tgz").write_bytes(os.urandom(4096))  # the story's stand-in build output
+    env = {k: v for k, v in os.environ.items() if k != "HOIST_TOKEN"}
+    env |= {"HOIST_URL": url, "HOIST_CONFIG_DIR": str(workdir / "config")}
+    tokens: dict[str, str] = {}
+    ran: list[Ran] = []
 
-    def hoist(args: list[str], who: str) -> subprocess.CompletedProcess[str]:
+    def hoist(args: list[str], who: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        as_who = {} if who == ADMIN else {"HOIST_TOKEN": tokens[who]}  # admin: the token `hoist login` saved
         return subprocess.run(
             [*HOIST, *args],
             cwd=workdir,
-            env={**env, "HOIST_TOKEN": tokens[who]},
+            env={**env, **as_who},
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
         )
 
-    for step, expected in STORY:
-        if step.startswith("#"):
+    for step in story(README.read_text()):
+        if isinstance(step, str):
             if echo:
                 print(f"\n{step}")
             continue
-        who, sep, command = step.partition(": ")
-        who, command = (who.removeprefix("as "), command) if sep and who.startswith("as ") else ("admin", step)
-        if who not in tokens:
-            made = hoist(["token", "create", "--user", who, "--description", "demo", "--json"], "admin")
+        if step.who != ADMIN and step.who not in tokens:  # what the story's token() does
+            made = hoist(
+                ["token", "create", "--user", step.who, "--description", f"{step.who} in the story", "--json"], ADMIN
+            )
             if made.returncode != 0:
-                raise AssertionError(f"could not make a token for {who}:\n{made.stdout}{made.stderr}")
-            tokens[who] = json.loads(made.stdout)["token"]
-        if command.startswith("push"):  # each release is a new build output
-            (build / "shop-api.tgz").write_bytes(os.urandom(4096))
+                raise AssertionError(f"could not make a token for {step.who}:\n{made.stdout}{made.stderr}")
+            tokens[step.who] = json.loads(made.stdout)["token"]
         if echo:
-            print(f"\n[{who}] $ hoist {command}")
-        done = hoist(shlex.split(command), who)
+            print(f"\n[{step.who}] $ hoist {step.command}")
+        pasted = admin_token + "\n" if step.command == "login" else None  # pasted at the prompt
+        done = hoist(shlex.split(step.command), step.who, pasted)
         if echo:
             sys.stdout.write(done.stdout + done.stderr)
-        if done.returncode != expected:
+        if done.returncode != step.expected:
             raise AssertionError(
-                f"'hoist {command}' as {who} exited {done.returncode}, expected {expected}:\n{done.stdout}{done.stderr}"
+                f"'hoist {step.command}' as {step.who} exited {done.returncode}, expected {step.expected}:\n"
+                f"{done.stdout}{done.stderr}"
             )
-        results.append(done)
-    return results
+        ran.append(Ran(step, done))
+    return ran
 
 
 def new_admin_token() -> str:

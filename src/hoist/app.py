@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
-from hoist.api import access, artifacts, audit, deployments, releases, retention, supply, system, uploads
+from hoist.api import access, artifacts, audit, deployments, docs, releases, retention, supply, system, uploads
 from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
@@ -42,6 +42,7 @@ from hoist.services.audit import AuditService
 from hoist.services.base import Clock, utcnow
 from hoist.services.catalog import CatalogService
 from hoist.services.collection import GarbageCollector
+from hoist.services.deletion import DeletionService
 from hoist.services.deployments import DeploymentService
 from hoist.services.drills import RollbackDrills
 from hoist.services.evidence import EvidenceService
@@ -84,6 +85,7 @@ class Services:
     deployments: DeploymentService
     audit: AuditService
     retention: RetentionService
+    deletion: DeletionService
     gc: GarbageCollector
     drills: RollbackDrills
     fsck: Fsck
@@ -130,6 +132,7 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     retention = RetentionService(metadata, policy, guard, clock)
     gc = GarbageCollector(metadata, blobs, guard, clock)
     drills = RollbackDrills(metadata, blobs, policy, guard, clock)
+    repositories = RepositoryService(metadata, blobs, policy, publisher, keyring, guard, clock)
     return Services(
         metadata=metadata,
         guard=guard,
@@ -137,13 +140,14 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         signer=signer,
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
         publisher=publisher,
-        repositories=RepositoryService(metadata, blobs, policy, publisher, keyring, guard, clock),
+        repositories=repositories,
         catalog=CatalogService(metadata, policy, guard),
         promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, guard, clock),
         evidence=EvidenceService(metadata, policy, statements, keyring, guard, clock),
         deployments=DeploymentService(metadata, blobs, policy, guard, clock),
         audit=AuditService(metadata, signer, guard, clock),
         retention=retention,
+        deletion=DeletionService(metadata, policy, guard, repositories, retention, clock),
         gc=gc,
         drills=drills,
         maintenance=Maintenance(policy, retention, gc, drills),
@@ -236,10 +240,11 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
         version=__version__,
         summary="Artifact registry and promotion engine: build once, promote the same bytes, prove it.",
         openapi_url=f"{API}/openapi.json",
-        docs_url=f"{API}/docs",
+        docs_url=None,  # docs.mount serves it without a CDN
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
     )
+    docs.mount(app, API)
     app.include_router(system.router(settings.policy, __version__, public_keys(settings, services)), prefix=API)
     app.include_router(access.router(services.access), prefix=API)
     app.include_router(

@@ -276,7 +276,7 @@ def _references(raw: Mapping[str, Any]) -> list[str]:
         _check_name(name, f"registries.{name}", "registry", problems)
         sources = reg.get("promote_from") if isinstance(reg, dict) else None
         problems += [
-            f"registries.{name}.promote_from: unknown registry {src!r}"
+            f"registries.{name}.promote_from: unknown registry {src!r}{_replaced(raw, src)}"
             for src in (sources if isinstance(sources, list) else [])
             if src not in registries
         ]
@@ -298,7 +298,7 @@ def _references(raw: Mapping[str, Any]) -> list[str]:
         _check_name(name, f"environments.{name}", "environment", problems)
         target = env.get("registry") if isinstance(env, dict) else None
         if isinstance(target, str) and target not in registries:
-            problems.append(f"environments.{name}.registry: unknown registry {target!r}")
+            problems.append(f"environments.{name}.registry: unknown registry {target!r}{_replaced(raw, target)}")
     if not environments:
         problems.append("environments: at least one environment is needed")
     problems += _role_references(_table(raw, "roles", {}), registries, environments)
@@ -320,6 +320,15 @@ def _builder_keys(registry: str, builders: object, keys: dict[str, Any]) -> list
         for item in (builders if isinstance(builders, list) else [])
         if isinstance(item, str) and item.startswith("key:") and item[4:] and item[4:] not in keys
     ]
+
+
+def _replaced(raw: Mapping[str, Any], registry: object) -> str:
+    """Why a default registry is unknown: a [registries] table replaces the defaults, it does not merge."""
+    if "registries" not in raw or registry not in DEFAULT_REGISTRIES:
+        return ""
+    defaults = ", ".join(DEFAULT_REGISTRIES)
+    fix = "define it too" + ("" if "environments" in raw else ", or define [environments] reading your registries")
+    return f" (defining [registries] replaces the default registries ({defaults}): {fix})"
 
 
 def _role_references(roles: dict[str, Any], registries: dict[str, Any], environments: dict[str, Any]) -> list[str]:

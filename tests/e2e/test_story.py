@@ -26,11 +26,14 @@ def hoist(server: Server, *args: str, cwd: Path | None = None) -> subprocess.Com
 
 
 def test_the_readme_story(server: Server, tmp_path: Path) -> None:
-    results = run_story(server.url, tmp_path, server.admin_token, echo=False)
-    refused_promotion = results[6]
-    assert "✗ ceiling:" in refused_promotion.stderr
-    ci_may_not_promote = results[9]
+    ran = run_story(server.url, tmp_path, server.admin_token, echo=False)
+    said = {(r.step.who, r.step.command): r.result for r in ran}
+    assert "Logged in" in said["admin", "login"].stdout and "as admin" in said["admin", "login"].stdout
+    assert "✗ ceiling:" in said["release", "promote shop-api@1.4.0-SNAPSHOT+1 --to prod"].stderr
+    ci_may_not_promote = said["ci", "promote shop-api@1.4.0+1 --to prod"]
     assert "ci may not promote shop-api@1.4.0+1 into prod: that needs promote:prod" in ci_may_not_promote.stderr
+    assert [r.step.who for r in ran if r.step.command.startswith("push")] == ["ci", "ci", "ci"]
+    assert {r.step.who for r in ran} == {"admin", "ci", "release", "ana", "ops"}
     status = json.loads(hoist(server, "status", "--json").stdout)
     running = {s["environment"]: (s["version"], s["kind"]) for s in status}
     assert running == {
@@ -77,7 +80,7 @@ def test_pull_verifies_what_it_downloads(server: Server, tmp_path: Path) -> None
     stored = server.data / "blobs" / "sha256" / blob[:2] / blob
     stored.write_bytes(b"flipped bits" + stored.read_bytes()[12:])
     again = hoist(server, "pull", "web/bundle@2.0.0-rc.1", "-o", str(tmp_path / "again"))
-    assert again.returncode == 6 and "expected" in again.stderr
+    assert again.returncode == 6 and "as recorded, but they hash to" in again.stderr
     assert not (tmp_path / "again" / "bundle.bin").exists()
 
 

@@ -49,3 +49,14 @@ def test_progress_bars_render_on_request(client: HoistClient, tmp_path: Path) ->
     assert "↑ app.tgz" in result.stderr
     pulled = CliRunner().invoke(cli, ["pull", "app@1.0.0", "-o", str(tmp_path / "o"), "--progress"], obj=obj)
     assert pulled.exit_code == 0 and "↓ app.tgz" in pulled.stderr
+
+
+def test_serve_says_that_defining_registries_replaced_the_defaults(tmp_path: Path) -> None:
+    config = tmp_path / "hoist.toml"
+    config.write_text("[registries.main]\ndirect_push = true\n")  # the default environments still read dev and prod
+    result = CliRunner().invoke(cli, ["serve", "--config", str(config), "--data", str(tmp_path / "data")])
+    assert result.exit_code == USAGE
+    assert "environments.dev.registry: unknown registry 'dev'" in result.stderr
+    assert "defining [registries] replaces the default registries (dev, prod)" in result.stderr
+    assert "[environments]" in result.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything was created

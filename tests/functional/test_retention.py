@@ -182,11 +182,21 @@ def test_the_cli_prints_every_verdict_and_its_reason(client: HoistClient, clock:
 
     code, text = hoist("retention", "plan", "--registry", "dev")
     assert code == 0 and "not among the 2 newest versions" in text and "1 of 3 version(s) would go from dev" in text
+    assert plain_columns(text, "VERSION", "VERDICT", "WHY", "PLACED")
     code, text = hoist("retention", "apply", "--registry", "dev", "--json")
     assert code == 0 and json.loads(text)[0]["trashed"][0]["ref"] == "shop-api@1.0.0"
     code, text = hoist("trash", "list")
     assert code == 0 and "shop-api@1.0.0" in text and "trashed" in text
+    assert plain_columns(text, "ID", "VERSION", "REGISTRY", "STATE")
     code, text = hoist("restore", "shop-api@1.0.0")
     assert code == 2 and "needs --registry" in text
     code, text = hoist("restore", "shop-api@1.0.0", "--registry", "dev")
     assert code == 0 and "restored shop-api@1.0.0 into dev" in text
+
+
+def plain_columns(text: str, *headings: str) -> bool:
+    """Printed as every other command prints a list: a heading line of capitals, no box drawing."""
+    boxes = set("┏┓┗┛┃━│─┡┩╇╈┼┠┨")
+    return not boxes & set(text) and any(
+        line.split()[: len(headings)] == list(headings) for line in text.splitlines() if line
+    )

@@ -1,4 +1,4 @@
-"""Retention (plan, apply, the trash, restore, purge) and garbage collection."""
+"""Retention (plan, apply, the trash, restore, purge), deletes into the trash, and garbage collection."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict
 from hoist.api.schemas import ErrorBody
 from hoist.domain.models import ArtifactRef
 from hoist.domain.retention import Plan, TrashItem
-from hoist.http.identity import actor_of
+from hoist.http.identity import actor_of, pipeline_of
 from hoist.services.catalog import CatalogService
 from hoist.services.collection import GarbageCollector
+from hoist.services.deletion import DeletionService
 from hoist.services.drills import DrillReport, RollbackDrills
 from hoist.services.fsck import Fsck
 from hoist.services.maintenance import Maintenance
@@ -23,6 +24,8 @@ from hoist.services.retention import RetentionService
 class MaintenanceServices(Protocol):
     @property
     def retention(self) -> RetentionService: ...
+    @property
+    def deletion(self) -> DeletionService: ...
     @property
     def catalog(self) -> CatalogService: ...
     @property
@@ -48,6 +51,13 @@ class RestoreIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ref: str
     registry: str
+
+
+class DeleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ref: str
+    registry: str | None = None
+    reason: str | None = None
 
 
 def plan_out(p: Plan) -> dict[str, Any]:
@@ -176,6 +186,20 @@ def router(services: MaintenanceServices) -> APIRouter:
         artifact = catalog.artifact(ArtifactRef.parse(body.ref))
         item = retention.restore(actor, retention.find(actor, artifact, body.registry).id)
         return item_out(item, {artifact.id: artifact.ref})
+
+    @api.post("/deletions")
+    def delete(body: DeleteIn, request: Request) -> dict[str, Any]:
+        """Take ``ref`` out of ``registry`` (default: the one registry holding it) into the trash,
+        restorable until purged; refused (403 DENIED, saying why) while it is sealed there, runs in
+        an environment reading it, or is in such an environment's rollback window."""
+        deleted = services.deletion.delete(
+            ArtifactRef.parse(body.ref),
+            actor=actor_of(request),
+            registry=body.registry,
+            reason=body.reason,
+            pipeline=pipeline_of(request),
+        )
+        return item_out(deleted.item, {deleted.item.artifact_id: deleted.ref})
 
     @api.post("/trash/purge")
     def purge(request: Request) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hoist.cli.context import Cli, common_options, credentials_file, save_token, saved_token
+from hoist.cli.tables import columns
 from hoist.client.access import token_id_of
 from hoist.domain.errors import Unauthenticated
 from hoist.domain.principals import TOKEN_PREFIX
@@ -74,13 +75,6 @@ def _joined(items: Iterable[str] | None, empty: str = "-") -> str:
 def _permissions(held: list[str]) -> str:
     """What a principal may do, for people: ``admin`` holds every right, so it stands alone."""
     return "admin (every right)" if "admin" in held else _joined(held, "none")
-
-
-def _table(*columns: str) -> Table:
-    table = Table(box=None, pad_edge=False)
-    for col in columns:
-        table.add_column(col)
-    return table
 
 
 def _principal(user: str | None, team: str | None) -> str:
@@ -262,7 +256,7 @@ def token_list(cli: Cli, owner: str | None, every: bool) -> None:
         if not rows:
             cli.out.print("no tokens")
             return
-        table = _table("ID", "OWNER", "DESCRIPTION", "SCOPE", "STATE", "EXPIRES")
+        table = columns("ID", "OWNER", "DESCRIPTION", "SCOPE", "STATE", "EXPIRES")
         for t in rows:
             table.add_row(
                 t["id"],
@@ -336,7 +330,7 @@ def user_list(cli: Cli) -> None:
     rows = cli.client().users()
 
     def human() -> None:
-        table = _table("NAME", "KIND", "STATE", "PASSWORD", "TEAMS", "GRANTS")
+        table = columns("NAME", "KIND", "STATE", "PASSWORD", "TEAMS", "GRANTS")
         for u in rows:
             _user_row(table, u)
         cli.out.print(table)
@@ -437,7 +431,7 @@ def team_list(cli: Cli) -> None:
         if not rows:
             cli.out.print("no teams")
             return
-        table = _table("TEAM", "MEMBERS", "GRANTS")
+        table = columns("TEAM", "MEMBERS", "GRANTS")
         for t in rows:
             table.add_row(t["name"], _joined(t["members"]), _joined(t["grants"]))
         cli.out.print(table)
@@ -491,13 +485,13 @@ def access_show(cli: Cli) -> None:
     report = cli.client().access()
 
     def human() -> None:
-        roles = _table("ROLE", "PERMISSIONS", "DESCRIPTION")
+        roles = columns("ROLE", "PERMISSIONS", "DESCRIPTION")
         for r in report["roles"]:
             roles.add_row(r["name"], _joined(r["permissions"]), escape(r["description"]))
         cli.out.print(roles)
         cli.out.print(f"\nanonymous reads: {_joined(report['anonymous_read'], 'none')}")
         if "users" in report:
-            users = _table("USER", "KIND", "STATE", "TEAMS", "GRANTS", "PERMISSIONS")
+            users = columns("USER", "KIND", "STATE", "TEAMS", "GRANTS", "PERMISSIONS")
             for u in report["users"]:
                 state = "disabled" if u["disabled"] else "active"
                 users.add_row(
@@ -506,7 +500,7 @@ def access_show(cli: Cli) -> None:
             cli.out.print()
             cli.out.print(users)
         if report.get("teams"):
-            teams = _table("TEAM", "MEMBERS", "GRANTS", "PERMISSIONS")
+            teams = columns("TEAM", "MEMBERS", "GRANTS", "PERMISSIONS")
             for t in report["teams"]:
                 teams.add_row(t["name"], _joined(t["members"]), _joined(t["grants"]), _permissions(t["permissions"]))
             cli.out.print()

@@ -1,4 +1,4 @@
-"""hoist push, pull, ls."""
+"""hoist push, pull, ls, delete."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
+from rich.markup import escape
 
 from hoist.cli.context import Cli, common_options
+from hoist.cli.tables import columns
 from hoist.domain.errors import InvalidInput
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_file_name, validate_package_name
@@ -138,9 +139,17 @@ def list_artifacts(cli: Cli, name: str | None, registry: str | None) -> None:
         if not rows:
             cli.out.print("no artifacts" + (f" in {registry}" if registry else ""))
             return
-        table = Table(box=None, pad_edge=False)
-        for col in ("PACKAGE", "VERSION", "DIGEST", "CHANNEL", "CEILING", "SIZE", "REGISTRIES", "RUNNING IN"):
-            table.add_column(col, no_wrap=col in {"DIGEST", "VERSION"})
+        table = columns(
+            "PACKAGE",
+            "VERSION",
+            "DIGEST",
+            "CHANNEL",
+            "CEILING",
+            "SIZE",
+            "REGISTRIES",
+            "RUNNING IN",
+            no_wrap={"DIGEST", "VERSION"},
+        )
         for a in rows:
             table.add_row(
                 a["package"],
@@ -157,4 +166,26 @@ def list_artifacts(cli: Cli, name: str | None, registry: str | None) -> None:
     cli.emit(rows, human)
 
 
-COMMANDS = [push, pull, list_artifacts]
+@click.command()
+@click.argument("ref")
+@click.option("--registry", default=None, help="The registry it leaves [default: the only one holding it].")
+@click.option("--reason", default=None, help="Why, for the audit trail and the trash.")
+@common_options
+def delete(cli: Cli, ref: str, registry: str | None, reason: str | None) -> None:
+    """Take NAME@VERSION out of a registry into its trash: restorable with `hoist restore` until purged.
+
+    Refused while the version is sealed there, runs in an environment reading it, or is in such an
+    environment's rollback window; needs delete on the registry."""
+    ArtifactRef.parse(ref)
+    item = cli.client().delete(ref, registry=registry, reason=reason)
+
+    def human() -> None:
+        cli.out.print(
+            f"deleted [bold]{escape(item['ref'])}[/] from {item['registry']} into the trash (item {item['id']}); "
+            f"until {item['purge_after'][:10]}: hoist restore {escape(item['ref'])} --registry {item['registry']}"
+        )
+
+    cli.emit(item, human)
+
+
+COMMANDS = [push, pull, list_artifacts, delete]

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
 
 from hoist.cli.context import Cli, common_options
 from hoist.cli.exits import INTEGRITY, Failed
+from hoist.cli.tables import columns
 from hoist.domain.attestations import CHECKPOINT
 from hoist.domain.errors import InvalidInput
 from hoist.domain.events import AuditEvent, ChainMark, verify_chain
@@ -51,9 +51,9 @@ def history(cli: Cli, ref: str) -> None:
         if not events:
             cli.out.print(f"no events for {ref}")
             return
-        table = Table(box=None, pad_edge=False)
-        for col in ("SEQ", "TIME", "ACTOR", "ACTION", "SUBJECT", "DETAILS"):
-            table.add_column(col, no_wrap=col != "DETAILS")
+        table = columns(
+            "SEQ", "TIME", "ACTOR", "ACTION", "SUBJECT", "DETAILS", no_wrap={"SEQ", "TIME", "ACTOR", "ACTION", "SUBJECT"}
+        )
         for e in events:
             table.add_row(
                 str(e["seq"]),

@@ -15,11 +15,11 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from hoist.cli.artifacts import short
 from hoist.cli.context import Cli, common_options
 from hoist.cli.exits import INTEGRITY, REFUSED, ExecFailed, Failed
+from hoist.cli.tables import columns
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_file_name, validate_package_name
 
@@ -185,9 +185,8 @@ def status(cli: Cli, environment: str | None) -> None:
         if not rows:
             cli.out.print("nothing is deployed" + (f" in {environment}" if environment else ""))
             return
-        table = Table(box=None, pad_edge=False)
-        for col in ("ENVIRONMENT", "PACKAGE", "VERSION", "DIGEST", "SINCE", "BY", "HOW"):
-            table.add_column(col, no_wrap=True)
+        headings = ("ENVIRONMENT", "PACKAGE", "VERSION", "DIGEST", "SINCE", "BY", "HOW")
+        table = columns(*headings, no_wrap=headings)
         for d in rows:
             since = (d["finished_at"] or d["started_at"])[:19].replace("T", " ")
             table.add_row(d["environment"], d["package"], d["version"], short(d["digest"]), since, d["actor"], d["kind"])

@@ -6,10 +6,10 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from hoist.cli.context import Cli, common_options
 from hoist.cli.exits import INTEGRITY, REFUSED, Failed
+from hoist.cli.tables import columns
 
 
 @click.group()
@@ -19,9 +19,8 @@ def retention() -> None:
 
 def _plans_table(cli: Cli, plans: list[dict[str, Any]], *, only_deletions: bool = False) -> None:
     for p in plans:
-        table = Table(title=f"registry {p['registry']}", title_justify="left")
-        for column in ("version", "verdict", "why", "placed"):
-            table.add_column(column)
+        cli.out.print(f"registry {p['registry']}")
+        table = columns("VERSION", "VERDICT", "WHY", "PLACED")
         for v in p["verdicts"]:
             if only_deletions and v["verdict"] != "delete":
                 continue
@@ -66,7 +65,7 @@ def retention_apply(cli: Cli, registry: str | None) -> None:
 
 @click.group()
 def trash() -> None:
-    """What retention took out: restorable until purged."""
+    """What retention or hoist delete took out: restorable until purged."""
 
 
 @trash.command("list")
@@ -77,9 +76,7 @@ def trash_list(cli: Cli, registry: str | None, state: str | None) -> None:
     items = cli.client().trash(registry, state)
 
     def human() -> None:
-        table = Table()
-        for column in ("id", "version", "registry", "state", "reason", "deleted", "purge after"):
-            table.add_column(column)
+        table = columns("ID", "VERSION", "REGISTRY", "STATE", "REASON", "DELETED", "PURGE AFTER")
         for i in items:
             table.add_row(
                 str(i["id"]),

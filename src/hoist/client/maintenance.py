@@ -35,6 +35,11 @@ class MaintenanceMethods:
             result = self._json("POST", "/restores", json={"ref": item, "registry": registry})
         return result
 
+    def delete(self, ref: str, *, registry: str | None = None, reason: str | None = None) -> dict[str, Any]:
+        """``NAME@VERSION`` out of ``registry`` into its trash (the trash item)."""
+        result: dict[str, Any] = self._json("POST", "/deletions", json={"ref": ref, "registry": registry, "reason": reason})
+        return result
+
     def collect_garbage(self, *, dry_run: bool = False) -> dict[str, Any]:
         result: dict[str, Any] = self._json("POST", "/gc", json={"dry_run": dry_run})
         return result

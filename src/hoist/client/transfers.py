@@ -112,14 +112,29 @@ def download_blob(client: HoistClient, digest: str, size: int, dest: Path, progr
         actual = Digest(expected.algorithm, sink.hexdigest)
         if actual != expected or sink.size != size:
             raise IntegrityFailure(
-                f"{dest.name}: received {sink.size} bytes hashing to {actual}; expected {size} bytes, {expected}",
+                _mismatch(dest.name, sink.size, actual, size, expected),
                 expected=str(expected),
                 actual=str(actual),
+                expected_size=size,
+                actual_size=sink.size,
             )
         os.replace(partial, dest)
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
+
+
+def _mismatch(name: str, got: int, actual: Digest, size: int, expected: Digest) -> str:
+    """Says which of the size or the digest is wrong: a wrong recorded size with the right bytes
+    is a metadata problem, bytes hashing to something else are corrupt or tampered."""
+    if actual == expected:
+        return f"{name}: received {got} bytes, but {size} bytes were recorded; their digest {actual} is the one recorded"
+    if got == size:
+        return f"{name}: received {got} bytes, as recorded, but they hash to {actual}, not {expected}"
+    return (
+        f"{name}: both size and digest are wrong: received {got} bytes hashing to {actual}; "
+        f"recorded {size} bytes, {expected}"
+    )
 
 
 class _VerifyingFile:

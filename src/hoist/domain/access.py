@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from hoist.domain.errors import InvalidInput
+from hoist.domain.names import clip
 
 ANY = "*"
 
@@ -71,7 +72,7 @@ class Permission:
         try:
             right = Right(name)
         except ValueError:
-            raise InvalidInput(_grammar(text, f"{name!r} is not a right")) from None
+            raise InvalidInput(_grammar(text, f"{clip(name)!r} is not a right")) from None
         if scope == "server":
             if right not in SERVER_RIGHTS:
                 raise InvalidInput(_grammar(text, f"{right} needs a target: {_example(right)}"))
@@ -104,7 +105,7 @@ class Permission:
 
 def _grammar(text: str, why: str) -> str:
     return (
-        f"invalid permission {text!r}: {why} (write RIGHT:REGISTRY for read, push, promote, delete, admin; "
+        f"invalid permission {clip(text)!r}: {why} (write RIGHT:REGISTRY for read, push, promote, delete, admin; "
         "RIGHT@ENVIRONMENT for deploy, approve; or admin, audit; '*' means all)"
     )
 
@@ -228,7 +229,7 @@ class AccessPolicy:
             return self.roles[name]
         except KeyError:
             known = ", ".join(sorted(self.roles))
-            raise InvalidInput(f"unknown role {name!r} (known: {known})", role=name) from None
+            raise InvalidInput(f"unknown role {clip(name)!r} (known: {known})", role=clip(name)) from None
 
     def expand(self, grants: Iterable[str]) -> frozenset[Permission]:
         """Grants as stored (``role:NAME`` or a permission) as permissions; unknown roles grant
@@ -262,4 +263,6 @@ def check_targets(permissions: Iterable[Permission], registries: Iterable[str], 
         scope = "registry" if p.right is Right.ADMIN else p.right.scope
         if name is not None and name not in known[scope]:
             listed = ", ".join(sorted(known[scope]))
-            raise InvalidInput(f"permission {p} names unknown {scope} {name!r} (known: {listed})", permission=str(p))
+            raise InvalidInput(
+                f"permission {clip(str(p))} names unknown {scope} {clip(name)!r} (known: {listed})", permission=clip(str(p))
+            )

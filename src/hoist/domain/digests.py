@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hoist.domain.errors import InvalidDigest
+from hoist.domain.names import clip
 
 _HEX_LENGTH = {"sha256": 64, "sha512": 128}
 _ENCODED = re.compile(r"[a-f0-9]+")
@@ -28,14 +29,14 @@ class Digest:
     def parse(cls, text: str) -> Digest:
         algorithm, sep, encoded = text.partition(":")
         if not sep:
-            raise InvalidDigest(f"{text!r} is not a digest: expected 'sha256:<64 hex digits>'", digest=text)
+            raise InvalidDigest(f"{clip(text)!r} is not a digest: expected 'sha256:<64 hex digits>'", digest=clip(text))
         expected = _HEX_LENGTH.get(algorithm)
         if expected is None:
-            raise InvalidDigest(f"unsupported digest algorithm {algorithm!r}: use sha256 or sha512", digest=text)
+            raise InvalidDigest(f"unsupported digest algorithm {clip(algorithm)!r}: use sha256 or sha512", digest=clip(text))
         if len(encoded) != expected or not _ENCODED.fullmatch(encoded):
             raise InvalidDigest(
-                f"{text!r} is not a valid {algorithm} digest: expected {expected} lowercase hex digits",
-                digest=text,
+                f"{clip(text)!r} is not a valid {algorithm} digest: expected {expected} lowercase hex digits",
+                digest=clip(text),
             )
         return cls(algorithm, encoded)
 
@@ -58,7 +59,7 @@ class Digest:
 
 def new_hasher(algorithm: str = "sha256") -> Hasher:
     if algorithm not in _HEX_LENGTH:
-        raise InvalidDigest(f"unsupported digest algorithm {algorithm!r}: use sha256 or sha512")
+        raise InvalidDigest(f"unsupported digest algorithm {clip(algorithm)!r}: use sha256 or sha512")
     h: Hasher = hashlib.new(algorithm)
     return h
 

@@ -58,6 +58,8 @@ class Action(StrEnum):
     TOKEN_CREATE = "token:create"  # noqa: S105 - an action name
     TOKEN_REVOKE = "token:revoke"  # noqa: S105 - an action name
     RETENTION_DELETE = "artifact:retention-delete"
+    DELETE = "artifact:delete"
+    DELETE_REFUSED = "artifact:delete-refused"
     RESTORE = "artifact:restore"
     PURGE = "artifact:purge"
     COLLECT = "blobs:collect"

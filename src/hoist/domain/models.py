@@ -10,7 +10,7 @@ from typing import Any
 from hoist.domain.access import NOBODY, Permissions, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput
-from hoist.domain.names import validate_package_name
+from hoist.domain.names import clip, validate_package_name
 from hoist.domain.versions import Channel, Version
 
 GENERIC = "generic"
@@ -78,7 +78,7 @@ class ArtifactRef:
     def parse(cls, text: str) -> ArtifactRef:
         name, sep, rest = text.rpartition("@")
         if not sep or not name or not rest:
-            raise InvalidInput(f"{text!r} is not an artifact reference: use NAME@VERSION or NAME@sha256:...")
+            raise InvalidInput(f"{clip(text)!r} is not an artifact reference: use NAME@VERSION or NAME@sha256:...")
         validate_package_name(name)
         if ":" in rest:
             return cls(name, digest=Digest.parse(rest))

@@ -17,25 +17,34 @@ _PACKAGE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _REGISTRY = re.compile(r"[a-z][a-z0-9-]{0,62}")
 MAX_PACKAGE_LENGTH = 200
 MAX_FILE_NAME_LENGTH = 255
+ECHO_LIMIT = 64
+
+
+def clip(value: str, limit: int = ECHO_LIMIT) -> str:
+    """A user-supplied value as an error quotes it: whole when short, else its first ``limit``
+    characters, an ellipsis and its length (a 5,000-character name must not come back whole)."""
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}… ({len(value)} characters)"
 
 
 def validate_package_name(name: str) -> str:
     if not name:
         raise InvalidName("the package name is empty")
     if name.startswith("/"):
-        raise InvalidName(f"package name {name!r} is an absolute path: use a relative name like shop/api")
+        raise InvalidName(f"package name {clip(name)!r} is an absolute path: use a relative name like shop/api")
     parts = name.split("/")
     if any(p in {"..", "."} for p in parts):
-        raise InvalidName(f"package name {name!r} contains a '.' or '..' path component", name=name)
+        raise InvalidName(f"package name {clip(name)!r} contains a '.' or '..' path component", name=clip(name))
     if "\\" in name or "\x00" in name:
-        raise InvalidName(f"package name {name!r} contains a backslash or NUL", name=name)
+        raise InvalidName(f"package name {clip(name)!r} contains a backslash or NUL", name=clip(name))
     if len(name) > MAX_PACKAGE_LENGTH:
-        raise InvalidName(f"package name is longer than {MAX_PACKAGE_LENGTH} characters", name=name)
+        raise InvalidName(f"package name {clip(name)!r} is longer than {MAX_PACKAGE_LENGTH} characters", name=clip(name))
     if not _PACKAGE.fullmatch(name):
         raise InvalidName(
-            f"{name!r} is not a valid package name: use lowercase letters, digits and '.', '_', '-' "
+            f"{clip(name)!r} is not a valid package name: use lowercase letters, digits and '.', '_', '-' "
             "between them, with '/' between path components (e.g. shop-api or shop/api)",
-            name=name,
+            name=clip(name),
         )
     return name
 
@@ -43,20 +52,22 @@ def validate_package_name(name: str) -> str:
 def validate_file_name(name: str) -> str:
     """A file inside an artifact: one plain path component, safe to write into any folder."""
     if not name or name in {".", ".."}:
-        raise InvalidName(f"file name {name!r} is not a file name", name=name)
+        raise InvalidName(f"file name {clip(name)!r} is not a file name", name=clip(name))
     if "/" in name or "\\" in name:
-        raise InvalidName(f"file name {name!r} contains a path separator: artifacts hold plain file names", name=name)
+        raise InvalidName(
+            f"file name {clip(name)!r} contains a path separator: artifacts hold plain file names", name=clip(name)
+        )
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidName(f"file name {name!r} contains a control character", name=name)
+        raise InvalidName(f"file name {clip(name)!r} contains a control character", name=clip(name))
     if len(name.encode()) > MAX_FILE_NAME_LENGTH:
-        raise InvalidName(f"file name is longer than {MAX_FILE_NAME_LENGTH} bytes", name=name)
+        raise InvalidName(f"file name {clip(name)!r} is longer than {MAX_FILE_NAME_LENGTH} bytes", name=clip(name))
     return name
 
 
 def validate_registry_name(name: str, what: str = "registry") -> str:
     if not _REGISTRY.fullmatch(name):
         raise InvalidName(
-            f"{what} name {name!r} is invalid: use a lowercase letter then letters, digits or '-'",
-            name=name,
+            f"{what} name {clip(name)!r} is invalid: use a lowercase letter then letters, digits or '-'",
+            name=clip(name),
         )
     return name

@@ -15,6 +15,7 @@ from hoist.domain import attestations as a
 from hoist.domain.advisories import Severity
 from hoist.domain.errors import InvalidInput, Problem, UnknownEnvironment, UnknownRegistry
 from hoist.domain.models import Artifact, Attachment, AttachmentKind, Result
+from hoist.domain.names import clip
 from hoist.domain.retention import DEFAULT_ROLLBACK_WINDOW, RetentionRules
 from hoist.domain.versions import Channel
 
@@ -138,14 +139,14 @@ class Policy:
             return self.registries[name]
         except KeyError:
             known = ", ".join(sorted(self.registries))
-            raise UnknownRegistry(f"unknown registry {name!r} (known: {known})", registry=name) from None
+            raise UnknownRegistry(f"unknown registry {clip(name)!r} (known: {known})", registry=clip(name)) from None
 
     def environment(self, name: str) -> EnvironmentPolicy:
         for env in self.environments:
             if env.name == name:
                 return env
         known = ", ".join(e.name for e in self.environments)
-        raise UnknownEnvironment(f"unknown environment {name!r} (known: {known})", environment=name)
+        raise UnknownEnvironment(f"unknown environment {clip(name)!r} (known: {known})", environment=clip(name))
 
     def rank(self, environment: str) -> int:
         return [e.name for e in self.environments].index(self.environment(environment).name)

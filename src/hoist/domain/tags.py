@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidDigest, InvalidTag
+from hoist.domain.names import clip
 from hoist.domain.versions import Version
 
 _TAG = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
@@ -39,8 +40,9 @@ class Tag:
     def parse(cls, name: str) -> Tag:
         if not _TAG.fullmatch(name):
             raise InvalidTag(
-                f"{name!r} is not a valid tag: up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'",
-                tag=name,
+                f"{clip(name)!r} is not a valid tag: up to 128 letters, digits, '_', '.' or '-', "
+                "not starting with '.' or '-'",
+                tag=clip(name),
             )
         attached = _ATTACHED.fullmatch(name)
         subject = _digest_or_none(f"{attached[1]}:{attached[2]}") if attached else None

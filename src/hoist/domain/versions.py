@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from hoist.domain.errors import InvalidVersion
+from hoist.domain.names import clip
 
 MAX_LENGTH = 128  # the OCI tag limit
 
@@ -51,7 +52,7 @@ class Version:
         if not text:
             raise InvalidVersion("the version is empty: expected e.g. 1.4.0, 1.4.0-SNAPSHOT or 1.4.0.57")
         if len(text) > MAX_LENGTH:
-            raise InvalidVersion(f"version is longer than {MAX_LENGTH} characters", version=text)
+            raise InvalidVersion(f"version {clip(text)!r} is longer than {MAX_LENGTH} characters", version=clip(text))
         four = _FOUR_PART.fullmatch(text)
         if four:
             return cls(
@@ -64,14 +65,16 @@ class Version:
         m = _SEMVER.fullmatch(text)
         if not m:
             raise InvalidVersion(
-                f"{text!r} is not a version: use SemVer 2.0 (1.4.0, 1.4.0-rc.1, 1.4.0-SNAPSHOT+57) "
+                f"{clip(text)!r} is not a version: use SemVer 2.0 (1.4.0, 1.4.0-rc.1, 1.4.0-SNAPSHOT+57) "
                 "or Major.Minor.Patch.Build (1.4.0.57)",
-                version=text,
+                version=clip(text),
             )
         pre = tuple(m["pre"].split(".")) if m["pre"] else ()
         for ident in pre:
             if ident.isdigit() and len(ident) > 1 and ident[0] == "0":
-                raise InvalidVersion(f"{text!r}: numeric pre-release identifier {ident!r} has a leading zero", version=text)
+                raise InvalidVersion(
+                    f"{clip(text)!r}: numeric pre-release identifier {clip(ident)!r} has a leading zero", version=clip(text)
+                )
         build = tuple(m["build"].split(".")) if m["build"] else ()
         return cls(int(m["major"]), int(m["minor"]), int(m["patch"]), pre, build)
 

@@ -13,6 +13,7 @@ from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidEvidence, InvalidInput
 from hoist.domain.events import Action
 from hoist.domain.models import Actor, Artifact, ArtifactRef, Attachment, AttachmentKind, Pipeline, PlacementVia, Result
+from hoist.domain.names import clip
 from hoist.domain.policy import Evidence, Policy
 from hoist.domain.ports import MetadataSession, MetadataStore, OpenedStatement, StatementVerifier
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
@@ -75,7 +76,7 @@ class EvidenceService:
         """With ``envelope``, the result is the attester's own statement (e.g. CI's key), checked to say
         exactly what the server derives from the same input."""
         if not _TYPE.fullmatch(type):
-            raise InvalidInput(f"attestation type {type!r} is invalid: use lowercase letters, digits, '.', '_' or '-'")
+            raise InvalidInput(f"attestation type {clip(type)!r} is invalid: use lowercase letters, digits, '.', '_' or '-'")
         if (result is None) == (junit is None):
             raise InvalidInput("give exactly one of --result and --junit")
         if environment is not None:

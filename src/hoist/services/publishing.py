@@ -32,7 +32,7 @@ from hoist.domain.models import (
     PlacementVia,
     Result,
 )
-from hoist.domain.names import validate_package_name
+from hoist.domain.names import validate_file_name, validate_package_name
 from hoist.domain.policy import Policy
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.versions import Channel, Version
@@ -127,6 +127,7 @@ class PublishService:
         if not files:
             raise InvalidManifest("an artifact needs at least one file")
         for f in files:
+            validate_file_name(f.name)  # before the blob: a bad name is the error to report
             try:
                 stored = self._blobs.stat(f.digest)
                 if not may_reference(self._metadata, actor, f.digest):  # answered as if absent: no leak

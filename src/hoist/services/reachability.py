@@ -1,11 +1,15 @@
 """What garbage collection must keep: everything reachable, plus whatever may be about to become so.
 
-Live are: every manifest something names (a repository, an artifact version, a deployment past or
-present), an index's children and every referrer of a live manifest (signatures, SBOMs and
+Live are: every manifest something names (a repository, a version placed in a registry, a version
+in the trash until purged), an index's children and every referrer of a live manifest (signatures, SBOMs and
 attestations, recursively), the blobs those manifests need (not foreign layers, which live at their
 URLs), blobs linked to a repository by an
 upload or a mount, uploads still in progress, and blobs committed less than ``grace`` ago (a
 manifest naming them may be on its way). Only what is outside all of that may ever be swept.
+
+Deployments are not roots: what a rollback may return to (running, in the rollback window) keeps its
+placement (retention's guarantees and the delete rule refuse to take it), and a rollback or drill
+checks the bytes are present before it counts on them.
 """
 
 from __future__ import annotations

@@ -488,7 +488,7 @@ class RepositoryService:
                 digest = Digest.parse(reference)
                 if not s.repositories.has_manifest(registry, package, digest):
                     raise ManifestNotFound(f"manifest {digest} is not in {registry}/{package}")
-                self._check_deletable(s, registry, package, digest)
+                self.check_deletable(s, registry, package, digest)
                 artifact = s.artifacts.by_digest(package, digest)
                 if artifact is not None:
                     s.placements.remove(artifact.id, registry)
@@ -509,7 +509,10 @@ class RepositoryService:
 
         retrying(unit_of_work)
 
-    def _check_deletable(self, s: MetadataSession, registry: str, package: str, digest: Digest) -> None:
+    def check_deletable(self, s: MetadataSession, registry: str, package: str, digest: Digest) -> None:
+        """Raises ``Denied`` saying why when the version with this manifest may not leave ``registry``:
+        sealed there, running in or in the rollback window of an environment reading it. OCI DELETE
+        and ``hoist delete`` follow this one rule."""
         artifact = s.artifacts.by_digest(package, digest)
         if artifact is None:
             return

@@ -19,7 +19,7 @@ from hoist.domain.events import Action
 from hoist.domain.models import Actor, Artifact, PlacementVia
 from hoist.domain.policy import Policy
 from hoist.domain.ports import MetadataSession, MetadataStore
-from hoist.domain.retention import Candidate, Plan, TrashItem, Verdict, deployed, plan, rollback_window
+from hoist.domain.retention import Candidate, Plan, TrashItem, deployed, plan, rollback_window
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import current_deployments
 from hoist.services.guard import Guard
@@ -57,7 +57,10 @@ class RetentionService:
     def _apply(self, actor: Actor, registry: str) -> Applied:
         with self._metadata.session() as s:
             decided = self._plan(s, registry)
-            trashed = [self._trash(s, registry, verdict, actor) for verdict in decided.deletions]
+            trashed = [
+                self.take(s, registry, v.candidate.artifact_id, reason=v.reason, actor=actor, action=Action.RETENTION_DELETE)
+                for v in decided.deletions
+            ]
             return Applied(decided, trashed)
 
     def _plan(self, s: MetadataSession, registry: str) -> Plan:
@@ -88,10 +91,21 @@ class RetentionService:
             )
         return out
 
-    def _trash(self, s: MetadataSession, registry: str, verdict: Verdict, actor: Actor) -> TrashItem:
-        """Take the version out of the registry: its placement, its manifest and referrers in the
-        repository, and the movable tags pointing at them; all kept in the trash item."""
-        artifact = s.artifacts.get_by_id(verdict.candidate.artifact_id)
+    def take(
+        self,
+        s: MetadataSession,
+        registry: str,
+        artifact_id: int,
+        *,
+        reason: str,
+        actor: Actor,
+        action: Action,
+        **details: str,
+    ) -> TrashItem:
+        """Take the version out of the registry, inside the caller's unit of work: its placement, its
+        manifest and referrers in the repository, and the movable tags pointing at them; all kept in
+        the trash item, restorable until purged. Retention and ``hoist delete`` both go this way."""
+        artifact = s.artifacts.get_by_id(artifact_id)
         placement = next(p for p in s.placements.of(artifact.id) if p.registry == registry)
         members = _members(s, registry, artifact)
         tags = [(name, d) for name, d in s.repositories.tags(registry, artifact.package) if d in members]
@@ -116,13 +130,13 @@ class RetentionService:
                 placed_at=placement.placed_at,
                 members=tuple(sorted(members, key=str)),
                 tags=tuple(tags),
-                reason=verdict.reason,
+                reason=reason,
                 deleted_by=actor.name,
                 deleted_at=now,
                 purge_after=now + timedelta(days=days),
             )
         )
-        event = artifact_event(Action.RETENTION_DELETE, artifact, actor, None, registry=registry, reason=verdict.reason)
+        event = artifact_event(action, artifact, actor, None, registry=registry, reason=reason, **details)
         s.audit.append(
             replace(event, details={**event.details, "trash": item.id, "purge_after": item.purge_after.isoformat()}), now=now
         )

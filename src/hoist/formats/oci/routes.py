@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from hoist.domain.digests import Digest
 from hoist.domain.errors import HoistError, InvalidInput, InvalidName, TooLarge, UploadOutOfOrder
 from hoist.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX
+from hoist.domain.names import clip
 from hoist.formats.oci import errors
 from hoist.formats.oci.access import OciAccess, grantable, may
 from hoist.formats.oci.errors import API_VERSION
@@ -33,7 +34,10 @@ def repository(name: str) -> tuple[str, str]:
     """``dev/shop/api`` → (``dev``, ``shop/api``): the first path component is the registry."""
     registry, sep, package = name.partition("/")
     if not sep or not package:
-        raise InvalidName(f"repository {name!r} must be <registry>/<package>, e.g. dev/{name}")
+        raise InvalidName(
+            f"repository {clip(name)!r} must be <registry>/<package>, e.g. dev/shop/api (the package shop/api in the "
+            "registry dev)"
+        )
     return registry, package
 
 
