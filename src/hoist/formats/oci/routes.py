@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -21,6 +21,7 @@ from hoist.formats.oci.errors import API_VERSION
 from hoist.formats.oci.hot import OciHotPath, paginate
 from hoist.http.blobserver import BlobUrls, redirect
 from hoist.http.identity import actor_of, pipeline_of
+from hoist.http.ranges import blob_response
 from hoist.http.streaming import declared_length, receive_upload
 from hoist.http.tokens import TokenSigner
 from hoist.services.repositories import RepositoryService
@@ -170,18 +171,9 @@ class Endpoints:
         headers = _headers(**{"Docker-Content-Digest": str(digest), "ETag": f'"{digest}"'})
         if where.url:
             return RedirectResponse(where.url, status_code=307, headers=headers)
-        if where.path:
-            return redirect(self.blob_urls, request, digest, headers) or FileResponse(
-                where.path, media_type="application/octet-stream", headers=headers
-            )
-        stream = self.uploads.read(digest)
-        headers["Content-Length"] = str(where.info.size)
-        if request.method == "HEAD":
-            stream.close()
-            return Response(status_code=200, headers=headers, media_type="application/octet-stream")
-        return StreamingResponse(
-            iter(lambda: stream.read(1024 * 1024), b""), headers=headers, media_type="application/octet-stream"
-        )
+        if where.path and (moved := redirect(self.blob_urls, request, digest, headers)):
+            return moved
+        return blob_response(request, headers, where.info.size, where.path, lambda at: self.uploads.read(digest, at))
 
     async def start_upload(self, request: Request) -> Response:
         name = request.path_params["name"]
