@@ -181,19 +181,27 @@ class Endpoints:
         self._authorize(request, name, "push")
         self.repos.check(registry, package)
         mount, source = request.query_params.get("mount"), request.query_params.get("from")
-        if mount is not None and source is not None and may(actor_of(request), source.split("/", 1)[0], "pull"):
-            digest = Digest.parse(mount)
-            if await run_in_threadpool(self.repos.mount, registry, package, digest, *repository(source)):
-                return Response(
-                    status_code=201,
-                    headers=_headers(Location=f"/v2/{name}/blobs/{digest}", **{"Docker-Content-Digest": str(digest)}),
-                )
+        digest = Digest.parse(mount) if mount is not None else None
+        if digest is not None and await self._mount(request, registry, package, digest, source):
+            return Response(
+                status_code=201,
+                headers=_headers(Location=f"/v2/{name}/blobs/{digest}", **{"Docker-Content-Digest": str(digest)}),
+            )
         expected = request.query_params.get("digest")
         session = await receive_upload(request, self.uploads, None)
         if expected is not None:
             return await _commit(self.repos, session, name, registry, package, Digest.parse(expected))
         session.close()
         return Response(status_code=202, headers=_upload_headers(name, session.upload_id, session.size))
+
+    async def _mount(self, request: Request, registry: str, package: str, digest: Digest, source: str | None) -> bool:
+        """Whether the blob was mounted; a mount that cannot be done starts an upload instead (spec)."""
+        actor = actor_of(request)
+        if source is None:  # automatic content discovery: wherever the client may read it
+            return await run_in_threadpool(self.repos.mount_readable, registry, package, digest, actor)
+        if not may(actor, source.split("/", 1)[0], "pull"):
+            return False
+        return await run_in_threadpool(self.repos.mount, registry, package, digest, *repository(source))
 
     async def upload(self, request: Request) -> Response:
         name, upload_id = request.path_params["name"], request.path_params["upload_id"]
