@@ -97,7 +97,7 @@ class UploadTruncated(InvalidInput):
 
 
 class RangeNotSatisfiable(InvalidInput):
-    code = "RANGE_NOT_SATISFIABLE"
+    code = "RANGE_INVALID"
 
 
 class TooLarge(HoistError):

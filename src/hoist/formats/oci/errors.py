@@ -26,9 +26,9 @@ CODES: tuple[tuple[type[e.HoistError], int, str], ...] = (
     (e.UnknownRegistry, 404, "NAME_UNKNOWN"),
     (e.NotFound, 404, "NAME_UNKNOWN"),
     (e.UploadOutOfOrder, 416, "BLOB_UPLOAD_INVALID"),
-    # The spec's code table has no code for a Range it cannot serve; UNSUPPORTED is how Hoist
-    # answers other input it cannot act on, and the 416 + Content-Range say the rest.
-    (e.RangeNotSatisfiable, 416, "UNSUPPORTED"),
+    # The spec's table has no code for a Range a blob GET cannot serve; distribution's registry
+    # answers a bad range with RANGE_INVALID (416), so clients of both read the same code.
+    (e.RangeNotSatisfiable, 416, "RANGE_INVALID"),
     (e.UploadTruncated, 400, "BLOB_UPLOAD_INVALID"),
     (e.DigestMismatch, 400, "DIGEST_INVALID"),
     (e.InvalidDigest, 400, "DIGEST_INVALID"),
