@@ -99,7 +99,7 @@ class BlobServer:
 
     async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; whether the connection stays open for another."""
-        keep = False
+        keep, method = False, ""
         try:
             method, target, headers, keep = _parse(await reader.readuntil(b"\r\n\r\n"))
             digest = self._authorised(target)
@@ -134,7 +134,7 @@ class BlobServer:
                     await asyncio.get_running_loop().sendfile(writer.transport, f, start, end - start + 1)
             return keep
         except _Refuse as refusal:
-            return await _status(writer, refusal, close=refusal.fatal or not keep)
+            return await _status(writer, refusal, close=refusal.fatal or not keep, head=method == "HEAD")
 
     def _authorised(self, target: str) -> Digest:
         url = urlsplit(target)
@@ -170,7 +170,7 @@ def _parse(head: bytes) -> tuple[str, str, dict[str, str], bool]:
     return method, target, headers, keep
 
 
-async def _status(writer: asyncio.StreamWriter, refusal: _Refuse, *, close: bool) -> bool:
+async def _status(writer: asyncio.StreamWriter, refusal: _Refuse, *, close: bool, head: bool) -> bool:
     body = refusal.message.encode()
     extra = f"Content-Range: {unsatisfiable(refusal.size)}\r\n" if refusal.size is not None else ""
     writer.write(
@@ -179,7 +179,7 @@ async def _status(writer: asyncio.StreamWriter, refusal: _Refuse, *, close: bool
             f"Content-Length: {len(body)}\r\n{extra}"
             f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n"
         ).encode()
-        + body
+        + (b"" if head else body)  # a HEAD answer has no body: on a kept connection it would be read as the next
     )
     await writer.drain()
     return not close
