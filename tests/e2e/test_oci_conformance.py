@@ -31,20 +31,26 @@ from hoist.client import HoistClient
 from scripts.demo import free_port, fresh_server, new_admin_token
 from tests.e2e.conformance import discovery, management, pull, push
 from tests.e2e.conformance.setup import OPTIONS
-from tests.e2e.conformance.suite import CHECKS, Suite, TokenAuth
+from tests.e2e.conformance.suite import REGISTERED, Check, Suite, TokenAuth
 from tests.e2e.conftest import server_env
 
 pytestmark = pytest.mark.slow
-WORKFLOWS = (pull, push, discovery, management)  # imported in this order, they register their checks in it
+MAIN_PORT = "sqlite-without-blob-server"
+WORKFLOWS = (pull.PULL, push.PUSH, discovery.DISCOVERY, management.MANAGEMENT)
+CHECKS: list[Check] = sorted(REGISTERED, key=lambda c: WORKFLOWS.index(c.workflow))  # stable: in order within each
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", MAIN_PORT])
 def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str | None]]:
-    """The whole suite, run once in order against a fresh ``hoist serve`` (blob downloads through
-    the sendfile blob server, as in production): each check's failure, or None."""
+    """The whole suite, run once in order against a fresh ``hoist serve``: each check's failure, or
+    None. Blob downloads go through the sendfile blob server (a 307), as in production, except in
+    the MAIN_PORT run, where the registry's own port serves them (and reads their Range)."""
     data = tmp_path_factory.mktemp("conformance") / "data"
     data.mkdir()
-    env = {**server_env(request, data), "HOIST_BLOB_PORT": str(free_port())}
+    if request.param == MAIN_PORT:
+        env = {"HOIST_DATABASE_URL": f"sqlite:///{data / 'hoist.db'}"}
+    else:
+        env = {**server_env(request, data), "HOIST_BLOB_PORT": str(free_port())}
     admin_token = new_admin_token()
     with fresh_server(data, env, admin_token=admin_token) as url:
         password = uuid.uuid4().hex
@@ -66,7 +72,7 @@ def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 assert len({c.id for c in CHECKS}) == len(CHECKS), "two checks share a name"
 
 
-@pytest.mark.parametrize("check_id", [c.id for c in CHECKS])
+@pytest.mark.parametrize("check_id", [c.id for c in CHECKS], ids=[c.id for c in CHECKS])
 def test_conformance(outcomes: dict[str, str | None], check_id: str) -> None:
     failure = outcomes[check_id]
     assert failure is None, failure

@@ -108,7 +108,7 @@ def index(children: list[dict[str, Any]], *, subject: Blob | None = None, annota
 
 
 def tarball(text: bytes) -> bytes:
-    """A small gzipped tar with one file, as the suite's layer (fixed bytes: mtime 0)."""
+    """A gzipped tar with one file, as the suite's layer."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         info = tarfile.TarInfo("test.txt")
@@ -133,7 +133,8 @@ class Data:
             )
             for _ in range(5)
         ]
-        self.layer = Blob(tarball(b"you looked inside the conformance layer\n"))
+        # over 500 bytes (random text does not compress away), for the pull workflow's Range checks
+        self.layer = Blob(tarball(os.urandom(512).hex().encode()))
         layers = [self.layer.descriptor(OCI_LAYER)]
         self.manifests = [manifest(c.descriptor(OCI_CONFIG, data=True, extra=True), layers) for c in self.configs]
         self.empty = Blob(b"{}")

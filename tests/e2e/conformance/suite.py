@@ -117,12 +117,12 @@ class Check:
         return f"{self.workflow}/{self.context}/{self.name}"
 
 
-CHECKS: list[Check] = []
+REGISTERED: list[Check] = []
 
 
 def check(workflow: str, context: str, name: str) -> Callable[[Callable[[Suite], None]], Callable[[Suite], None]]:
     def register(run: Callable[[Suite], None]) -> Callable[[Suite], None]:
-        CHECKS.append(Check(workflow, context, name, run))
+        REGISTERED.append(Check(workflow, context, name, run))
         return run
 
     return register
