@@ -104,3 +104,9 @@ def test_several_ranges_or_another_unit_get_the_whole_blob(v2: Get, api: Get, bl
     for get in (v2, api, blob_server):
         r = get({"Range": wanted})
         assert r.status_code == 200 and r.content == DATA and "content-range" not in r.headers
+
+
+def test_the_api_documents_ranged_answers(http: httpx.Client) -> None:
+    paths = http.get("/api/v1/openapi.json").json()["paths"]
+    answers = next(ops["get"]["responses"] for path, ops in paths.items() if path.endswith("/blobs/{digest}"))
+    assert {"200", "206", "416"} <= set(answers)

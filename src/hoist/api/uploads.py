@@ -81,7 +81,10 @@ def router(
         uploads.cancel(upload_id)
         return Response(status_code=204)
 
-    octets: dict[int | str, dict[str, object]] = {200: {"content": {"application/octet-stream": {}}}}
+    octets: dict[int | str, dict[str, object]] = {
+        status: {"content": {"application/octet-stream": {}}, "description": what}
+        for status, what in ((200, "the whole blob"), (206, "one requested range (Range: bytes=...)"))
+    }
 
     @api.head("/blobs/{digest}", name="head_blob", response_class=Response, responses=octets)
     @api.get("/blobs/{digest}", name="get_blob", response_class=Response, responses=octets)
