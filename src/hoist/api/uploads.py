@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
+from starlette.responses import RedirectResponse
 
 from hoist.api.schemas import BlobOut, ErrorBody, UploadOut
 from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
 from hoist.http.blobserver import BlobUrls, redirect
 from hoist.http.identity import actor_of
+from hoist.http.ranges import blob_response
 from hoist.http.streaming import receive_upload
 from hoist.services.guard import Guard
 from hoist.services.uploads import UploadService
@@ -80,7 +81,10 @@ def router(
         uploads.cancel(upload_id)
         return Response(status_code=204)
 
-    octets: dict[int | str, dict[str, object]] = {200: {"content": {"application/octet-stream": {}}}}
+    octets: dict[int | str, dict[str, object]] = {
+        status: {"content": {"application/octet-stream": {}}, "description": what}
+        for status, what in ((200, "the whole blob"), (206, "one requested range (Range: bytes=...)"))
+    }
 
     @api.head("/blobs/{digest}", name="head_blob", response_class=Response, responses=octets)
     @api.get("/blobs/{digest}", name="get_blob", response_class=Response, responses=octets)
@@ -96,15 +100,8 @@ def router(
         }
         if where.url:
             return RedirectResponse(where.url, status_code=307, headers=headers)
-        if where.path:
-            return redirect(blob_urls, request, parsed, headers) or FileResponse(
-                where.path, media_type="application/octet-stream", headers=headers
-            )
-        stream = uploads.read(parsed)
-        return StreamingResponse(
-            iter(lambda: stream.read(1024 * 1024), b""),
-            media_type="application/octet-stream",
-            headers={**headers, "Content-Length": str(where.info.size)},
-        )
+        if where.path and (moved := redirect(blob_urls, request, parsed, headers)):
+            return moved
+        return blob_response(request, headers, where.info.size, where.path, lambda at: uploads.read(parsed, at))
 
     return api

@@ -13,7 +13,8 @@ one table (``hoist.http.errors``) and the CLI maps codes to exit codes. Nothing 
      │    ├── InvalidEvidence     (e.g. unreadable JUnit XML)
      │    ├── DigestMismatch      uploaded bytes do not hash to the digest the client declared
      │    ├── UploadOutOfOrder    a chunk does not start where the upload ends
-     │    └── UploadTruncated     the body ended before the declared length
+     │    ├── UploadTruncated     the body ended before the declared length
+     │    └── RangeNotSatisfiable a Range header that cannot be served (details: the size)
      ├── TooLarge                 over a configured size limit
      ├── NotFound
      │    ├── UnknownRegistry, UnknownEnvironment
@@ -93,6 +94,10 @@ class UploadOutOfOrder(InvalidInput):
 
 class UploadTruncated(InvalidInput):
     code = "UPLOAD_TRUNCATED"
+
+
+class RangeNotSatisfiable(InvalidInput):
+    code = "RANGE_INVALID"
 
 
 class TooLarge(HoistError):

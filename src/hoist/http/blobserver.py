@@ -5,8 +5,8 @@ nginx serve files.
 /v2 and /api/v1 authorise a blob GET as usual, then answer ``307`` to
 ``/blobs/<algorithm>/<hex>?e=<expiry>&s=<HMAC-SHA256>`` on this server (as a registry backed by S3
 redirects to a presigned URL, which every OCI client follows). A URL names one blob, for
-``expires_in`` seconds, and is checked in constant time; nothing else is served. Ranges (one
-``bytes=a-b``) and keep-alive are supported; HEAD answers the headers.
+``expires_in`` seconds, and is checked in constant time; nothing else is served. Ranges (as
+``hoist.domain.ranges`` reads them) and keep-alive are supported; HEAD answers the headers.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import IntegrityFailure, InvalidDigest
+from hoist.domain.errors import IntegrityFailure, InvalidDigest, RangeNotSatisfiable
+from hoist.domain.ranges import parse_range, unsatisfiable
 
 log = logging.getLogger("hoist.blobs")
 _PATH = re.compile(r"/blobs/(sha256|sha512)/([a-f0-9]{64}|[a-f0-9]{128})")
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 MAX_HEAD = 16 * 1024
 URL_SECONDS = 300
 
@@ -99,7 +99,7 @@ class BlobServer:
 
     async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; whether the connection stays open for another."""
-        keep = False
+        keep, method = False, ""
         try:
             method, target, headers, keep = _parse(await reader.readuntil(b"\r\n\r\n"))
             digest = self._authorised(target)
@@ -111,8 +111,12 @@ class BlobServer:
                 raise _Refuse(404, "no such blob")
             with path.open("rb") as f:
                 size = os.fstat(f.fileno()).st_size
-                start, end = _range(headers.get("range"), size)
-                partial = "range" in headers
+                try:
+                    wanted = parse_range(headers.get("range"), size)
+                except RangeNotSatisfiable:
+                    raise _Refuse(416, "range not satisfiable", size=size) from None
+                partial = wanted is not None
+                start, end = (wanted.start, wanted.end) if wanted is not None else (0, size - 1)
                 lines = [
                     f"HTTP/1.1 {'206 Partial Content' if partial else '200 OK'}",
                     "Content-Type: application/octet-stream",
@@ -130,7 +134,7 @@ class BlobServer:
                     await asyncio.get_running_loop().sendfile(writer.transport, f, start, end - start + 1)
             return keep
         except _Refuse as refusal:
-            return await _status(writer, refusal, close=refusal.fatal or not keep)
+            return await _status(writer, refusal, close=refusal.fatal or not keep, head=method == "HEAD")
 
     def _authorised(self, target: str) -> Digest:
         url = urlsplit(target)
@@ -166,32 +170,16 @@ def _parse(head: bytes) -> tuple[str, str, dict[str, str], bool]:
     return method, target, headers, keep
 
 
-def _range(wanted: str | None, size: int) -> tuple[int, int]:
-    """The inclusive byte range asked for (the whole blob without a Range header)."""
-    if wanted is None:
-        return 0, size - 1
-    r = _RANGE.fullmatch(wanted)
-    if r is None or (not r[1] and not r[2]):
-        raise _Refuse(416, "one range, bytes=a-b", size=size)
-    if r[1]:
-        start, end = int(r[1]), min(int(r[2]), size - 1) if r[2] else size - 1
-    else:
-        start, end = max(size - int(r[2]), 0), size - 1
-    if start > end or start >= size:
-        raise _Refuse(416, "range not satisfiable", size=size)
-    return start, end
-
-
-async def _status(writer: asyncio.StreamWriter, refusal: _Refuse, *, close: bool) -> bool:
+async def _status(writer: asyncio.StreamWriter, refusal: _Refuse, *, close: bool, head: bool) -> bool:
     body = refusal.message.encode()
-    extra = f"Content-Range: bytes */{refusal.size}\r\n" if refusal.size is not None else ""
+    extra = f"Content-Range: {unsatisfiable(refusal.size)}\r\n" if refusal.size is not None else ""
     writer.write(
         (
             f"HTTP/1.1 {refusal.status} {refusal.message}\r\nContent-Type: text/plain\r\n"
             f"Content-Length: {len(body)}\r\n{extra}"
             f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n"
         ).encode()
-        + body
+        + (b"" if head else body)  # a HEAD answer has no body: on a kept connection it would be read as the next
     )
     await writer.drain()
     return not close

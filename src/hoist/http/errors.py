@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from hoist.domain import errors as e
+from hoist.domain.ranges import unsatisfiable
 
 # Most specific first: the first class an error is an instance of decides.
 STATUS: tuple[tuple[type[e.HoistError], int], ...] = (
     (e.UploadOutOfOrder, 416),
+    (e.RangeNotSatisfiable, 416),
     (e.InvalidInput, 400),
     (e.TooLarge, 413),
     (e.TooManyAttempts, 429),
@@ -36,8 +38,16 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def range_headers(error: e.HoistError) -> dict[str, str]:
+    """A 416 for a Range says how long the body is (RFC 9110 §15.5.17), on every protocol."""
+    size = error.details.get("size")
+    if isinstance(error, e.RangeNotSatisfiable) and isinstance(size, int):
+        return {"Content-Range": unsatisfiable(size)}
+    return {}
+
+
 def error_response(error: e.HoistError) -> JSONResponse:
-    headers = {"Retry-After": "1"} if isinstance(error, e.ConcurrentUpdate) else None
+    headers = {"Retry-After": "1"} if isinstance(error, e.ConcurrentUpdate) else range_headers(error)
     if isinstance(error, e.TooManyAttempts):
         headers = {"Retry-After": str(error.retry_after)}
     return JSONResponse(error_body(error.code, error.message, error.details), status_of(error), headers=headers)

@@ -15,7 +15,7 @@ import re
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 
-from hoist.domain.errors import InvalidInput, UploadTruncated
+from hoist.domain.errors import InvalidInput, UploadOutOfOrder, UploadTruncated
 from hoist.services.uploads import UploadService, UploadSession
 
 _CONTENT_RANGE = re.compile(r"(?:bytes[= ])?(\d+)-(\d+)(?:/(?:\d+|\*))?")
@@ -84,6 +84,8 @@ def chunk_offset(request: Request) -> int | None:
     m = _CONTENT_RANGE.fullmatch(value.strip())
     if not m:
         raise InvalidInput("Content-Range must be <start>-<end>")
+    if int(m[2]) < int(m[1]):  # as a GET's reversed Range is a 416 (hoist.domain.ranges), so is a chunk's
+        raise UploadOutOfOrder(f"Content-Range {value} ends before it starts")
     return int(m[1])
 
 

@@ -23,6 +23,7 @@ from hoist.domain.errors import (
     HoistError,
     InvalidDigest,
     InvalidManifest,
+    InvalidTag,
     ManifestBlobUnknown,
     ManifestNotFound,
     RepositoryNotFound,
@@ -188,7 +189,10 @@ class RepositoryService:
         if ":" in reference:
             digest = Digest.parse(reference)
             return digest if s.repositories.has_manifest(registry, package, digest) else None
-        tag = Tag.parse(reference)
+        try:
+            tag = Tag.parse(reference)
+        except InvalidTag:  # no manifest can be tagged so: not found (404), as the spec's pulls expect
+            return None
         if tag.kind is TagKind.VERSION:
             assert tag.version is not None
             artifact = s.artifacts.get(package, tag.version)
@@ -528,6 +532,15 @@ class RepositoryService:
         window = rollback_window(deployed(history), self._policy.rollback_window).get(artifact.id, frozenset()) & served
         if window:
             raise Denied(f"{artifact.ref} is in the rollback window of {', '.join(sorted(window))}: it cannot be deleted")
+
+    def mount_readable(self, registry: str, package: str, digest: Digest, actor: Actor) -> bool:
+        """A mount without ``from`` (the spec's automatic content discovery): link a stored blob
+        the actor may name anyway in a manifest (``may_reference``); False to start an upload."""
+        self.check(registry, package)
+        if not may_reference(self._metadata, actor, digest) or not self._blobs.touch(digest):
+            return False
+        self.link_blob(registry, package, digest)
+        return True
 
     def link_blob(self, registry: str, package: str, digest: Digest) -> None:
         """An upload into the repository committed: the blob is now in it."""

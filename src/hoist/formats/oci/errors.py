@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hoist.domain import errors as e
+from hoist.http.errors import range_headers
 from hoist.http.identity import challenge
 
 API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
@@ -25,6 +26,9 @@ CODES: tuple[tuple[type[e.HoistError], int, str], ...] = (
     (e.UnknownRegistry, 404, "NAME_UNKNOWN"),
     (e.NotFound, 404, "NAME_UNKNOWN"),
     (e.UploadOutOfOrder, 416, "BLOB_UPLOAD_INVALID"),
+    # The spec's table has no code for a Range a blob GET cannot serve; distribution's registry
+    # answers a bad range with RANGE_INVALID (416), so clients of both read the same code.
+    (e.RangeNotSatisfiable, 416, "RANGE_INVALID"),
     (e.UploadTruncated, 400, "BLOB_UPLOAD_INVALID"),
     (e.DigestMismatch, 400, "DIGEST_INVALID"),
     (e.InvalidDigest, 400, "DIGEST_INVALID"),
@@ -58,7 +62,7 @@ def from_domain(error: e.HoistError, headers: dict[str, str] | None = None) -> J
 
 async def handle(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, e.HoistError)
-    headers = None
+    headers = range_headers(exc)
     if isinstance(exc, e.TooManyAttempts):
         headers = {"Retry-After": str(exc.retry_after)}
     elif isinstance(exc, e.Unauthenticated):  # tell the client how to authenticate, and for which scope

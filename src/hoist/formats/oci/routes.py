@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -22,6 +22,7 @@ from hoist.formats.oci.errors import API_VERSION
 from hoist.formats.oci.hot import OciHotPath, paginate
 from hoist.http.blobserver import BlobUrls, redirect
 from hoist.http.identity import actor_of, pipeline_of
+from hoist.http.ranges import blob_response
 from hoist.http.streaming import declared_length, receive_upload
 from hoist.http.tokens import TokenSigner
 from hoist.services.repositories import RepositoryService
@@ -174,18 +175,9 @@ class Endpoints:
         headers = _headers(**{"Docker-Content-Digest": str(digest), "ETag": f'"{digest}"'})
         if where.url:
             return RedirectResponse(where.url, status_code=307, headers=headers)
-        if where.path:
-            return redirect(self.blob_urls, request, digest, headers) or FileResponse(
-                where.path, media_type="application/octet-stream", headers=headers
-            )
-        stream = self.uploads.read(digest)
-        headers["Content-Length"] = str(where.info.size)
-        if request.method == "HEAD":
-            stream.close()
-            return Response(status_code=200, headers=headers, media_type="application/octet-stream")
-        return StreamingResponse(
-            iter(lambda: stream.read(1024 * 1024), b""), headers=headers, media_type="application/octet-stream"
-        )
+        if where.path and (moved := redirect(self.blob_urls, request, digest, headers)):
+            return moved
+        return blob_response(request, headers, where.info.size, where.path, lambda at: self.uploads.read(digest, at))
 
     async def start_upload(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -193,19 +185,27 @@ class Endpoints:
         self._authorize(request, name, "push")
         self.repos.check(registry, package)
         mount, source = request.query_params.get("mount"), request.query_params.get("from")
-        if mount is not None and source is not None and may(actor_of(request), source.split("/", 1)[0], "pull"):
-            digest = Digest.parse(mount)
-            if await run_in_threadpool(self.repos.mount, registry, package, digest, *repository(source)):
-                return Response(
-                    status_code=201,
-                    headers=_headers(Location=f"/v2/{name}/blobs/{digest}", **{"Docker-Content-Digest": str(digest)}),
-                )
+        digest = Digest.parse(mount) if mount is not None else None
+        if digest is not None and await self._mount(request, registry, package, digest, source):
+            return Response(
+                status_code=201,
+                headers=_headers(Location=f"/v2/{name}/blobs/{digest}", **{"Docker-Content-Digest": str(digest)}),
+            )
         expected = request.query_params.get("digest")
         session = await receive_upload(request, self.uploads, None)
         if expected is not None:
             return await _commit(self.repos, session, name, registry, package, Digest.parse(expected))
         session.close()
         return Response(status_code=202, headers=_upload_headers(name, session.upload_id, session.size))
+
+    async def _mount(self, request: Request, registry: str, package: str, digest: Digest, source: str | None) -> bool:
+        """Whether the blob was mounted; a mount that cannot be done starts an upload instead (spec)."""
+        actor = actor_of(request)
+        if source is None:  # automatic content discovery: wherever the client may read it
+            return await run_in_threadpool(self.repos.mount_readable, registry, package, digest, actor)
+        if not may(actor, source.split("/", 1)[0], "pull"):
+            return False
+        return await run_in_threadpool(self.repos.mount, registry, package, digest, *repository(source))
 
     async def upload(self, request: Request) -> Response:
         name, upload_id = request.path_params["name"], request.path_params["upload_id"]
