@@ -147,7 +147,7 @@ def fresh_server(data: Path, env: dict[str, str] | None = None, admin_token: str
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded 2-core CI box can take long to start granian workers
         while True:
             try:
                 urllib.request.urlopen(f"{url}/api/v1/health", timeout=1).close()  # noqa: S310 - loopback
