@@ -92,3 +92,23 @@ def test_the_cli_refuses_a_build_above_the_bound_before_any_request(ci: HoistCli
     )
     assert result.exit_code == USAGE and str(MAX_BUILD) in result.output, result.output
     assert ci.artifacts() == []
+
+
+DEEP = b'{"x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+def test_a_manifest_nested_100000_levels_deep_is_manifest_invalid(ci_http: httpx.Client, metadata: SqlMetadataStore) -> None:
+    before = row_counts(metadata)
+    r = put_manifest(ci_http, "dev/shop-api", "latest", DEEP)
+    assert r.status_code == 400 and oci_error(r) == "MANIFEST_INVALID", r.text
+    assert "nested too deeply" in r.json()["errors"][0]["message"]
+    assert row_counts(metadata) == before
+
+
+def test_a_pipeline_header_nested_deeply_is_invalid_input(ci: HoistClient, tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"a")
+    blob = ci.upload(tmp_path / "a")
+    body = {"package": "shop-api", "version": "1.4.0", "files": [{"name": "a", **blob}]}
+    header = "[" * 4000 + "]" * 4000
+    r = ci.http.post("/api/v1/artifacts", json=body, headers={"X-Hoist-Pipeline": header})
+    assert r.status_code == 400 and "nested too deeply" in r.json()["error"]["message"], r.text

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist.domain.errors import InvalidInput, TooManyAttempts, Unauthenticated
+from hoist.domain.jsonlimits import HEADER_BYTES, read_json
 from hoist.domain.models import Actor, Pipeline
 from hoist.domain.ports import Authenticator
 from hoist.http.tokens import PREFIX as OCI_TOKEN_PREFIX
@@ -51,10 +51,7 @@ def pipeline_of(request: HTTPConnection) -> Pipeline | None:
     raw = request.headers.get(PIPELINE_HEADER)
     if not raw:
         return None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise InvalidInput("the X-Hoist-Pipeline header must be a JSON object") from None
+    data = read_json(raw, limit=HEADER_BYTES, where="the X-Hoist-Pipeline header")
     if not isinstance(data, dict):
         raise InvalidInput("the X-Hoist-Pipeline header must be a JSON object")
     return Pipeline.from_dict(data)
