@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +39,7 @@ PIPELINE_HEADER = "x-hoist-pipeline"
 SCOPE_KEY = "hoist.actor"
 TOKEN_PATH = "/v2/token"  # noqa: S105 - a path, not a password
 SERVICE = "hoist"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def actor_of(request: HTTPConnection) -> Actor:
@@ -95,10 +97,17 @@ def repository_of(path: str) -> str | None:
 
 
 class IdentityMiddleware:
-    def __init__(self, app: ASGIApp, authenticator: Authenticator, signer: TokenSigner) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: Authenticator,
+        signer: TokenSigner,
+        record_unauthenticated: Callable[[Actor, str], None] | None = None,
+    ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.signer = signer
+        self.record_unauthenticated = record_unauthenticated
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,6 +130,15 @@ class IdentityMiddleware:
             # Clients probe the base endpoint to learn how to authenticate (docker login, skopeo).
             error = Unauthenticated("authentication required: log in, or fetch an anonymous token")
             await _error(scope, receive, send, error, 401, {"WWW-Authenticate": challenge(scope)}, oci=True)
+            return
+        if not oci and not actor.authenticated and scope.get("method") not in READ_METHODS:
+            # No anonymous caller may change anything, so the answer is known before the body is
+            # read: a large body from nobody costs the server nothing (/v2 decides per repository).
+            asked = f"{scope.get('method')} {path}"
+            if self.record_unauthenticated is not None:
+                await run_in_threadpool(self.record_unauthenticated, actor, asked)
+            error = Unauthenticated(f"{asked[:200]} needs you to log in (hoist login, or a token)")
+            await _error(scope, receive, send, error, 401, {}, oci=False)
             return
         scope[SCOPE_KEY] = actor
         await self.app(scope, receive, send)
