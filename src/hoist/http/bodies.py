@@ -30,7 +30,7 @@ def capped(receive: Receive, limit: int, what: str = "the request body") -> Rece
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
-                raise TooLarge(f"{what} is larger than {limit} bytes; at most {limit} are accepted here", limit=limit)
+                raise TooLarge(f"{what} is over the {limit} bytes accepted here", limit=limit)
         return message
 
     return receive_capped
