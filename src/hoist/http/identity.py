@@ -11,6 +11,8 @@ Credentials, in order:
 - none: ``anonymous``, who may read the registries that allow anonymous reads.
 
 Wrong credentials are a 401 (audited by the authenticator), never a silent downgrade to anonymous.
+Anonymous callers may only read: any other request to the JSON API is a 401 (audited) before its
+body is read.
 On /v2 a request without credentials to the base endpoint, and any 401, carry the challenge OCI
 clients answer by fetching a token (``WWW-Authenticate: Bearer realm=…,service=…,scope=…``).
 """
@@ -134,10 +136,10 @@ class IdentityMiddleware:
         if not oci and not actor.authenticated and scope.get("method") not in READ_METHODS:
             # No anonymous caller may change anything, so the answer is known before the body is
             # read: a large body from nobody costs the server nothing (/v2 decides per repository).
-            asked = f"{scope.get('method')} {path}"
+            asked = f"{scope.get('method')} {path[:200]}"
             if self.record_unauthenticated is not None:
                 await run_in_threadpool(self.record_unauthenticated, actor, asked)
-            error = Unauthenticated(f"{asked[:200]} needs you to log in (hoist login, or a token)")
+            error = Unauthenticated(f"{asked} needs you to log in (hoist login, or a token)")
             await _error(scope, receive, send, error, 401, {}, oci=False)
             return
         scope[SCOPE_KEY] = actor
