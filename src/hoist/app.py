@@ -164,7 +164,7 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     urls = blob_urls(settings)
     oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), urls)
     dispatch = PathDispatch("/v2", oci, build_api(settings, services))
-    return IdentityMiddleware(dispatch, services.access, signer)
+    return IdentityMiddleware(dispatch, services.access, signer, services.guard.record_unauthenticated)
 
 
 def blob_urls(settings: Settings) -> BlobUrls | None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from hoist.domain.errors import InvalidInput
+from hoist.domain.jsonlimits import MAX_DEPTH
 from hoist.domain.sbom import Component, SbomDocument, SbomFormat
 from hoist.sbom.bom import Subject, build
 from hoist.sbom.packages import Package
@@ -158,7 +159,7 @@ def test_invalid_purl_is_refused() -> None:
         (b'{"bomFormat": "CycloneDX", "specVersion": "1.3"}', f"CycloneDX specVersion '1.3' is not accepted; {ACCEPTED}"),
         (b'{"bomFormat": "CycloneDX", "specVersion": "1.7"}', f"CycloneDX specVersion '1.7' is not accepted; {ACCEPTED}"),
         (b'{"bomFormat": "CycloneDX"}', f"CycloneDX specVersion None is not accepted; {ACCEPTED}"),
-        (b"[" * 100000, f"the JSON is nested too deeply; {ACCEPTED}"),
+        (b"[" * 100000, f"the JSON is nested too deeply (over {MAX_DEPTH} levels); {ACCEPTED}"),
     ],
 )
 def test_what_is_not_an_accepted_sbom(data: bytes, expected: str) -> None:

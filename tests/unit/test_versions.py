@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hoist.domain.errors import InvalidVersion
-from hoist.domain.versions import Channel, Version
+from hoist.domain.errors import BuildOutOfRange, InvalidVersion
+from hoist.domain.versions import MAX_BUILD, Channel, Version, bounded_build, build_after
 
 
 @pytest.mark.parametrize(
@@ -131,3 +131,25 @@ def test_order_is_total_and_consistent_with_equality(a: Version, b: Version, c: 
     assert (a < b) + (b < a) + (a == b) == 1
     if a <= b and b <= c:
         assert a <= c
+
+
+def test_build_numbers_are_bounded_in_every_spelling() -> None:
+    assert Version.parse(f"1.4.0+{MAX_BUILD}").build_number == MAX_BUILD
+    assert Version.parse(f"1.4.0.{MAX_BUILD}").build_number == MAX_BUILD
+    for text in (f"1.4.0+{MAX_BUILD + 1}", f"1.4.0.{MAX_BUILD + 1}", f"1.4.0-rc.1+{MAX_BUILD + 1}"):
+        with pytest.raises(BuildOutOfRange, match=str(MAX_BUILD)):
+            Version.parse(text)
+    assert Version.parse(f"1.4.0+{MAX_BUILD + 1}.x").build_number is None  # build metadata, not a number
+    with pytest.raises(BuildOutOfRange):
+        Version.from_tag(f"1.4.0_{MAX_BUILD + 1}")
+    with pytest.raises(BuildOutOfRange):
+        Version.parse("1.4.0").with_build(MAX_BUILD + 1)
+    with pytest.raises(BuildOutOfRange):
+        bounded_build(-1)
+
+
+def test_build_after_stops_at_the_bound() -> None:
+    base = Version.parse("1.4.0")
+    assert build_after(base, MAX_BUILD - 1) == MAX_BUILD
+    with pytest.raises(BuildOutOfRange, match=r"no build number is left for 1\.4\.0"):
+        build_after(base, MAX_BUILD)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from hoist.api.bodies import BoundedRoute
 from hoist.api.schemas import ErrorBody
 from hoist.domain.errors import InvalidInput
 from hoist.domain.principals import PrincipalKind
@@ -61,7 +62,7 @@ def principal(text: str) -> tuple[PrincipalKind, str]:
 
 
 def router(access: AccessService) -> APIRouter:
-    api = APIRouter(tags=["access"], responses=ERRORS)
+    api = APIRouter(tags=["access"], responses=ERRORS, route_class=BoundedRoute)
 
     @api.get("/whoami")
     def whoami(request: Request) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
 
+from hoist.api.bodies import BoundedRoute
 from hoist.api.schemas import (
     ArtifactDetailsOut,
     ArtifactSummaryOut,
@@ -24,7 +25,7 @@ ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for cod
 
 
 def router(publisher: PublishService, catalog: CatalogService) -> APIRouter:
-    api = APIRouter(tags=["artifacts"], responses=ERRORS)
+    api = APIRouter(tags=["artifacts"], responses=ERRORS, route_class=BoundedRoute)
 
     @api.post("/artifacts", status_code=201, response_model=PublishOut)
     def publish(body: PublishIn, request: Request, response: Response) -> PublishOut:

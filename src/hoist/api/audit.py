@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import StreamingResponse
 
+from hoist.api.bodies import BoundedRoute
 from hoist.api.schemas import ErrorBody, EventOut, VerifyOut, event_out
 from hoist.domain.errors import InvalidInput
 from hoist.domain.events import CHECKPOINT_MARK, HEAD_MARK
@@ -21,7 +22,7 @@ ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for cod
 
 
 def router(audit: AuditService) -> APIRouter:
-    api = APIRouter(tags=["audit"], responses=ERRORS)
+    api = APIRouter(tags=["audit"], responses=ERRORS, route_class=BoundedRoute)
 
     @api.get("/audit/events", response_model=list[EventOut])
     def audit_events(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
 
+from hoist.api.bodies import BoundedRoute
 from hoist.api.schemas import (
     DeployIn,
     DeploymentOut,
@@ -24,7 +25,7 @@ ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for cod
 
 
 def router(deployments: DeploymentService) -> APIRouter:
-    api = APIRouter(tags=["deployments"], responses=ERRORS)
+    api = APIRouter(tags=["deployments"], responses=ERRORS, route_class=BoundedRoute)
 
     @api.post("/deployments", status_code=201, response_model=DeploymentOut)
     def deploy(body: DeployIn, request: Request) -> DeploymentOut:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from hoist.api.bodies import BoundedRoute
 from hoist.api.schemas import (
     ApprovalOut,
     ApproveIn,
@@ -24,7 +25,7 @@ ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for cod
 
 
 def router(promotions: PromotionService, evidence: EvidenceService) -> APIRouter:
-    api = APIRouter(tags=["promotion and evidence"], responses=ERRORS)
+    api = APIRouter(tags=["promotion and evidence"], responses=ERRORS, route_class=BoundedRoute)
 
     @api.post("/promotions", status_code=201, response_model=PromotionOut)
     def promote(body: PromoteIn, request: Request, response: Response) -> PromotionOut:

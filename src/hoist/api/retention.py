@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
+from hoist.api.bodies import BoundedRoute
 from hoist.api.schemas import ErrorBody
 from hoist.domain.models import ArtifactRef
 from hoist.domain.retention import Plan, TrashItem
@@ -146,7 +147,7 @@ class FsckIn(BaseModel):
 
 def router(services: MaintenanceServices) -> APIRouter:
     """Retention, trash, drills, garbage collection and fsck (``services`` holds each service)."""
-    api = APIRouter(tags=["maintenance"], responses=ERRORS)
+    api = APIRouter(tags=["maintenance"], responses=ERRORS, route_class=BoundedRoute)
     retention, catalog, gc, drills, fsck = services.retention, services.catalog, services.gc, services.drills, services.fsck
 
     def refs(items: list[TrashItem]) -> dict[int, str]:

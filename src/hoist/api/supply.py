@@ -8,24 +8,14 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
+from hoist.api.bodies import BoundedRoute
 from hoist.api.schemas import ErrorBody
-from hoist.domain.errors import InvalidInput
 from hoist.domain.models import ArtifactRef
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.services.inventory import InventoryService
 from hoist.services.vulnerabilities import VulnerabilityService, severity_counts
 
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 403, 404, 409, 413)}
-MAX_BODY = 512 * 1024 * 1024
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > limit:
-            raise InvalidInput(f"the request body is larger than {limit} bytes")
-    return bytes(data)
 
 
 def _json(content: dict[str, Any]) -> JSONResponse:
@@ -34,12 +24,12 @@ def _json(content: dict[str, Any]) -> JSONResponse:
 
 
 def router(inventory: InventoryService, vulnerabilities: VulnerabilityService) -> APIRouter:
-    api = APIRouter(tags=["supply chain"], responses=ERRORS)
+    api = APIRouter(tags=["supply chain"], responses=ERRORS, route_class=BoundedRoute)
 
     @api.put("/artifacts/{ref:path}/sbom", status_code=201)
     async def attach_sbom(ref: str, request: Request, response: Response) -> dict[str, Any]:
         """Attach a CycloneDX (1.4-1.6) or SPDX 2.3 JSON SBOM, validated and indexed; 200 when already attached."""
-        data = await _body(request, MAX_BODY)
+        data = await request.body()  # capped by BoundedRoute (BODY_LIMITS)
         result = await run_in_threadpool(
             inventory.attach, ArtifactRef.parse(ref), data, actor=actor_of(request), pipeline=pipeline_of(request)
         )
@@ -84,7 +74,7 @@ def router(inventory: InventoryService, vulnerabilities: VulnerabilityService) -
     @api.post("/advisories", status_code=201)
     async def import_advisories(request: Request, filename: str = "advisories.json") -> dict[str, Any]:
         """Import OSV records: the body is one .json file (a record or a list) or a .zip of records."""
-        data = await _body(request, MAX_BODY)
+        data = await request.body()  # capped by BoundedRoute (BODY_LIMITS)
         return vulnerabilities.import_document(
             data, filename=filename, actor=actor_of(request), pipeline=pipeline_of(request)
         )

@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from hoist.api.bodies import BoundedRoute
 from hoist.domain.policy import Policy
 
 
 def router(policy: Policy, version: str, keys: dict[str, Any]) -> APIRouter:
-    api = APIRouter(tags=["system"])
+    api = APIRouter(tags=["system"], route_class=BoundedRoute)
 
     @api.get("/keys")
     def public_keys() -> dict[str, Any]:

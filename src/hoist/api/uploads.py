@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 
+from hoist.api.bodies import BoundedRoute
 from hoist.api.schemas import BlobOut, ErrorBody, UploadOut
 from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
@@ -31,7 +32,7 @@ def router(
 ) -> APIRouter:
     """Uploading needs push (or promote) on some registry; downloading by digest needs read on a
     registry holding the blob (``holders``)."""
-    api = APIRouter(tags=["uploads"], responses=ERRORS)
+    api = APIRouter(tags=["uploads"], responses=ERRORS, route_class=BoundedRoute)
     pushers = [Permission(r, n) for n in registries for r in (Right.PUSH, Right.PROMOTE)]
 
     def uploader(request: Request) -> None:

@@ -13,6 +13,7 @@ from hoist.cli.tables import columns
 from hoist.domain.errors import InvalidInput
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_file_name, validate_package_name
+from hoist.domain.versions import bounded_build
 
 
 def short(digest: str) -> str:
@@ -29,7 +30,7 @@ def _build(value: str | None) -> int | str | None:
         return value
     if not value.isdigit():
         raise InvalidInput(f"--build must be a number or 'auto', not {value!r}")
-    return int(value)
+    return bounded_build(int(value))  # refused here: no upload before the server would refuse it
 
 
 @click.command()

@@ -6,6 +6,7 @@ one table (``hoist.http.errors``) and the CLI maps codes to exit codes. Nothing 
     HoistError
      ├── InvalidInput            the request itself is wrong; retrying it unchanged cannot succeed
      │    ├── InvalidVersion
+     │    │    └── BuildOutOfRange   a build number past MAX_BUILD, or none left for --build auto
      │    ├── InvalidName
      │    ├── InvalidDigest
      │    ├── InvalidManifest
@@ -58,6 +59,10 @@ class InvalidInput(HoistError):
 
 class InvalidVersion(InvalidInput):
     code = "VERSION_INVALID"
+
+
+class BuildOutOfRange(InvalidVersion):
+    code = "BUILD_OUT_OF_RANGE"
 
 
 class InvalidName(InvalidInput):

@@ -16,6 +16,7 @@ from typing import Any
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidDigest, InvalidManifest
+from hoist.domain.jsonlimits import MANIFEST_BYTES, read_json
 from hoist.domain.models import FileEntry
 from hoist.domain.names import validate_file_name
 from hoist.domain.versions import Version
@@ -41,7 +42,7 @@ NONDISTRIBUTABLE = frozenset(
         "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
     }
 )
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what clients expect registries to accept (distribution-spec)
+MAX_MANIFEST_BYTES = MANIFEST_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +162,7 @@ def generic_manifest(package: str, version: Version, files: list[FileEntry]) -> 
 def parse_manifest(raw: bytes, media_type: str | None = None, algorithm: str = "sha256") -> Manifest:
     """Read and check a manifest or index; ``media_type`` is the Content-Type it arrived with, and
     ``algorithm`` the one its digest is named in (a client may push by sha512)."""
-    if len(raw) > MAX_MANIFEST_BYTES:
-        raise InvalidManifest(f"manifest is larger than {MAX_MANIFEST_BYTES} bytes")
-    try:
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidManifest(f"manifest is not valid JSON: {exc}") from None
+    doc = read_json(raw, limit=MAX_MANIFEST_BYTES, where="manifest", invalid=InvalidManifest)
     if not isinstance(doc, dict):
         raise InvalidManifest("manifest must be a JSON object")
     if doc.get("schemaVersion") != 2:

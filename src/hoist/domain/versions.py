@@ -15,10 +15,13 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from hoist.domain.errors import InvalidVersion
+from hoist.domain.errors import BuildOutOfRange, InvalidVersion
 from hoist.domain.names import clip
 
 MAX_LENGTH = 128  # the OCI tag limit
+# Build numbers are stored in signed 64-bit columns (artifacts.build_number, build_counters.last):
+# one past this would overflow the database, so every way a build number arrives is checked here.
+MAX_BUILD = 2**63 - 1
 
 _NUM = r"0|[1-9]\d*"
 _IDENT = r"[0-9A-Za-z-]+"
@@ -61,7 +64,7 @@ class Version:
                 int(four["patch"]),
                 build=(four["build"],),
                 four_part=True,
-            )
+            )._bounded()
         m = _SEMVER.fullmatch(text)
         if not m:
             raise InvalidVersion(
@@ -76,15 +79,23 @@ class Version:
                     f"{clip(text)!r}: numeric pre-release identifier {clip(ident)!r} has a leading zero", version=clip(text)
                 )
         build = tuple(m["build"].split(".")) if m["build"] else ()
-        return cls(int(m["major"]), int(m["minor"]), int(m["patch"]), pre, build)
+        return cls(int(m["major"]), int(m["minor"]), int(m["patch"]), pre, build)._bounded()
 
     @classmethod
     def from_tag(cls, tag: str) -> Version | None:
-        """The version an OCI tag names, or None for a tag that is not a version (``latest``)."""
+        """The version an OCI tag names, or None for a tag that is not a version (``latest``).
+        A version tag whose build is out of range is refused, not taken for a movable tag."""
         try:
             return cls.parse(tag.replace("_", "+"))
+        except BuildOutOfRange:
+            raise
         except InvalidVersion:
             return None
+
+    def _bounded(self) -> Version:
+        if self.build_number is not None:
+            bounded_build(self.build_number)
+        return self
 
     def __str__(self) -> str:
         if self.four_part:
@@ -128,9 +139,7 @@ class Version:
                 f"{self} already has a build ({'.'.join(self.build)}): drop --build or the build part",
                 version=str(self),
             )
-        if number < 0:
-            raise InvalidVersion(f"build number must be zero or more, not {number}")
-        return replace(self, build=(str(number),))
+        return replace(self, build=(str(bounded_build(number)),))
 
     @property
     def sort_key(self) -> tuple[object, ...]:
@@ -147,6 +156,24 @@ class Version:
 
     def __ge__(self, other: Version) -> bool:
         return self.sort_key >= other.sort_key
+
+
+def bounded_build(number: int) -> int:
+    """``number`` if it is a build number Hoist can store (0 to MAX_BUILD), else BuildOutOfRange."""
+    if not 0 <= number <= MAX_BUILD:
+        shown = str(number) if number.bit_length() <= 128 else f"of {number.bit_length()} bits"
+        raise BuildOutOfRange(f"build number {shown} is out of range: builds go from 0 to {MAX_BUILD}")
+    return number
+
+
+def build_after(base: Version, highest: int) -> int:
+    """The build ``--build auto`` hands out for ``base`` after ``highest``: refused at the bound,
+    never past it."""
+    if highest >= MAX_BUILD:
+        raise BuildOutOfRange(
+            f"no build number is left for {base}: builds go up to {MAX_BUILD}; publish a new version", version=str(base)
+        )
+    return highest + 1
 
 
 def _prerelease_key(pre: tuple[str, ...]) -> tuple[object, ...]:

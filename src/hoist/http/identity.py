@@ -11,6 +11,8 @@ Credentials, in order:
 - none: ``anonymous``, who may read the registries that allow anonymous reads.
 
 Wrong credentials are a 401 (audited by the authenticator), never a silent downgrade to anonymous.
+Anonymous callers may only read: any other request to the JSON API is a 401 (audited) before its
+body is read.
 On /v2 a request without credentials to the base endpoint, and any 401, carry the challenge OCI
 clients answer by fetching a token (``WWW-Authenticate: Bearer realm=…,service=…,scope=…``).
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist.domain.errors import InvalidInput, TooManyAttempts, Unauthenticated
+from hoist.domain.jsonlimits import HEADER_BYTES, read_json
 from hoist.domain.models import Actor, Pipeline
 from hoist.domain.ports import Authenticator
 from hoist.http.tokens import PREFIX as OCI_TOKEN_PREFIX
@@ -38,6 +41,7 @@ PIPELINE_HEADER = "x-hoist-pipeline"
 SCOPE_KEY = "hoist.actor"
 TOKEN_PATH = "/v2/token"  # noqa: S105 - a path, not a password
 SERVICE = "hoist"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def actor_of(request: HTTPConnection) -> Actor:
@@ -51,10 +55,7 @@ def pipeline_of(request: HTTPConnection) -> Pipeline | None:
     raw = request.headers.get(PIPELINE_HEADER)
     if not raw:
         return None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise InvalidInput("the X-Hoist-Pipeline header must be a JSON object") from None
+    data = read_json(raw, limit=HEADER_BYTES, where="the X-Hoist-Pipeline header")
     if not isinstance(data, dict):
         raise InvalidInput("the X-Hoist-Pipeline header must be a JSON object")
     return Pipeline.from_dict(data)
@@ -98,10 +99,17 @@ def repository_of(path: str) -> str | None:
 
 
 class IdentityMiddleware:
-    def __init__(self, app: ASGIApp, authenticator: Authenticator, signer: TokenSigner) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: Authenticator,
+        signer: TokenSigner,
+        record_unauthenticated: Callable[[Actor, str], None] | None = None,
+    ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.signer = signer
+        self.record_unauthenticated = record_unauthenticated
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,6 +132,15 @@ class IdentityMiddleware:
             # Clients probe the base endpoint to learn how to authenticate (docker login, skopeo).
             error = Unauthenticated("authentication required: log in, or fetch an anonymous token")
             await _error(scope, receive, send, error, 401, {"WWW-Authenticate": challenge(scope)}, oci=True)
+            return
+        if not oci and not actor.authenticated and scope.get("method") not in READ_METHODS:
+            # No anonymous caller may change anything, so the answer is known before the body is
+            # read: a large body from nobody costs the server nothing (/v2 decides per repository).
+            asked = f"{scope.get('method')} {path[:200]}"
+            if self.record_unauthenticated is not None:
+                await run_in_threadpool(self.record_unauthenticated, actor, asked)
+            error = Unauthenticated(f"{asked} needs you to log in (hoist login, or a token)")
+            await _error(scope, receive, send, error, 401, {}, oci=False)
             return
         scope[SCOPE_KEY] = actor
         await self.app(scope, receive, send)

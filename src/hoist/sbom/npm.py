@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from hoist.domain.errors import HoistError
+from hoist.domain.jsonlimits import PACKAGE_FILE_BYTES, read_json
 from hoist.sbom.packages import Package, valid
 
 LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json")
@@ -89,6 +90,6 @@ def _alias(name: str, version: str) -> tuple[str, str]:
 
 def _json(data: bytes) -> object:
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError):
+        return read_json(data, limit=PACKAGE_FILE_BYTES)
+    except HoistError:  # an unreadable package file contributes no components
         return None

@@ -3,7 +3,6 @@ SPDX 2.3 JSON; anything else is refused with a message that says what was wrong.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -11,6 +10,7 @@ from cyclonedx.schema import SchemaVersion
 from packageurl import PackageURL
 
 from hoist.domain.errors import InvalidInput
+from hoist.domain.jsonlimits import SBOM_BYTES, read_json
 from hoist.domain.sbom import Component, SbomDocument, SbomFormat
 from hoist.sbom.spdx_validation import ACCEPTED, check_spdx
 from hoist.sbom.validation import first_error
@@ -43,11 +43,9 @@ def _json_object(data: bytes) -> dict[str, Any]:
     if re.match(r"(#[^\n]*\n\s*)*SPDXVersion:", start):
         raise InvalidInput(f"SPDX tag-value documents are not accepted; {ACCEPTED}")
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; {ACCEPTED}") from None
-    except RecursionError:
-        raise InvalidInput(f"the JSON is nested too deeply; {ACCEPTED}") from None
+        document = read_json(text, limit=SBOM_BYTES)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{exc.message}; {ACCEPTED}") from None
     if not isinstance(document, dict):
         raise InvalidInput(f"the JSON is a {type(document).__name__}, not an object; {ACCEPTED}")
     return document

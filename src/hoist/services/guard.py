@@ -40,20 +40,24 @@ class Guard:
 
     def deny(self, actor: Actor, needed: list[Permission], *, asked: str, subject: str = "") -> NoReturn:
         wanted = " or ".join(str(p) for p in needed) or "a right nobody holds"
-        details = {
-            "asked": asked,
-            "needs": [str(p) for p in needed],
-            "source": actor.source,
-            "credential": actor.credential,
-        }
+        needs = [str(p) for p in needed]
+        self._record(actor, needs, asked=asked, subject=subject)
+        if not actor.authenticated:
+            raise Unauthenticated(f"{asked} needs {wanted}: log in (hoist login, or a token)", needs=needs)
+        raise Denied(f"{actor.name} may not {asked}: that needs {wanted}", needs=needs)
+
+    def record_unauthenticated(self, actor: Actor, asked: str) -> None:
+        """Audit a request the HTTP edge refused because nobody authenticated: a change, which no
+        anonymous caller may make, refused before its body was read and before any use case ran."""
+        self._record(actor, ["an authenticated principal"], asked=asked)
+
+    def _record(self, actor: Actor, needs: list[str], *, asked: str, subject: str = "") -> None:
+        details = {"asked": asked, "needs": needs, "source": actor.source, "credential": actor.credential}
         record_refusal(
             self._metadata,
             EventDraft(action=Action.ACCESS_DENIED, actor=actor.name, subject=subject or asked, details=details),
             self._clock,
         )
-        if not actor.authenticated:
-            raise Unauthenticated(f"{asked} needs {wanted}: log in (hoist login, or a token)", needs=details["needs"])
-        raise Denied(f"{actor.name} may not {asked}: that needs {wanted}", needs=details["needs"])
 
     def require_read(self, actor: Actor, registries: Iterable[str], *, asked: str, subject: str = "") -> None:
         """Read on at least one of the registries holding what is asked for."""

@@ -18,6 +18,7 @@ from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput, NotFound
 from hoist.domain.events import Action
 from hoist.domain.inventory import AdvisoryMatcher, Running, SbomReader
+from hoist.domain.jsonlimits import SBOM_BYTES
 from hoist.domain.manifests import (
     EMPTY_BLOB,
     EMPTY_DIGEST,
@@ -39,7 +40,7 @@ from hoist.services.statements import put_bytes, rfc3339
 log = logging.getLogger(__name__)
 
 SBOM_MEDIA_TYPES = {CYCLONEDX_MEDIA_TYPE, SPDX_MEDIA_TYPE, "application/vnd.cyclonedx+json;version=1.6", "text/spdx+json"}
-MAX_SBOM_BYTES = 64 * 1024 * 1024
+MAX_SBOM_BYTES = SBOM_BYTES
 _IMAGE_CONFIGS = {"application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"}
 _SMALL_LAYER = 4 * 1024 * 1024
 

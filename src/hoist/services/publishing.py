@@ -35,7 +35,7 @@ from hoist.domain.models import (
 from hoist.domain.names import validate_file_name, validate_package_name
 from hoist.domain.policy import Policy
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
-from hoist.domain.versions import Channel, Version
+from hoist.domain.versions import Channel, Version, bounded_build
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
 from hoist.services.guard import Guard, may_reference
 from hoist.services.statements import SignedStatements, rfc3339
@@ -97,6 +97,8 @@ class PublishService:
             raise InvalidInput(f"--build must be a number or 'auto', not {build!r}")
         if build is not None and parsed.build:
             raise InvalidInput(f"{version} already has a build part: drop --build", version=version)
+        if isinstance(build, int):
+            bounded_build(build)  # refused before anything is checked or written
         ceiling = self._policy.ceiling_for(parsed.channel, max_env)
         if not reg.direct_push:
             self.refuse_direct_push(registry, f"{package}@{parsed}", package, actor, pipeline)

@@ -25,6 +25,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hoist.domain.attestations import PROVENANCE, builder_of, pae
+from hoist.domain.errors import HoistError
+from hoist.domain.jsonlimits import STATEMENT_BYTES, read_json
 from hoist.signing import dsse
 from hoist.signing import keys as k
 
@@ -227,10 +229,10 @@ def _check_simple(payload: bytes, signature: str, keyring: Keyring) -> Check:
         return Check(None, fmt, None, "the signature is not base64")
     key = _verifying_key(keyring, payload, signed)  # verify before parsing what was signed
     try:
-        document = json.loads(payload)
+        document = read_json(payload, limit=STATEMENT_BYTES)
         subject = document["critical"]["image"]["docker-manifest-digest"]
         kind = document["critical"]["type"]
-    except (ValueError, KeyError, TypeError):
+    except (HoistError, KeyError, TypeError):
         return Check(None, fmt, None, "the payload is not a simple-signing document")
     if kind != SIGNATURE_TYPE:
         return Check(subject, fmt, None, f"unexpected payload type {kind!r}")
@@ -240,8 +242,8 @@ def _check_simple(payload: bytes, signature: str, keyring: Keyring) -> Check:
 def _check_bundle(bundle: bytes, subject: str | None, keyring: Keyring) -> Check:
     fmt = "sigstore-bundle"
     try:
-        envelope = json.loads(bundle)["dsseEnvelope"]
-    except (ValueError, KeyError, TypeError):
+        envelope = read_json(bundle, limit=STATEMENT_BYTES)["dsseEnvelope"]
+    except (HoistError, KeyError, TypeError):
         return Check(subject, fmt, None, "not a Sigstore bundle with a DSSE envelope")
     return _check_envelope(envelope, subject, keyring, fmt)
 

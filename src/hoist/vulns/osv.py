@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from hoist.domain.advisories import Advisory, Affected, Severity
 from hoist.domain.errors import InvalidInput
+from hoist.domain.jsonlimits import ADVISORY_BYTES, read_json
 from hoist.vulns.cvss import cvss3_base_score
 from hoist.vulns.ranges import EVENT_KINDS
 
@@ -132,12 +133,7 @@ def _records(data: bytes, where: str) -> Iterator[Advisory]:
 
 
 def _load_json(data: bytes, where: str, *, allow_array: bool = False) -> Any:
-    try:
-        document = json.loads(data)
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{where}: not JSON: the bytes are not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{where}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    document = read_json(data, limit=ADVISORY_BYTES, where=where)
     if isinstance(document, dict) or (allow_array and isinstance(document, list)):
         return document
     wanted = "a JSON object (or an array of them)" if allow_array else "a JSON object"

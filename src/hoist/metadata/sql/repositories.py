@@ -28,7 +28,7 @@ from hoist.domain.models import (
     Result,
 )
 from hoist.domain.ports import ManifestGraph
-from hoist.domain.versions import Version
+from hoist.domain.versions import Version, build_after
 from hoist.metadata.sql.tables import (
     ArtifactRow,
     AttachmentRow,
@@ -241,7 +241,7 @@ class SqlArtifacts:
             .join(PackageRow, ArtifactRow.package_id == PackageRow.id)
             .where(PackageRow.name == package, ArtifactRow.base_key == key)
         ).scalar_one()
-        number = max(last, highest or 0) + 1
+        number = build_after(base, max(last, highest or 0))
         self._s.execute(
             update(BuildCounterRow)
             .where(BuildCounterRow.package == package, BuildCounterRow.base_key == key)
