@@ -268,3 +268,28 @@ def test_knowing_a_digest_is_not_a_right_to_its_bytes(
         ).status_code
         == 201
     )
+
+
+def test_a_token_scope_the_owner_does_not_hold_is_refused_naming_it(
+    client: HoistClient, anonymous: httpx.Client, metadata: SqlMetadataStore
+) -> None:
+    client.create_user("kim", grants=["role:developer"])
+    kim = client.create_token(owner="kim")["token"]
+    before = row_counts(metadata)
+    refused = anonymous.post("/api/v1/tokens", json={"scope": ["admin", "push:prod", "push:dev"]}, headers=bearer(kim))
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert error["code"] == "DENIED" and error["details"]["needs"] == ["admin", "push:prod"]
+    assert "kim does not hold admin, push:prod" in error["message"]
+    # an administrator cannot hand kim a token wider than kim either
+    with pytest.raises(e.Denied, match="kim does not hold role:release"):
+        client.create_token(owner="kim", scope=["role:release"])
+    denials = events(client, "access:denied")
+    assert [(d["actor"], d["details"]["needs"]) for d in denials] == [  # type: ignore[index]
+        ("kim", ["admin", "push:prod"]),
+        ("alice", ["deploy@preprod", "promote:*", "read:*"]),
+    ]
+    counts = row_counts(metadata)
+    assert counts["tokens"] == before["tokens"] and counts["audit_events"] == before["audit_events"] + 2
+    held = anonymous.post("/api/v1/tokens", json={"scope": ["push:dev", "role:ci"]}, headers=bearer(kim))
+    assert held.status_code == 201 and held.json()["scope"] == ["push:dev", "role:ci"]

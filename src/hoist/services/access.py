@@ -274,6 +274,8 @@ class AccessService:
             if not narrowed:
                 raise InvalidInput("that scope is outside the scope of the token you are using")
             stored_scope = tuple(sorted(str(p) for p in narrowed))
+        if stored_scope is not None:
+            self._require_held(actor, owner, stored_scope)
 
         def unit_of_work() -> CreatedToken:
             with self._metadata.session() as s:
@@ -293,6 +295,25 @@ class AccessService:
                 return CreatedToken(token, secret)
 
         return retrying(unit_of_work)
+
+    def _require_held(self, actor: Actor, owner: str, scope: Iterable[str]) -> None:
+        """A scope names only what the owner holds: a wider one would make a token that silently
+        does less than it says (a scope narrows, it never grants)."""
+        with self._metadata.reader() as s:
+            if s.principals.user(owner) is None:
+                raise NotFound(f"unknown user {owner!r}", user=owner)
+            held = Permissions(self.access.expand(s.principals.effective_grants(owner)))
+        lacking = {g: sorted(p for p in self.access.expand([g]) if not held.holds(p)) for g in scope}
+        lacking = {g: ps for g, ps in lacking.items() if ps}
+        if lacking:
+            needed = sorted({p for ps in lacking.values() for p in ps}, key=str)
+            self._guard.deny(
+                actor,
+                needed,
+                asked=f"create a token for {owner} with scope {', '.join(scope)}",
+                subject=f"user:{owner}",
+                why=f"{owner} does not hold {', '.join(lacking)}",
+            )
 
     def tokens(self, actor: Actor, *, owner: str | None = None, every: bool = False) -> list[Token]:
         if every or (owner and owner != actor.name):

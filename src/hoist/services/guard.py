@@ -38,7 +38,11 @@ class Guard:
                 return p
         return self.deny(actor, options, asked=asked, subject=subject)
 
-    def deny(self, actor: Actor, needed: list[Permission], *, asked: str, subject: str = "") -> NoReturn:
+    def deny(
+        self, actor: Actor, needed: list[Permission], *, asked: str, subject: str = "", why: str | None = None
+    ) -> NoReturn:
+        """``why`` replaces the usual "that needs ..." when the one lacking the permissions is not the
+        actor (e.g. the owner of a token an administrator makes)."""
         wanted = " or ".join(str(p) for p in needed) or "a right nobody holds"
         details = {
             "asked": asked,
@@ -53,7 +57,7 @@ class Guard:
         )
         if not actor.authenticated:
             raise Unauthenticated(f"{asked} needs {wanted}: log in (hoist login, or a token)", needs=details["needs"])
-        raise Denied(f"{actor.name} may not {asked}: that needs {wanted}", needs=details["needs"])
+        raise Denied(f"{actor.name} may not {asked}: {why or f'that needs {wanted}'}", needs=details["needs"])
 
     def require_read(self, actor: Actor, registries: Iterable[str], *, asked: str, subject: str = "") -> None:
         """Read on at least one of the registries holding what is asked for."""
