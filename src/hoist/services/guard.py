@@ -49,6 +49,7 @@ class Guard:
             "needs": [str(p) for p in needed],
             "source": actor.source,
             "credential": actor.credential,
+            **({"reason": why} if why else {}),
         }
         record_refusal(
             self._metadata,
