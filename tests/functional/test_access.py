@@ -37,13 +37,13 @@ def events(client: HoistClient, action: str) -> list[dict[str, object]]:
 
 
 def test_the_first_serve_makes_one_administrator_and_only_once(services: Services, anonymous: httpx.Client) -> None:
-    token = services.access.bootstrap()
+    token = services.authentication.bootstrap()
     assert token is not None and token.startswith("hoist_") and len(token) > 40
-    assert services.access.bootstrap() is None  # principals exist: nothing is made again
+    assert services.authentication.bootstrap() is None  # principals exist: nothing is made again
     me = anonymous.get("/api/v1/whoami", headers=bearer(token)).json()
     assert me["name"] == "admin" and me["permissions"][0] == "admin"
     with pytest.raises(e.InvalidInput, match="HOIST_ADMIN_TOKEN must start with 'hoist_'"):
-        services.access.bootstrap("short")
+        services.authentication.bootstrap("short")
 
 
 def test_tokens_are_shown_once_stored_hashed_and_carry_a_scope(
@@ -181,7 +181,7 @@ def test_secrets_are_compared_in_constant_time(
     client: HoistClient, anonymous: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import hoist.http.tokens
-    import hoist.services.access
+    import hoist.services.authentication
 
     compared: list[int] = []
     original = hmac.compare_digest
@@ -190,7 +190,7 @@ def test_secrets_are_compared_in_constant_time(
         compared.append(1)
         return original(a, b)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(hoist.services.access.hmac, "compare_digest", counting)
+    monkeypatch.setattr(hoist.services.authentication.hmac, "compare_digest", counting)
     client.create_user("hank", password=PASSWORD, grants=["role:viewer"])
     token = client.create_token(owner="hank")["token"]
     compared.clear()
