@@ -10,21 +10,18 @@ and why, never what was sent.
 from __future__ import annotations
 
 import hmac
-import threading
 import time
-from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 from hoist.domain.access import AccessPolicy, Permissions
 from hoist.domain.errors import InvalidInput, TooManyAttempts, Unauthenticated
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.models import Actor
-from hoist.domain.ports import MetadataStore, PasswordHasher
+from hoist.domain.ports import MetadataSession, MetadataStore, PasswordHasher
 from hoist.domain.principals import TOKEN_PREFIX, PrincipalKind, Token, User, new_token, token_hash
-from hoist.services.base import Clock, record_refusal, retrying, utcnow
+from hoist.services.base import Clock, retrying, utcnow
 
 ADMIN = "admin"
 ANONYMOUS = "anonymous"
@@ -32,46 +29,37 @@ TOKEN_CACHE_SECONDS = 2.0
 
 
 class Throttle:
-    """Failed password logins per claimed name (``name:``, ``limit`` of them) and per source address
-    (``source:``, ``source_limit``): past that many failures within ``window`` seconds, further
-    attempts are refused until the oldest failure ages out. Kept per server process (each worker
-    counts its own), so a cluster of N workers allows N times as many."""
+    """Failed password logins per claimed name (``limit`` of them) and per source address
+    (``source_limit``) within ``window``: past that, attempts are refused until the oldest failure
+    leaves the window. Counted in the metadata database, so one count holds for every worker and
+    server; a failure recorded prunes those already out of the window, so the table stays small."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0, clock: Any = time.monotonic, source_limit: int = 30) -> None:
+    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=5), source_limit: int = 30) -> None:
         self.limit = limit
         self.source_limit = source_limit
         self.window = window
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+    @staticmethod
+    def keys(claimed: str, source: str | None) -> tuple[str, str]:
+        return f"name:{_printable(claimed)}", f"source:{source}"
 
-    def wait(self, *keys: str) -> int:
-        """Seconds until these keys may try again; 0 when they may now."""
-        now = self._clock()
-        with self._lock:
-            waits = [int(f[0] + self.window - now) + 1 for k in keys if len(f := self._recent(k, now)) >= self._limit(k)]
-        return max(waits, default=0)
+    def wait(self, s: MetadataSession, keys: Sequence[str], now: datetime) -> tuple[int, bool]:
+        """(seconds until these keys may try again, 0 when they may now; whether any failure of the
+        name is on record, for a success to clear)."""
+        waits, on_record = [], False
+        for key in keys:
+            count, oldest = s.principals.login_failures(key, since=now - self.window)
+            on_record = on_record or (count > 0 and key == keys[0])
+            if oldest is not None and count >= self._limit(key):
+                waits.append(int((oldest + self.window - now).total_seconds()) + 1)
+        return max(waits, default=0), on_record
 
     def _limit(self, key: str) -> int:
         return self.source_limit if key.startswith("source:") else self.limit
 
-    def fail(self, *keys: str) -> None:
-        now = self._clock()
-        with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
-            if len(self._failures) > 100_000:  # bounded memory under a spray of names
-                self._failures = {k: v for k, v in self._failures.items() if v}
-
-    def succeed(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+    def fail(self, s: MetadataSession, keys: Sequence[str], now: datetime) -> None:
+        s.principals.prune_login_failures(before=now - self.window)
+        s.principals.add_login_failures(keys, at=now)
 
 
 class Authentication:
@@ -109,21 +97,23 @@ class Authentication:
                 self._failed(claimed, source, "token", f"the token belongs to another principal ({actor.name})")
                 raise Unauthenticated("this token does not belong to that username (use the token owner's name, or 'token')")
             return actor
-        keys = (f"name:{claimed}", f"source:{source}")
-        wait = self._throttle.wait(*keys)
+        keys = self._throttle.keys(claimed, source)
+        now = self._clock()
+        with self._metadata.reader() as s:
+            wait, failed_before = self._throttle.wait(s, keys, now)
+            user = s.principals.user(claimed)
+            grants = s.principals.effective_grants(claimed) if user else ()
         if wait:
             self._failed(claimed, source, "password", "throttled after repeated failures")
             raise TooManyAttempts(f"too many failed logins: try again in {wait} s", retry_after=wait)
-        with self._metadata.reader() as s:
-            user = s.principals.user(claimed)
-            grants = s.principals.effective_grants(claimed) if user else ()
         ok = self._hasher.verify(user.password_hash if user else None, secret)  # same time for unknown names
         if not ok or user is None or user.disabled:
-            self._throttle.fail(*keys)
             why = "unknown user" if user is None else "disabled" if user.disabled and ok else "wrong password"
-            self._failed(claimed, source, "password", why)
+            self._failed(claimed, source, "password", why, throttled=keys)
             raise Unauthenticated("these credentials are not valid")
-        self._throttle.succeed(keys[0])
+        if failed_before:
+            with self._metadata.session() as s:
+                s.principals.clear_login_failures(keys[0])
         return self._actor(user, grants, None, source, "password")
 
     def authenticate_token(self, token: str, source: str | None) -> Actor:
@@ -163,13 +153,22 @@ class Authentication:
             permissions = permissions.narrowed(self.access.expand(scope))
         return Actor(user.name, user.kind.value, True, source, permissions, credential)
 
-    def _failed(self, claimed: str, source: str | None, method: str, reason: str, **extra: str) -> None:
+    def _failed(
+        self, claimed: str, source: str | None, method: str, reason: str, *, throttled: Sequence[str] = (), **extra: str
+    ) -> None:
+        """Audit a failed authentication; with ``throttled``, count it against those keys in the
+        same unit of work."""
         details = {"source": source, "method": method, "reason": reason, **extra}
-        record_refusal(
-            self._metadata,
-            EventDraft(Action.AUTH_FAILED, actor=_printable(claimed), subject="auth", details=details),
-            self._clock,
-        )
+        draft = EventDraft(Action.AUTH_FAILED, actor=_printable(claimed), subject="auth", details=details)
+
+        def unit_of_work() -> None:
+            with self._metadata.session() as s:
+                now = self._clock()
+                if throttled:
+                    self._throttle.fail(s, throttled, now)
+                s.audit.append(draft, now=now)
+
+        retrying(unit_of_work)
 
     def bootstrap(self, token: str | None = None) -> str | None:
         """On an empty database: user ``admin`` with the admin role and a token, returned to be shown
