@@ -77,3 +77,9 @@ def test_thirty_failures_from_one_address_lock_it_out_on_every_worker(workers: l
         assert workers[attempt % 2].get("/v2/token", headers=basic(f"n{attempt}", "guess")).status_code == 401
     for worker in workers:
         assert worker.get("/v2/token", headers=basic("fred", PASSWORD)).status_code == 429
+
+
+def test_a_name_the_database_cannot_store_is_an_unknown_user(workers: list[httpx.Client]) -> None:
+    for name in ("nul\x00name", "tab\tname"):
+        answer = workers[0].get("/v2/token", headers=basic(name, "guess"))
+        assert answer.status_code == 401 and answer.json()["errors"][0]["code"] == "UNAUTHORIZED"

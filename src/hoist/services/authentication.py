@@ -101,7 +101,8 @@ class Authentication:
         now = self._clock()
         with self._metadata.reader() as s:
             wait, failed_before = self._throttle.wait(s, keys, now)
-            user = s.principals.user(claimed)
+            # no principal's name holds a control character, and PostgreSQL refuses a NUL in a query
+            user = s.principals.user(claimed) if claimed.isprintable() else None
             grants = s.principals.effective_grants(claimed) if user else ()
         if wait:
             self._failed(claimed, source, "password", "throttled after repeated failures")
