@@ -9,7 +9,6 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,9 +20,8 @@ from hoist.client import HoistClient
 from hoist.config import Settings
 from hoist.domain import errors as e
 from hoist.metadata.sql.store import SqlMetadataStore
-from hoist.services.base import utcnow
 from hoist.storage.filesystem import FilesystemBlobStore
-from tests.functional.helpers import push, row_counts
+from tests.functional.helpers import Clock, push, row_counts
 
 PASSWORD = "correct horse battery staple"
 
@@ -72,28 +70,18 @@ def test_tokens_are_shown_once_stored_hashed_and_carry_a_scope(
     assert outside.status_code == 400
 
 
-class Later:
-    """The real time, moved on by ``offset``: time passes for expiry without editing any row."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture
-def clock() -> Later:
-    return Later()
-
-
-@pytest.fixture
-def services(settings: Settings, metadata: SqlMetadataStore, blobs: FilesystemBlobStore, clock: Later) -> Services:
+def services(settings: Settings, metadata: SqlMetadataStore, blobs: FilesystemBlobStore, clock: Clock) -> Services:
     return build_services(settings, metadata, blobs, clock)
 
 
 def test_an_expired_or_revoked_token_or_a_disabled_owner_is_refused_at_once(
-    client: HoistClient, anonymous: httpx.Client, clock: Later
+    client: HoistClient, anonymous: httpx.Client, clock: Clock
 ) -> None:
     client.create_user("dave", grants=["role:viewer"])
     expiring = client.create_token(owner="dave", expires_in_days=1)
@@ -101,7 +89,7 @@ def test_an_expired_or_revoked_token_or_a_disabled_owner_is_refused_at_once(
     kept = client.create_token(owner="dave")
     for t in (expiring, revoked, kept):
         assert anonymous.get("/api/v1/whoami", headers=bearer(t["token"])).status_code == 200
-    clock.offset = timedelta(days=1, seconds=1)
+    clock.advance(days=1.01)
     client.revoke_token(revoked["id"])
     assert (
         anonymous.get("/api/v1/whoami", headers=bearer(expiring["token"])).json()["error"]["message"].endswith("is expired")
