@@ -137,7 +137,7 @@ ADMIN = Actor("admin", "user", True, None, Permissions(frozenset({Permission(Rig
 @pytest.fixture
 def admin_token(services: Services) -> str:
     """The first administrator's token, as the first ``hoist serve`` prints it."""
-    token = services.access.bootstrap()
+    token = services.authentication.bootstrap()
     assert token is not None
     return token
 
@@ -150,8 +150,8 @@ def token_for(services: Services, admin_token: str) -> Callable[..., str]:
 
     def make(name: str, grants: Sequence[str] = ("role:admin",), *, robot: bool = False) -> str:
         if name not in made:
-            services.access.create_user(ADMIN, name, robot=robot, grants=list(grants))
-            made[name] = services.access.create_token(ADMIN, owner=name, description="test", expires_in_days=None).secret
+            services.administration.create_user(ADMIN, name, robot=robot, grants=list(grants))
+            made[name] = services.tokens.create_token(ADMIN, owner=name, description="test", expires_in_days=None).secret
         return made[name]
 
     return make

@@ -37,8 +37,9 @@ from hoist.http.tokens import TokenSigner
 from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.sbom.facade import CycloneDxSboms
-from hoist.services.access import AccessService
+from hoist.services.administration import Administration
 from hoist.services.audit import AuditService
+from hoist.services.authentication import Authentication
 from hoist.services.base import Clock, utcnow
 from hoist.services.catalog import CatalogService
 from hoist.services.collection import GarbageCollector
@@ -56,6 +57,7 @@ from hoist.services.repositories import RepositoryService
 from hoist.services.retention import RetentionService
 from hoist.services.statements import SignedStatements
 from hoist.services.summaries import PromotionSummaries
+from hoist.services.tokens import TokenService
 from hoist.services.uploads import UploadService
 from hoist.services.vulnerabilities import VulnerabilityService
 from hoist.signing.keys import key_id, load_public
@@ -72,7 +74,9 @@ API = "/api/v1"
 class Services:
     metadata: SqlMetadataStore
     guard: Guard
-    access: AccessService
+    authentication: Authentication
+    administration: Administration
+    tokens: TokenService
     signer: ServerSigner
     inventory: InventoryService
     vulnerabilities: VulnerabilityService
@@ -114,8 +118,7 @@ def bootstrap_admin(settings: Settings, token: str | None) -> str | None:
     HOIST_ADMIN_TOKEN, or a new one): returned to be shown once; None when principals exist."""
     metadata = open_metadata(settings)
     try:
-        guard = Guard(metadata, utcnow)
-        return AccessService(metadata, settings.policy, settings.access, Argon2Passwords(), guard).bootstrap(token)
+        return Authentication(metadata, settings.access, Argon2Passwords()).bootstrap(token)
     finally:
         metadata.dispose()
 
@@ -128,15 +131,21 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     keyring = KeyringVerifier.from_files(settings.keys)
     inventory = InventoryService(metadata, blobs, CycloneDxSboms(), OsvMatcher(), guard, clock)
     vulnerabilities = VulnerabilityService(metadata, OsvMatcher(), guard, clock)
-    publisher = PublishService(metadata, blobs, policy, statements, clock, on_manifest=inventory.on_manifest, guard=guard)
+    publisher = PublishService(metadata, blobs, policy, statements, guard, clock, on_manifest=inventory.on_manifest)
     retention = RetentionService(metadata, policy, guard, clock)
     gc = GarbageCollector(metadata, blobs, guard, clock)
     drills = RollbackDrills(metadata, blobs, policy, guard, clock)
     repositories = RepositoryService(metadata, blobs, policy, publisher, keyring, guard, clock)
+    hasher = Argon2Passwords()
+    authentication = Authentication(metadata, settings.access, hasher, clock)
     return Services(
         metadata=metadata,
         guard=guard,
-        access=AccessService(metadata, policy, settings.access, Argon2Passwords(), guard, clock),
+        authentication=authentication,
+        administration=Administration(
+            metadata, policy, settings.access, hasher, guard, clock, on_change=authentication.forget
+        ),
+        tokens=TokenService(metadata, policy, settings.access, guard, clock, on_change=authentication.forget),
         signer=signer,
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
         publisher=publisher,
@@ -164,7 +173,7 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     urls = blob_urls(settings)
     oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), urls)
     dispatch = PathDispatch("/v2", oci, build_api(settings, services))
-    return IdentityMiddleware(dispatch, services.access, signer, services.guard.record_unauthenticated)
+    return IdentityMiddleware(dispatch, services.authentication, signer, services.guard.record_unauthenticated)
 
 
 def blob_urls(settings: Settings) -> BlobUrls | None:
@@ -246,7 +255,7 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
     )
     docs.mount(app, API)
     app.include_router(system.router(settings.policy, __version__, public_keys(settings, services)), prefix=API)
-    app.include_router(access.router(services.access), prefix=API)
+    app.include_router(access.router(services.administration, services.tokens), prefix=API)
     app.include_router(
         uploads.router(
             services.uploads,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from hoist.domain.access import DEFAULT_ROLES, AccessPolicy, Role, check_targets, parse_permissions
 from hoist.domain.advisories import Severity
@@ -124,6 +124,7 @@ class EnvironmentSection(_Model):
     requires_previous: bool = True
     attestations: list[str] = []
     approvals: int = Field(0, ge=0, le=20)
+    robots_may_approve: StrictBool = False  # an approval is a human decision unless this says otherwise
 
     @field_validator("attestations")
     @classmethod
@@ -437,4 +438,5 @@ def _environment_policy(name: str, section: EnvironmentSection) -> EnvironmentPo
         registry=section.registry,
         requires_previous=section.requires_previous,
         gates=Gates(tuple(AttestationRequirement.parse(a) for a in section.attestations), section.approvals),
+        robots_may_approve=section.robots_may_approve,
     )

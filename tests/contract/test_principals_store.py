@@ -465,3 +465,45 @@ def test_a_failed_unit_of_work_leaves_no_principal_behind(metadata: SqlMetadataS
         assert s.principals.tokens() == []
     with metadata.session() as s:  # and the name is free
         s.principals.add_user("alice", USER, None, actor="admin", now=NOW)
+
+
+# failed logins: counted in the database, so that every worker and server shares one count
+
+
+def test_login_failures_are_counted_per_key_within_a_window(metadata: SqlMetadataStore) -> None:
+    with metadata.session() as s:
+        s.principals.add_login_failures(["name:erin", "source:10.0.0.1"], at=NOW)
+        s.principals.add_login_failures(["name:erin", "source:10.0.0.2"], at=NOW + timedelta(minutes=1))
+        s.principals.add_login_failures(["name:erin"], at=NOW + timedelta(minutes=2))
+    with metadata.reader() as s:
+        assert s.principals.login_failures("name:erin", since=NOW) == (3, NOW)
+        assert s.principals.login_failures("name:erin", since=NOW + timedelta(seconds=1)) == (2, NOW + timedelta(minutes=1))
+        assert s.principals.login_failures("source:10.0.0.1", since=NOW) == (1, NOW)
+        assert s.principals.login_failures("name:nobody", since=NOW) == (0, None)
+    with metadata.session() as s:
+        s.principals.clear_login_failures("name:erin")  # a successful login
+    with metadata.reader() as s:
+        assert s.principals.login_failures("name:erin", since=NOW) == (0, None)
+        assert s.principals.login_failures("source:10.0.0.2", since=NOW) == (1, NOW + timedelta(minutes=1))
+
+
+def test_old_login_failures_are_pruned(metadata: SqlMetadataStore) -> None:
+    with metadata.session() as s:
+        for minute in range(4):
+            s.principals.add_login_failures([f"name:u{minute}", "source:10.0.0.1"], at=NOW + timedelta(minutes=minute))
+    with metadata.session() as s:
+        assert s.principals.prune_login_failures(before=NOW + timedelta(minutes=2)) == 4  # u0, u1 and 2 of the source
+    with metadata.reader() as s:
+        assert s.principals.login_failures("source:10.0.0.1", since=NOW) == (2, NOW + timedelta(minutes=2))
+        assert s.principals.login_failures("name:u1", since=NOW) == (0, None)
+
+
+def test_the_login_failures_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(engine), "0007-1")
+        assert "login_failures" not in inspect(engine).get_table_names()
+        upgrade(engine)
+        assert "login_failures" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

@@ -15,11 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from hoist.app import Services
+from hoist.app import Services, build_services
 from hoist.client import HoistClient
+from hoist.config import Settings
 from hoist.domain import errors as e
 from hoist.metadata.sql.store import SqlMetadataStore
-from tests.functional.helpers import push, row_counts
+from hoist.storage.filesystem import FilesystemBlobStore
+from tests.functional.helpers import Clock, push, row_counts
 
 PASSWORD = "correct horse battery staple"
 
@@ -37,13 +39,13 @@ def events(client: HoistClient, action: str) -> list[dict[str, object]]:
 
 
 def test_the_first_serve_makes_one_administrator_and_only_once(services: Services, anonymous: httpx.Client) -> None:
-    token = services.access.bootstrap()
+    token = services.authentication.bootstrap()
     assert token is not None and token.startswith("hoist_") and len(token) > 40
-    assert services.access.bootstrap() is None  # principals exist: nothing is made again
+    assert services.authentication.bootstrap() is None  # principals exist: nothing is made again
     me = anonymous.get("/api/v1/whoami", headers=bearer(token)).json()
     assert me["name"] == "admin" and me["permissions"][0] == "admin"
     with pytest.raises(e.InvalidInput, match="HOIST_ADMIN_TOKEN must start with 'hoist_'"):
-        services.access.bootstrap("short")
+        services.authentication.bootstrap("short")
 
 
 def test_tokens_are_shown_once_stored_hashed_and_carry_a_scope(
@@ -68,8 +70,18 @@ def test_tokens_are_shown_once_stored_hashed_and_carry_a_scope(
     assert outside.status_code == 400
 
 
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def services(settings: Settings, metadata: SqlMetadataStore, blobs: FilesystemBlobStore, clock: Clock) -> Services:
+    return build_services(settings, metadata, blobs, clock)
+
+
 def test_an_expired_or_revoked_token_or_a_disabled_owner_is_refused_at_once(
-    client: HoistClient, anonymous: httpx.Client, metadata: SqlMetadataStore
+    client: HoistClient, anonymous: httpx.Client, clock: Clock
 ) -> None:
     client.create_user("dave", grants=["role:viewer"])
     expiring = client.create_token(owner="dave", expires_in_days=1)
@@ -77,8 +89,7 @@ def test_an_expired_or_revoked_token_or_a_disabled_owner_is_refused_at_once(
     kept = client.create_token(owner="dave")
     for t in (expiring, revoked, kept):
         assert anonymous.get("/api/v1/whoami", headers=bearer(t["token"])).status_code == 200
-    with metadata.engine.begin() as conn:
-        conn.execute(text("UPDATE tokens SET expires_at = '2020-01-01 00:00:00' WHERE id = :id"), {"id": expiring["id"]})
+    clock.advance(days=1.01)
     client.revoke_token(revoked["id"])
     assert (
         anonymous.get("/api/v1/whoami", headers=bearer(expiring["token"])).json()["error"]["message"].endswith("is expired")
@@ -181,7 +192,7 @@ def test_secrets_are_compared_in_constant_time(
     client: HoistClient, anonymous: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import hoist.http.tokens
-    import hoist.services.access
+    import hoist.services.authentication
 
     compared: list[int] = []
     original = hmac.compare_digest
@@ -190,7 +201,7 @@ def test_secrets_are_compared_in_constant_time(
         compared.append(1)
         return original(a, b)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(hoist.services.access.hmac, "compare_digest", counting)
+    monkeypatch.setattr(hoist.services.authentication.hmac, "compare_digest", counting)
     client.create_user("hank", password=PASSWORD, grants=["role:viewer"])
     token = client.create_token(owner="hank")["token"]
     compared.clear()
@@ -268,3 +279,28 @@ def test_knowing_a_digest_is_not_a_right_to_its_bytes(
         ).status_code
         == 201
     )
+
+
+def test_a_token_scope_the_owner_does_not_hold_is_refused_naming_it(
+    client: HoistClient, anonymous: httpx.Client, metadata: SqlMetadataStore
+) -> None:
+    client.create_user("kim", grants=["role:developer"])
+    kim = client.create_token(owner="kim")["token"]
+    before = row_counts(metadata)
+    refused = anonymous.post("/api/v1/tokens", json={"scope": ["admin", "push:prod", "push:dev"]}, headers=bearer(kim))
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert error["code"] == "DENIED" and error["details"]["needs"] == ["admin", "push:prod"]
+    assert "kim does not hold admin, push:prod" in error["message"]
+    # an administrator cannot hand kim a token wider than kim either
+    with pytest.raises(e.Denied, match="kim does not hold role:release"):
+        client.create_token(owner="kim", scope=["role:release"])
+    denials = events(client, "access:denied")
+    assert [(d["actor"], d["details"]["needs"]) for d in denials] == [  # type: ignore[index]
+        ("kim", ["admin", "push:prod"]),
+        ("alice", ["deploy@preprod", "promote:*", "read:*"]),
+    ]
+    counts = row_counts(metadata)
+    assert counts["tokens"] == before["tokens"] and counts["audit_events"] == before["audit_events"] + 2
+    held = anonymous.post("/api/v1/tokens", json={"scope": ["push:dev", "role:ci"]}, headers=bearer(kim))
+    assert held.status_code == 201 and held.json()["scope"] == ["push:dev", "role:ci"]

@@ -341,3 +341,13 @@ def test_access_grant_revoke_show(hoist, admin, runs: Runs) -> None:  # type: ig
     assert admin("access", "grant", "--user", "bob", "fly:dev").exit_code == USAGE
     assert admin("access", "grant", "--team", "nobody", "push:dev").exit_code == NOT_FOUND
     assert SECRET.search(runs.printed(but=_is_token_create)) is None
+
+
+def test_token_create_with_a_scope_you_do_not_hold_is_refused(hoist, admin) -> None:  # type: ignore[no-untyped-def]
+    _ok(admin("user", "create", "lee", "--role", "viewer"))
+    secret = json.loads(_ok(admin("token", "create", "--user", "lee", "--json")).stdout)["token"]
+    for scope in ("admin", "push:prod"):
+        refused = hoist("--token", secret, "token", "create", "--scope", scope)
+        assert refused.exit_code == REFUSED, refused.output + refused.stderr
+        assert f"lee does not hold {scope}" in refused.output + refused.stderr
+    assert len(json.loads(_ok(admin("token", "list", "--user", "lee", "--json")).stdout)) == 1  # none was made

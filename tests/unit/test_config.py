@@ -116,3 +116,13 @@ def test_the_readme_configuration_is_the_default(tmp_path: Path) -> None:
     block = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
     documented = load_settings(write(tmp_path, block), environ={})
     assert documented.policy == load_settings(environ={}).policy
+
+
+def test_robots_may_approve_is_off_by_default_and_must_be_a_boolean(tmp_path: Path) -> None:
+    assert not any(env.robots_may_approve for env in load_settings(environ={}).policy.environments)
+    ceilings = '[ceilings]\nsnapshot = "dev"\nrc = "dev"\nrelease = "dev"\n'
+    allowed = write(tmp_path, f'{ceilings}[environments.dev]\nregistry = "dev"\nrobots_may_approve = true\n')
+    assert load_settings(allowed, environ={}).policy.environment("dev").robots_may_approve
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, '[environments.dev]\nregistry = "dev"\nrobots_may_approve = "yes"\n'), environ={})
+    assert any(p.startswith("environments.dev.robots_may_approve:") for p in info.value.problems)

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hoist.api.bodies import BoundedRoute
-from hoist.api.schemas import ErrorBody
+from hoist.api.schemas import ErrorBody, access_out, team_out, token_out, user_out, whoami_out
 from hoist.domain.errors import InvalidInput
 from hoist.domain.principals import PrincipalKind
 from hoist.http.identity import actor_of
-from hoist.services.access import AccessService, token_out, user_out
+from hoist.services.administration import Administration
+from hoist.services.tokens import TokenService
 
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409)}
 
@@ -61,18 +62,18 @@ def principal(text: str) -> tuple[PrincipalKind, str]:
     return (PrincipalKind.TEAM if kind == "team" else PrincipalKind.USER), name
 
 
-def router(access: AccessService) -> APIRouter:
+def router(access: Administration, tokens: TokenService) -> APIRouter:
     api = APIRouter(tags=["access"], responses=ERRORS, route_class=BoundedRoute)
 
     @api.get("/whoami")
     def whoami(request: Request) -> dict[str, Any]:
         """The actor this request authenticated as, and every permission it holds."""
-        return access.whoami(actor_of(request))
+        return whoami_out(access.whoami(actor_of(request)))
 
     @api.get("/access")
     def show(request: Request) -> dict[str, Any]:
         """Roles and anonymous reads; for administrators and auditors every principal too."""
-        return access.show(actor_of(request))
+        return access_out(access.show(actor_of(request)))
 
     @api.post("/users", status_code=201)
     def create_user(body: UserIn, request: Request) -> dict[str, Any]:
@@ -99,11 +100,11 @@ def router(access: AccessService) -> APIRouter:
     @api.post("/teams", status_code=201)
     def create_team(body: TeamIn, request: Request) -> dict[str, Any]:
         access.create_team(actor_of(request), body.name, grants=body.grants)
-        return next(t for t in access.teams(actor_of(request)) if t["name"] == body.name)
+        return next(team_out(t) for t in access.teams(actor_of(request)) if t.name == body.name)
 
     @api.get("/teams")
     def list_teams(request: Request) -> list[dict[str, Any]]:
-        return access.teams(actor_of(request))
+        return [team_out(t) for t in access.teams(actor_of(request))]
 
     @api.delete("/teams/{name}", status_code=204)
     def delete_team(name: str, request: Request) -> Response:
@@ -133,7 +134,7 @@ def router(access: AccessService) -> APIRouter:
     @api.post("/tokens", status_code=201)
     def create_token(body: TokenIn, request: Request) -> dict[str, Any]:
         """A new API token, returned this once in ``token``: only its sha256 is kept."""
-        made = access.create_token(
+        made = tokens.create_token(
             actor_of(request),
             owner=body.owner,
             description=body.description,
@@ -146,11 +147,11 @@ def router(access: AccessService) -> APIRouter:
     def list_tokens(request: Request, owner: str | None = None, all: bool = False) -> list[dict[str, Any]]:
         actor = actor_of(request)
         now = access.now()
-        return [token_out(t, now) for t in access.tokens(actor, owner=owner, every=all)]
+        return [token_out(t, now) for t in tokens.tokens(actor, owner=owner, every=all)]
 
     @api.delete("/tokens/{token_id}")
     def revoke_token(token_id: str, request: Request) -> dict[str, Any]:
-        token = access.revoke_token(actor_of(request), token_id)
+        token = tokens.revoke_token(actor_of(request), token_id)
         return token_out(token, access.now())
 
     return api

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hoist.domain import models as m
 from hoist.domain.events import AuditEvent
+from hoist.domain.principals import Token
+from hoist.services.administration import AccessReport, Identity, TeamView, UserView
 from hoist.services.catalog import ArtifactDetails, ArtifactSummary
 
 
@@ -327,3 +329,67 @@ def details_out(d: ArtifactDetails) -> ArtifactDetailsOut:
 
 def event_out(e: AuditEvent) -> EventOut:
     return EventOut(**e.as_dict())
+
+
+# -- principals (plain JSON objects: their shapes predate typed responses here) --------------
+
+
+def whoami_out(identity: Identity) -> dict[str, Any]:
+    actor = identity.actor
+    return {
+        "name": actor.name,
+        "kind": actor.kind,
+        "authenticated": actor.authenticated,
+        "credential": actor.credential,
+        "permissions": identity.permissions,
+    }
+
+
+def user_out(view: UserView) -> dict[str, Any]:
+    u = view.user
+    return {
+        "name": u.name,
+        "kind": u.kind.value,
+        "disabled": u.disabled,
+        "password": u.password_hash is not None,
+        "created_at": u.created_at.isoformat(),
+        "created_by": u.created_by,
+        "teams": list(view.teams),
+        "grants": list(view.grants),
+        "permissions": view.permissions,
+    }
+
+
+def team_out(view: TeamView, *, permissions: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": view.name, "members": list(view.members), "grants": list(view.grants)}
+    return {**out, "permissions": view.permissions} if permissions else out
+
+
+def token_out(token: Token, now: datetime) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "owner": token.owner,
+        "description": token.description,
+        "scope": list(token.scope) if token.scope is not None else None,
+        "created_at": token.created_at.isoformat(),
+        "created_by": token.created_by,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        "state": token.state(now),
+    }
+
+
+def access_out(report: AccessReport) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "roles": [
+            {"name": r.name, "description": r.description, "permissions": [str(p) for p in r.permissions]}
+            for r in report.roles
+        ],
+        "anonymous_read": report.anonymous_read,
+        "you": whoami_out(report.you),
+    }
+    if report.users is not None:
+        out["users"] = [user_out(u) for u in report.users]
+    if report.teams is not None:
+        out["teams"] = [team_out(t, permissions=True) for t in report.teams]
+    return out

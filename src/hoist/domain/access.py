@@ -191,6 +191,13 @@ class Permissions:
         limit = scope if self.limit is None else frozenset(p for p in scope if any(_within(p, q) for q in self.limit))
         return Permissions(self.grants, limit)
 
+    def holds(self, permission: Permission) -> bool:
+        """Whether everything ``permission`` grants is granted here (``read:*`` needs ``read:*``,
+        not ``read:dev``)."""
+        return any(_within(permission, q) for q in self.grants) and (
+            self.limit is None or any(_within(permission, q) for q in self.limit)
+        )
+
     @property
     def is_admin(self) -> bool:
         return self.allows(Right.ADMIN)

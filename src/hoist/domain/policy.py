@@ -93,6 +93,18 @@ class EnvironmentPolicy:
     registry: str
     requires_previous: bool = True
     gates: Gates = Gates()
+    robots_may_approve: bool = False
+
+    def approver_problem(self, kind: str) -> str | None:
+        """Why this principal may not approve here at all (before four eyes counts anything): an
+        approval is a human decision, so a robot (a CI identity) approves only where the operator
+        said so, even when it holds ``approve@ENV``."""
+        if kind == "robot" and not self.robots_may_approve:
+            return (
+                f"it is a robot, and an approval for {self.name} is a human decision "
+                f"([environments.{self.name}] robots_may_approve = true allows robots)"
+            )
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,3 +137,16 @@ class PrincipalRepository(Protocol):
     def revoke_token(self, token_id: str, *, now: datetime) -> bool:
         """False when unknown or already revoked."""
         ...
+
+    # failed password logins, by throttle key (``name:<claimed>``, ``source:<address>``)
+    def add_login_failures(self, keys: Sequence[str], *, at: datetime) -> None: ...
+
+    def login_failures(self, key: str, *, since: datetime) -> tuple[int, datetime | None]:
+        """How many failures of ``key`` happened at or after ``since``, and the oldest of them."""
+        ...
+
+    def clear_login_failures(self, key: str) -> None: ...
+
+    def prune_login_failures(self, *, before: datetime) -> int:
+        """Forget every failure older than ``before``; how many were forgotten."""
+        ...

@@ -166,8 +166,11 @@ class EvidenceService:
     ) -> ApprovalResult:
         """With ``envelope``, the approval is the approver's own: a DSSE envelope they signed with a
         key named under [keys], carrying an approval statement for this digest and environment."""
-        self._policy.environment(environment)
-        self._guard.require(actor, Right.APPROVE, environment, asked=f"approve {ref} for {environment}", subject=str(ref))
+        env = self._policy.environment(environment)
+        asked = f"approve {ref} for {environment}"
+        self._guard.require(actor, Right.APPROVE, environment, asked=asked, subject=str(ref))
+        if (why := env.approver_problem(actor.kind)) is not None:
+            self._guard.deny(actor, [], asked=asked, subject=str(ref), why=why)
         opened = self._verifier.open(envelope) if envelope is not None else None
         if opened is not None:
             _check_signed(opened, a.APPROVAL, actor)

@@ -38,21 +38,31 @@ class Guard:
                 return p
         return self.deny(actor, options, asked=asked, subject=subject)
 
-    def deny(self, actor: Actor, needed: list[Permission], *, asked: str, subject: str = "") -> NoReturn:
+    def deny(
+        self, actor: Actor, needed: list[Permission], *, asked: str, subject: str = "", why: str | None = None
+    ) -> NoReturn:
+        """``why`` replaces the usual "that needs ..." when the one lacking the permissions is not the
+        actor (e.g. the owner of a token an administrator makes)."""
         wanted = " or ".join(str(p) for p in needed) or "a right nobody holds"
         needs = [str(p) for p in needed]
-        self._record(actor, needs, asked=asked, subject=subject)
+        self._record(actor, needs, asked=asked, subject=subject, why=why)
         if not actor.authenticated:
             raise Unauthenticated(f"{asked} needs {wanted}: log in (hoist login, or a token)", needs=needs)
-        raise Denied(f"{actor.name} may not {asked}: that needs {wanted}", needs=needs)
+        raise Denied(f"{actor.name} may not {asked}: {why or f'that needs {wanted}'}", needs=needs)
 
     def record_unauthenticated(self, actor: Actor, asked: str) -> None:
         """Audit a request the HTTP edge refused because nobody authenticated: a change, which no
         anonymous caller may make, refused before its body was read and before any use case ran."""
         self._record(actor, ["an authenticated principal"], asked=asked)
 
-    def _record(self, actor: Actor, needs: list[str], *, asked: str, subject: str = "") -> None:
-        details = {"asked": asked, "needs": needs, "source": actor.source, "credential": actor.credential}
+    def _record(self, actor: Actor, needs: list[str], *, asked: str, subject: str = "", why: str | None = None) -> None:
+        details = {
+            "asked": asked,
+            "needs": needs,
+            "source": actor.source,
+            "credential": actor.credential,
+            **({"reason": why} if why else {}),
+        }
         record_refusal(
             self._metadata,
             EventDraft(action=Action.ACCESS_DENIED, actor=actor.name, subject=subject or asked, details=details),

@@ -66,9 +66,9 @@ class PublishService:
         blobs: BlobStore,
         policy: Policy,
         statements: SignedStatements,
+        guard: Guard,
         clock: Clock = utcnow,
         on_manifest: ManifestHook | None = None,
-        guard: Guard | None = None,
     ) -> None:
         self._guard = guard
         self.on_manifest = on_manifest
@@ -102,10 +102,9 @@ class PublishService:
         ceiling = self._policy.ceiling_for(parsed.channel, max_env)
         if not reg.direct_push:
             self.refuse_direct_push(registry, f"{package}@{parsed}", package, actor, pipeline)
-        if self._guard is not None:
-            self._guard.require(
-                actor, Right.PUSH, registry, asked=f"push {package}@{parsed} into {registry}", subject=f"{package}@{parsed}"
-            )
+        self._guard.require(
+            actor, Right.PUSH, registry, asked=f"push {package}@{parsed} into {registry}", subject=f"{package}@{parsed}"
+        )
         self._check_files(files, actor)
         self._ensure_empty_config()
 

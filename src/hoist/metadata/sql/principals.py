@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hoist.domain.errors import Conflict, NotFound
 from hoist.domain.principals import PrincipalKind, Token, User
-from hoist.metadata.sql.tables import GrantRow, TeamMemberRow, TeamRow, TokenRow, UserRow
+from hoist.metadata.sql.tables import GrantRow, LoginFailureRow, TeamMemberRow, TeamRow, TokenRow, UserRow
 
 
 def _user(row: UserRow) -> User:
@@ -230,3 +230,24 @@ class SqlPrincipals:
             update(TokenRow).where(TokenRow.id == token_id, TokenRow.revoked_at.is_(None)).values(revoked_at=now)
         )
         return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+    # failed password logins
+
+    def add_login_failures(self, keys: Sequence[str], *, at: datetime) -> None:
+        self._s.add_all(LoginFailureRow(key=key, failed_at=at) for key in keys)
+        self._s.flush()
+
+    def login_failures(self, key: str, *, since: datetime) -> tuple[int, datetime | None]:
+        count, oldest = self._s.execute(
+            select(func.count(), func.min(LoginFailureRow.failed_at)).where(
+                LoginFailureRow.key == key, LoginFailureRow.failed_at >= since
+            )
+        ).one()
+        return count, oldest  # min() keeps the column's type: an aware UTC datetime on every backend
+
+    def clear_login_failures(self, key: str) -> None:
+        self._s.execute(delete(LoginFailureRow).where(LoginFailureRow.key == key))
+
+    def prune_login_failures(self, *, before: datetime) -> int:
+        removed = self._s.execute(delete(LoginFailureRow).where(LoginFailureRow.failed_at < before))
+        return int(removed.rowcount)  # type: ignore[attr-defined]

@@ -348,6 +348,17 @@ class TokenRow(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class LoginFailureRow(Base):
+    """A failed password login, once per throttle key (``name:<claimed>``, ``source:<address>``):
+    shared by every worker and server, pruned once out of the throttle's window."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    failed_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class TrashRow(Base):
     """An artifact version retention took out of a registry: restorable until ``purge_after``.
     ``members`` are the manifests taken out of the repository with it (its referrers), ``tags`` the
