@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -53,6 +54,7 @@ from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
 from hoist.services.repositories import RepositoryService
 from hoist.services.retention import RetentionService
+from hoist.services.serving import local_path
 from hoist.services.statements import SignedStatements
 from hoist.services.summaries import PromotionSummaries
 from hoist.services.uploads import UploadService
@@ -175,7 +177,8 @@ def start_blob_server(settings: Settings) -> Running | None:
     urls = blob_urls(settings)
     if urls is None:
         return None
-    return serve_in_thread(BlobServer(urls, open_blobs(settings).path), settings.host, settings.blob_port)
+    blobs = open_blobs(settings)
+    return serve_in_thread(BlobServer(urls, partial(local_path, blobs)), settings.host, settings.blob_port)
 
 
 def start_maintenance(settings: Settings) -> None:

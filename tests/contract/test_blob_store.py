@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
+from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobStore
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.storage.memory import MemoryBlobStore
@@ -35,6 +35,25 @@ def put(store: BlobStore, data: bytes) -> Digest:
     writer = store.writer()
     writer.write(data)
     return writer.commit(Digest.of(data)).digest
+
+
+def read_whole(store: BlobStore, digest: Digest, block: int) -> int:
+    total = 0
+    with store.open(digest) as f:
+        while data := f.read(block):
+            total += len(data)
+    return total
+
+
+def rot(store: BlobStore, digest: Digest, data: bytes) -> None:
+    """The fault: the medium under the store changes a blob's bytes (bit rot, a hand editing a file)."""
+    if isinstance(store, FilesystemBlobStore):
+        path = store.path(digest)
+        assert path is not None
+        path.write_bytes(data)
+    else:
+        assert isinstance(store, MemoryBlobStore)
+        store._blobs[digest] = data  # the memory store's medium is its dict
 
 
 def test_a_committed_blob_can_be_read_whole_and_from_an_offset(store: BlobStore) -> None:
@@ -183,3 +202,36 @@ def test_a_blob_knows_when_it_was_stored(store: BlobStore) -> None:
     before = datetime.now(UTC) - timedelta(seconds=2)
     info = store.stat(put(store, b"dated"))
     assert info.stored_at is not None and before <= info.stored_at <= datetime.now(UTC) + timedelta(seconds=2)
+
+
+def test_a_whole_read_of_rotten_bytes_fails_and_marks_the_blob_for_every_later_reader(store: BlobStore) -> None:
+    chunk = bytes(range(256)) * 4096
+    digest = put(store, chunk * 3)
+    rot(store, digest, chunk * 2 + b"x" * len(chunk))  # same size, other bytes
+    with store.open(digest, offset=len(chunk)) as f:  # a range read cannot check: it hands out what is there
+        assert len(f.read(10)) == 10
+    with pytest.raises(BlobCorrupt) as info:
+        read_whole(store, digest, len(chunk) // 3)
+    assert info.value.details["digest"] == str(digest) and str(digest) in info.value.message
+    for later in (store.stat, store.open, store.path):
+        with pytest.raises(BlobCorrupt):
+            later(digest)
+    assert put(store, chunk * 3) == digest  # the good bytes again repair it
+    with store.open(digest) as f:
+        assert f.read() == chunk * 3
+
+
+def test_a_read_of_exactly_the_stored_size_is_checked_too(store: BlobStore) -> None:
+    digest = put(store, b"twelve bytes")
+    rot(store, digest, b"twelve BYTES")
+    with pytest.raises(BlobCorrupt), store.open(digest) as f:
+        f.read(12)
+    with pytest.raises(BlobCorrupt):
+        store.stat(digest)
+
+
+def test_a_truncated_blob_is_corrupt(store: BlobStore) -> None:
+    digest = put(store, b"whole bytes")
+    rot(store, digest, b"whole")
+    with pytest.raises(BlobCorrupt), store.open(digest) as f:
+        f.read()

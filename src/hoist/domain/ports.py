@@ -78,7 +78,9 @@ class BlobStore(Protocol):
         ...
 
     def open(self, digest: Digest, offset: int = 0) -> BinaryIO:
-        """Read a committed blob from ``offset``; BlobNotFound if absent."""
+        """Read a committed blob from ``offset``; BlobNotFound if absent. A read from offset 0 is
+        checked: when its end is reached and the bytes do not hash to ``digest``, the blob is marked
+        corrupt (``mark_corrupt``) and the read raises ``BlobCorrupt`` instead of returning its end."""
         ...
 
     def path(self, digest: Digest) -> Path | None:
@@ -113,8 +115,9 @@ class BlobStore(Protocol):
         ...
 
     def mark_corrupt(self, digest: Digest) -> None:
-        """fsck found the blob's bytes wrong: from now on ``open``, ``stat`` and ``path`` raise
-        ``BlobCorrupt`` for it (never served as if it were good), until it is stored again whole."""
+        """The blob's bytes were found wrong (fsck, a checked whole read): from now on ``open``,
+        ``stat`` and ``path`` raise ``BlobCorrupt`` for it (never served as if it were good), until
+        it is stored again whole. A marked blob whose bytes are gone is reported missing."""
         ...
 
     def quarantine(self, digest: Digest) -> bool:

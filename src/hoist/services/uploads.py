@@ -6,21 +6,12 @@ held whole in memory; size limits are enforced as bytes arrive, not after.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import TooLarge, UploadOutOfOrder, UploadTruncated
 from hoist.domain.ports import BlobInfo, BlobStore, BlobWriter, UploadState
-
-
-@dataclass(frozen=True, slots=True)
-class BlobLocation:
-    """Where to serve a blob from: a local path (zero-copy), a presigned URL, or neither (stream)."""
-
-    info: BlobInfo
-    path: str | None
-    url: str | None
+from hoist.services.serving import BlobLocation, locate
 
 
 class UploadSession:
@@ -106,10 +97,8 @@ class UploadService:
     def stat(self, digest: Digest) -> BlobInfo:
         return self._blobs.stat(digest)
 
-    def locate(self, digest: Digest, *, expires_in: int = 300) -> BlobLocation:
-        info = self._blobs.stat(digest)
-        path = self._blobs.path(digest)
-        return BlobLocation(info, str(path) if path else None, self._blobs.download_url(digest, expires_in=expires_in))
+    def locate(self, digest: Digest) -> BlobLocation:
+        return locate(self._blobs, digest)
 
     def read(self, digest: Digest, offset: int = 0) -> BinaryIO:
         return self._blobs.open(digest, offset)

@@ -23,6 +23,7 @@ from typing import BinaryIO
 from hoist.domain.digests import Digest, Hasher, new_hasher
 from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobInfo, UploadState
+from hoist.storage.reading import checked
 
 _UPLOAD_ID = re.compile(r"[a-f0-9]{32}")
 _READ_SIZE = 1024 * 1024
@@ -51,10 +52,9 @@ class FilesystemBlobStore:
         return self.root / "corrupt" / digest.algorithm / digest.hex
 
     def _check(self, digest: Digest) -> None:
-        if self._corrupt(digest).exists():
-            raise BlobCorrupt(
-                f"blob {digest} is corrupt (found by hoist fsck): push it again or restore it", digest=str(digest)
-            )
+        # a marked blob whose file is gone is missing, not corrupt: the callers then say so
+        if self._corrupt(digest).exists() and self._blob_path(digest).exists():
+            raise BlobCorrupt.of(digest)
 
     def mark_corrupt(self, digest: Digest) -> None:
         marker = self._corrupt(digest)
@@ -87,7 +87,8 @@ class FilesystemBlobStore:
             raise BlobNotFound(f"blob {digest} is not stored", digest=str(digest)) from None
         if offset:
             f.seek(offset)
-        return f
+            return f
+        return checked(f, digest, os.fstat(f.fileno()).st_size, self.mark_corrupt)
 
     def path(self, digest: Digest) -> Path | None:
         self._check(digest)

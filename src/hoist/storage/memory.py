@@ -13,6 +13,7 @@ from typing import BinaryIO
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobInfo, UploadState
+from hoist.storage.reading import checked
 
 
 class MemoryBlobStore:
@@ -28,21 +29,22 @@ class MemoryBlobStore:
         return BlobInfo(digest, len(self._get(digest)), self._stored_at.get(digest))
 
     def _get(self, digest: Digest) -> bytes:
-        if digest in self._corrupt:
-            raise BlobCorrupt(
-                f"blob {digest} is corrupt (found by hoist fsck): push it again or restore it", digest=str(digest)
-            )
+        if digest in self._corrupt and digest in self._blobs:
+            raise BlobCorrupt.of(digest)
         try:
             return self._blobs[digest]
         except KeyError:
             raise BlobNotFound(f"blob {digest} is not stored", digest=str(digest)) from None
 
     def open(self, digest: Digest, offset: int = 0) -> BinaryIO:
-        f = io.BytesIO(self._get(digest))
-        f.seek(offset)
-        return f
+        data = self._get(digest)
+        if offset:
+            return io.BytesIO(data[offset:])
+        return checked(io.BytesIO(data), digest, len(data), self.mark_corrupt)
 
-    def path(self, digest: Digest) -> Path | None:  # noqa: ARG002
+    def path(self, digest: Digest) -> Path | None:
+        if digest in self._corrupt and digest in self._blobs:
+            raise BlobCorrupt.of(digest)
         return None
 
     def download_url(self, digest: Digest, *, expires_in: int) -> str | None:  # noqa: ARG002
