@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -130,14 +131,15 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     vulnerabilities = VulnerabilityService(metadata, OsvMatcher(), guard, clock)
     publisher = PublishService(metadata, blobs, policy, statements, clock, on_manifest=inventory.on_manifest, guard=guard)
     retention = RetentionService(metadata, policy, guard, clock)
-    gc = GarbageCollector(metadata, blobs, guard, clock)
+    upload_expiry = timedelta(hours=settings.upload_expire_hours)
+    gc = GarbageCollector(metadata, blobs, guard, clock, upload_expiry=upload_expiry)
     drills = RollbackDrills(metadata, blobs, policy, guard, clock)
     return Services(
         metadata=metadata,
         guard=guard,
         access=AccessService(metadata, policy, settings.access, Argon2Passwords(), guard, clock),
         signer=signer,
-        uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
+        uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes, expire_after=upload_expiry, clock=clock),
         publisher=publisher,
         repositories=RepositoryService(metadata, blobs, policy, publisher, keyring, guard, clock),
         catalog=CatalogService(metadata, policy, guard),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -197,8 +198,6 @@ def test_filesystem_layout_is_sharded_by_digest(tmp_path: Path) -> None:
 
 
 def test_a_blob_knows_when_it_was_stored(store: BlobStore) -> None:
-    from datetime import UTC, datetime, timedelta
-
     before = datetime.now(UTC) - timedelta(seconds=2)
     info = store.stat(put(store, b"dated"))
     assert info.stored_at is not None and before <= info.stored_at <= datetime.now(UTC) + timedelta(seconds=2)
@@ -235,3 +234,42 @@ def test_a_truncated_blob_is_corrupt(store: BlobStore) -> None:
     rot(store, digest, b"whole")
     with pytest.raises(BlobCorrupt), store.open(digest) as f:
         f.read()
+
+
+def test_uploads_nothing_wrote_to_since_a_time_are_expired_and_reported(store: BlobStore) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    chunked, empty = store.writer(), store.writer()
+    chunked.write(b"half an upload")
+    chunked.close()
+    empty.close()
+    state = store.upload_state(chunked.upload_id)
+    assert state.started_at <= state.updated_at <= datetime.now(UTC) + timedelta(seconds=2)
+    assert store.expire_uploads(idle_since=before) == []  # written to since: kept
+    assert {s.upload_id for s in store.uploads()} == {chunked.upload_id, empty.upload_id}
+    expired = store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(seconds=5))
+    assert {s.upload_id: s.size for s in expired} == {chunked.upload_id: 14, empty.upload_id: 0}
+    assert list(store.uploads()) == []
+    for upload_id in (chunked.upload_id, empty.upload_id):
+        with pytest.raises(UploadNotFound):
+            store.upload_state(upload_id)
+        with pytest.raises(UploadNotFound):
+            store.writer(upload_id)
+    assert store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(seconds=5)) == []
+
+
+def test_an_upload_being_written_is_never_expired(store: BlobStore) -> None:
+    writer = store.writer()
+    writer.write(b"still coming")
+    assert store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(hours=1)) == []
+    writer.write(b", and done")
+    assert writer.commit(Digest.of(b"still coming, and done")).size == 22
+
+
+def test_an_upload_folder_a_crash_left_half_made_is_expired_too(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path)
+    (tmp_path / "uploads" / ("a" * 32)).mkdir()  # the process died between mkdir and writing its files
+    (tmp_path / "uploads" / ("b" * 32)).mkdir()
+    (tmp_path / "uploads" / ("b" * 32) / "data").write_bytes(b"12345")
+    expired = store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(seconds=5))
+    assert sorted((s.upload_id, s.size) for s in expired) == [("a" * 32, 0), ("b" * 32, 5)]
+    assert list((tmp_path / "uploads").iterdir()) == []

@@ -116,3 +116,12 @@ def test_the_readme_configuration_is_the_default(tmp_path: Path) -> None:
     block = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
     documented = load_settings(write(tmp_path, block), environ={})
     assert documented.policy == load_settings(environ={}).policy
+
+
+def test_uploads_expire_after_a_configured_idle_time(tmp_path: Path) -> None:
+    assert load_settings(environ={}).upload_expire_hours == 24
+    assert load_settings(write(tmp_path, "[uploads]\nexpire_hours = 0.5\n"), environ={}).upload_expire_hours == 0.5
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, "[uploads]\nexpire_hours = 0\nexpire_days = 1\n"), environ={})
+    assert any(p.startswith("uploads.expire_hours: ") and "greater than 0" in p for p in info.value.problems)
+    assert "uploads.expire_days: unknown key" in info.value.problems

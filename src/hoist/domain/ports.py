@@ -48,6 +48,7 @@ class UploadState:
     upload_id: str
     size: int
     started_at: datetime
+    updated_at: datetime  # when bytes last arrived (or it started): how long it has been idle
 
 
 class BlobWriter(Protocol):
@@ -101,6 +102,13 @@ class BlobStore(Protocol):
 
     def uploads(self) -> Iterator[UploadState]:
         """Every upload in progress (garbage collection treats them as live)."""
+        ...
+
+    def expire_uploads(self, *, idle_since: datetime) -> list[UploadState]:
+        """Discard every upload nothing was written to since ``idle_since`` and that no writer holds
+        now (abandoned by a crash: a one-shot upload whose client never learnt its id, a chunked
+        upload never finished, a half-made one), and say which (with their size). A writer that
+        comes later finds the upload unknown (UploadNotFound)."""
         ...
 
     def delete(self, digest: Digest) -> None:
