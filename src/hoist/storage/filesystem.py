@@ -144,7 +144,10 @@ class FilesystemBlobStore:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     return None
-            state = self._idle_state(directory, lock)
+            try:
+                state = self._idle_state(directory, lock)
+            except FileNotFoundError:  # committed or cancelled meanwhile
+                return None
             if state.updated_at >= idle_since:
                 return None
             # Out of reach while still locked: a writer that opens it from now on finds it unknown.
