@@ -229,6 +229,21 @@ def test_a_read_of_exactly_the_stored_size_is_checked_too(store: BlobStore) -> N
         store.stat(digest)
 
 
+def test_a_read_let_go_near_the_end_is_checked_on_close_and_one_far_from_it_is_not(store: BlobStore) -> None:
+    far, near = bytes(range(256)) * 16384, bytes(range(256)) * 10240  # 4 MiB; 2.5 MiB, read up to its last 0.5
+    far_digest, near_digest = put(store, far), put(store, near)
+    rot(store, far_digest, b"X" + far[1:])
+    rot(store, near_digest, b"X" + near[1:])
+    with store.open(far_digest) as f:
+        f.read(10)
+    with store.open(near_digest) as f:
+        for _ in range(32):  # 2 MiB, as a tar reader stops at its end-of-archive blocks
+            f.read(64 * 1024)
+    assert store.stat(far_digest).size == len(far)  # not read: not known, not marked
+    with pytest.raises(BlobCorrupt):
+        store.stat(near_digest)
+
+
 def test_a_truncated_blob_is_corrupt(store: BlobStore) -> None:
     digest = put(store, b"whole bytes")
     rot(store, digest, b"whole")

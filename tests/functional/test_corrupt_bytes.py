@@ -5,9 +5,11 @@ served as good; a large blob is marked corrupt by the first server-side whole re
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import socket
+import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -148,3 +150,26 @@ def test_verify_rehashes_an_image_index_its_children_their_configs_and_layers(
     rot(blobs, layer)
     code, text = hoist(client, "verify", "shop/api@2.0.0", "--env", "dev")
     assert code == INTEGRITY and layer in text
+
+
+def test_sbom_generation_marks_a_layer_it_finds_rotten(dana: httpx.Client, blobs: FilesystemBlobStore) -> None:
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as tar:
+        info = tarfile.TarInfo("etc/os-release")
+        content = b'ID=debian\nVERSION_ID="12"\n'
+        info.size = len(content)
+        tar.addfile(info, io.BytesIO(content))
+    layer = push_blob(dana, "dev/shop/api", packed.getvalue())
+    config = push_blob(dana, "dev/shop/api", b'{"architecture": "amd64", "os": "linux"}')
+    raw = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
+        }
+    ).encode()
+    rot(blobs, layer["digest"])  # after the upload verified it, before the version's SBOM is made
+    assert put_manifest(dana, "dev/shop/api", "3.0.0", raw).status_code == 201  # the push stands, without an SBOM
+    with pytest.raises(BlobCorrupt):
+        blobs.stat(Digest.parse(layer["digest"]))

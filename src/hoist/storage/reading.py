@@ -4,12 +4,15 @@ A blob read from its first byte is hashed on the way; when the last byte is read
 bytes as the blob holds) and the bytes do not hash to the digest, the blob is marked corrupt and the
 read fails with ``BlobCorrupt`` instead of returning its end. So any full read through Python
 (a streamed download, the integrity checks, drills, SBOM generation) leaves the next reader an error
-rather than the same wrong bytes, without waiting for fsck. A read from an offset hands out what is
-there: it cannot know.
+rather than the same wrong bytes, without waiting for fsck. A read closed within ``TAIL`` bytes
+of the end (a tar stream stops before its padding, a gzip reader before its trailer) reads the
+rest on close, so that it is checked too (marked, not raised: the reader has already let go).
+A read from an offset hands out what is there: it cannot know.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 from collections.abc import Callable
@@ -19,6 +22,7 @@ from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt
 
 _BUFFER = 1024 * 1024
+TAIL = 1024 * 1024
 
 
 def checked(source: io.BufferedIOBase, digest: Digest, size: int, mark_corrupt: Callable[[Digest], None]) -> BinaryIO:
@@ -62,5 +66,10 @@ class _Verifying(io.RawIOBase):
         )
 
     def close(self) -> None:
+        if not self.closed and not self._done and self._size - self._read <= TAIL:
+            rest = memoryview(bytearray(64 * 1024))
+            with contextlib.suppress(BlobCorrupt):
+                while not self._done:
+                    self.readinto(rest)
         self._source.close()
         super().close()
