@@ -30,7 +30,7 @@ from hoist.services.serving import CHECKED_UP_TO
 from hoist.storage.filesystem import FilesystemBlobStore
 from tests.asgi import SyncASGITransport
 from tests.functional.helpers import push
-from tests.functional.oci_helpers import descriptor, image_manifest, index, oci_error, push_blob, put_manifest
+from tests.functional.oci_helpers import LAYER, descriptor, image_manifest, index, oci_error, push_blob, put_manifest
 
 LARGE = CHECKED_UP_TO + 1024 * 1024  # past the check on the way out: served zero-copy
 
@@ -160,15 +160,9 @@ def test_sbom_generation_marks_a_layer_it_finds_rotten(dana: httpx.Client, blobs
         info.size = len(content)
         tar.addfile(info, io.BytesIO(content))
     layer = push_blob(dana, "dev/shop/api", packed.getvalue())
-    config = push_blob(dana, "dev/shop/api", b'{"architecture": "amd64", "os": "linux"}')
-    raw = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
-        }
-    ).encode()
+    image = json.loads(image_manifest(dana, "dev/shop/api", layers=0))
+    image["layers"] = [{"mediaType": LAYER, **layer}]
+    raw = json.dumps(image).encode()
     rot(blobs, layer["digest"])  # after the upload verified it, before the version's SBOM is made
     assert put_manifest(dana, "dev/shop/api", "3.0.0", raw).status_code == 201  # the push stands, without an SBOM
     with pytest.raises(BlobCorrupt):
