@@ -285,6 +285,7 @@ def test_an_upload_folder_a_crash_left_half_made_is_expired_too(tmp_path: Path) 
     (tmp_path / "uploads" / ("a" * 32)).mkdir()  # the process died between mkdir and writing its files
     (tmp_path / "uploads" / ("b" * 32)).mkdir()
     (tmp_path / "uploads" / ("b" * 32) / "data").write_bytes(b"12345")
+    (tmp_path / "uploads" / f".{'c' * 32}.expired-1234").mkdir()  # an expiry the crash cut short
     expired = store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(seconds=5))
     assert sorted((s.upload_id, s.size) for s in expired) == [("a" * 32, 0), ("b" * 32, 5)]
     assert list((tmp_path / "uploads").iterdir()) == []

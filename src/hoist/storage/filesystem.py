@@ -26,6 +26,7 @@ from hoist.domain.ports import BlobInfo, UploadState
 from hoist.storage.reading import checked
 
 _UPLOAD_ID = re.compile(r"[a-f0-9]{32}")
+_EXPIRING = re.compile(r"\.[a-f0-9]{32}\.expired-[a-f0-9]+")
 _READ_SIZE = 1024 * 1024
 _PARALLEL_HASH = 256 * 1024
 _HASHING = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hoist-hash")
@@ -128,7 +129,9 @@ class FilesystemBlobStore:
     def expire_uploads(self, *, idle_since: datetime) -> list[UploadState]:
         expired = []
         for entry in sorted(self._uploads.iterdir()):
-            if _UPLOAD_ID.fullmatch(entry.name) and (state := self._expire(entry, idle_since)) is not None:
+            if _EXPIRING.fullmatch(entry.name):  # out of reach already; a crash cut its deletion short
+                shutil.rmtree(entry, ignore_errors=True)
+            elif _UPLOAD_ID.fullmatch(entry.name) and (state := self._expire(entry, idle_since)) is not None:
                 expired.append(state)
         return expired
 
