@@ -167,3 +167,22 @@ def test_sbom_generation_marks_a_layer_it_finds_rotten(dana: httpx.Client, blobs
     assert put_manifest(dana, "dev/shop/api", "3.0.0", raw).status_code == 201  # the push stands, without an SBOM
     with pytest.raises(BlobCorrupt):
         blobs.stat(Digest.parse(layer["digest"]))
+
+
+def test_verify_skips_a_foreign_layer_the_registry_does_not_hold_and_fails_on_any_other_missing_blob(
+    client: HoistClient, dana: httpx.Client, blobs: FilesystemBlobStore
+) -> None:
+    image = json.loads(image_manifest(dana, "dev/shop/api", layers=2))
+    foreign, own = image["layers"]
+    foreign.update(mediaType="application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", urls=["https://example.com/l"])
+    raw = json.dumps(image).encode()
+    assert put_manifest(dana, "dev/shop/api", "4.0.0", raw).status_code == 201
+    for digest in (foreign["digest"], own["digest"]):
+        path = blobs.path(Digest.parse(digest))
+        assert path is not None
+        path.unlink()  # the registry does not hold these bytes (a foreign layer never was pushed to it)
+        code, text = hoist(client, "verify", "shop/api@4.0.0", "--env", "dev")
+        if digest == foreign["digest"]:
+            assert code == 0, text  # fetched from its URLs by whoever runs it: not the registry's to prove
+        else:
+            assert code == INTEGRITY and f"{own['digest']}: dev/shop/api does not serve it" in text
