@@ -28,7 +28,7 @@ TAIL = 1024 * 1024
 def checked(source: io.BufferedIOBase, digest: Digest, size: int, mark_corrupt: Callable[[Digest], None]) -> BinaryIO:
     """``source`` (positioned at the blob's first byte, ``size`` bytes long) as a reader that
     verifies the whole blob when its end is reached."""
-    return io.BufferedReader(_Verifying(source, digest, size, mark_corrupt), _BUFFER)
+    return io.BufferedReader(_Verifying(source, digest, size, mark_corrupt), max(1, min(size, _BUFFER)))
 
 
 class _Verifying(io.RawIOBase):
