@@ -17,7 +17,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from hoist.app import start_blob_server
+from hoist.app import build_app, build_services, start_blob_server
 from hoist.cli.context import Cli
 from hoist.cli.exits import INTEGRITY
 from hoist.cli.main import cli
@@ -26,8 +26,10 @@ from hoist.config import Settings
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt
 from hoist.domain.manifests import OCI_INDEX
+from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.services.serving import CHECKED_UP_TO
 from hoist.storage.filesystem import FilesystemBlobStore
+from hoist.storage.memory import MemoryBlobStore
 from tests.asgi import SyncASGITransport
 from tests.functional.helpers import push
 from tests.functional.oci_helpers import LAYER, descriptor, image_manifest, index, oci_error, push_blob, put_manifest
@@ -186,3 +188,23 @@ def test_verify_skips_a_foreign_layer_the_registry_does_not_hold_and_fails_on_an
             assert code == 0, text  # fetched from its URLs by whoever runs it: not the registry's to prove
         else:
             assert code == INTEGRITY and f"{own['digest']}: dev/shop/api does not serve it" in text
+
+
+def test_a_large_blob_streamed_through_python_breaks_off_and_is_marked_when_its_end_comes_out_wrong(
+    settings: Settings, metadata: SqlMetadataStore, token_for: Callable[..., str]
+) -> None:
+    store = MemoryBlobStore()  # no local file: every download streams through the store's reader
+    transport = SyncASGITransport(build_app(settings, build_services(settings, metadata, store)))
+    headers = {"Authorization": f"Bearer {token_for('dana', ['role:developer'])}"}
+    try:
+        with httpx.Client(transport=transport, base_url="http://hoist.test", headers=headers) as http:
+            data = os.urandom(LARGE)
+            digest = Digest.parse(push_blob(http, "dev/shop/api", data)["digest"])
+            store._blobs[digest] = data[:-1] + b"X"  # the fault, in the memory store's medium
+            with pytest.raises(RuntimeError, match="response already started") as broke:
+                http.get(f"/v2/dev/shop/api/blobs/{digest}")  # the 200 was under way: it is aborted before its end
+            assert isinstance(broke.value.__cause__, BlobCorrupt)
+            answer = http.get(f"/v2/dev/shop/api/blobs/{digest}")
+            assert answer.status_code == 500 and oci_error(answer) == "BLOB_CORRUPT"
+    finally:
+        transport.close()
