@@ -13,6 +13,8 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -55,6 +57,7 @@ from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
 from hoist.services.repositories import RepositoryService
 from hoist.services.retention import RetentionService
+from hoist.services.serving import local_path
 from hoist.services.statements import SignedStatements
 from hoist.services.summaries import PromotionSummaries
 from hoist.services.tokens import TokenService
@@ -133,7 +136,8 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     vulnerabilities = VulnerabilityService(metadata, OsvMatcher(), guard, clock)
     publisher = PublishService(metadata, blobs, policy, statements, guard, clock, on_manifest=inventory.on_manifest)
     retention = RetentionService(metadata, policy, guard, clock)
-    gc = GarbageCollector(metadata, blobs, guard, clock)
+    upload_expiry = timedelta(hours=settings.upload_expire_hours)
+    gc = GarbageCollector(metadata, blobs, guard, clock, upload_expiry=upload_expiry)
     drills = RollbackDrills(metadata, blobs, policy, guard, clock)
     repositories = RepositoryService(metadata, blobs, policy, publisher, keyring, guard, clock)
     hasher = Argon2Passwords()
@@ -147,7 +151,7 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         ),
         tokens=TokenService(metadata, policy, settings.access, guard, clock, on_change=authentication.forget),
         signer=signer,
-        uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes),
+        uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes, expire_after=upload_expiry, clock=clock),
         publisher=publisher,
         repositories=repositories,
         catalog=CatalogService(metadata, policy, guard),
@@ -188,7 +192,8 @@ def start_blob_server(settings: Settings) -> Running | None:
     urls = blob_urls(settings)
     if urls is None:
         return None
-    return serve_in_thread(BlobServer(urls, open_blobs(settings).path), settings.host, settings.blob_port)
+    blobs = open_blobs(settings)
+    return serve_in_thread(BlobServer(urls, partial(local_path, blobs)), settings.host, settings.blob_port)
 
 
 def start_maintenance(settings: Settings) -> None:

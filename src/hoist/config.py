@@ -88,6 +88,10 @@ class MaintenanceSection(_Model):
     every_hours: float = Field(0, ge=0)  # >0: hoist serve runs retention, purge, gc and drills this often
 
 
+class UploadsSection(_Model):
+    expire_hours: float = Field(24, gt=0)  # an upload nothing was written to for this long is discarded
+
+
 class RegistrySection(_Model):
     direct_push: bool = True
     overwrite_snapshots: bool = False
@@ -161,6 +165,7 @@ class FileModel(_Model):
     roles: dict[str, RoleSection] = {}
     retention: GlobalRetentionSection = GlobalRetentionSection()
     maintenance: MaintenanceSection = MaintenanceSection()
+    uploads: UploadsSection = UploadsSection()
 
 
 DEFAULT_REGISTRIES: dict[str, RegistrySection] = {
@@ -204,6 +209,7 @@ class Settings:
     blob_port: int
     blob_url: str | None
     maintenance_hours: float
+    upload_expire_hours: float
     policy: Policy
     access: AccessPolicy
     keys: dict[str, Path]
@@ -392,6 +398,7 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         blob_port=server.blob_port,
         blob_url=server.blob_url,
         maintenance_hours=model.maintenance.every_hours,
+        upload_expire_hours=model.uploads.expire_hours,
         policy=policy,
         access=AccessPolicy(
             roles={

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
+from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobStore
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.storage.memory import MemoryBlobStore
@@ -35,6 +36,25 @@ def put(store: BlobStore, data: bytes) -> Digest:
     writer = store.writer()
     writer.write(data)
     return writer.commit(Digest.of(data)).digest
+
+
+def read_whole(store: BlobStore, digest: Digest, block: int) -> int:
+    total = 0
+    with store.open(digest) as f:
+        while data := f.read(block):
+            total += len(data)
+    return total
+
+
+def rot(store: BlobStore, digest: Digest, data: bytes) -> None:
+    """The fault: the medium under the store changes a blob's bytes (bit rot, a hand editing a file)."""
+    if isinstance(store, FilesystemBlobStore):
+        path = store.path(digest)
+        assert path is not None
+        path.write_bytes(data)
+    else:
+        assert isinstance(store, MemoryBlobStore)
+        store._blobs[digest] = data  # the memory store's medium is its dict
 
 
 def test_a_committed_blob_can_be_read_whole_and_from_an_offset(store: BlobStore) -> None:
@@ -178,8 +198,94 @@ def test_filesystem_layout_is_sharded_by_digest(tmp_path: Path) -> None:
 
 
 def test_a_blob_knows_when_it_was_stored(store: BlobStore) -> None:
-    from datetime import UTC, datetime, timedelta
-
     before = datetime.now(UTC) - timedelta(seconds=2)
     info = store.stat(put(store, b"dated"))
     assert info.stored_at is not None and before <= info.stored_at <= datetime.now(UTC) + timedelta(seconds=2)
+
+
+def test_a_whole_read_of_rotten_bytes_fails_and_marks_the_blob_for_every_later_reader(store: BlobStore) -> None:
+    chunk = bytes(range(256)) * 4096
+    digest = put(store, chunk * 3)
+    rot(store, digest, chunk * 2 + b"x" * len(chunk))  # same size, other bytes
+    with store.open(digest, offset=len(chunk)) as f:  # a range read cannot check: it hands out what is there
+        assert len(f.read(10)) == 10
+    with pytest.raises(BlobCorrupt) as info:
+        read_whole(store, digest, len(chunk) // 3)
+    assert info.value.details["digest"] == str(digest) and str(digest) in info.value.message
+    for later in (store.stat, store.open, store.path):
+        with pytest.raises(BlobCorrupt):
+            later(digest)
+    assert put(store, chunk * 3) == digest  # the good bytes again repair it
+    with store.open(digest) as f:
+        assert f.read() == chunk * 3
+
+
+def test_a_read_of_exactly_the_stored_size_is_checked_too(store: BlobStore) -> None:
+    digest = put(store, b"twelve bytes")
+    rot(store, digest, b"twelve BYTES")
+    with pytest.raises(BlobCorrupt), store.open(digest) as f:
+        f.read(12)
+    with pytest.raises(BlobCorrupt):
+        store.stat(digest)
+
+
+def test_a_read_let_go_near_the_end_is_checked_on_close_and_one_far_from_it_is_not(store: BlobStore) -> None:
+    far, near = bytes(range(256)) * 16384, bytes(range(256)) * 10240  # 4 MiB; 2.5 MiB, read up to its last 0.5
+    far_digest, near_digest = put(store, far), put(store, near)
+    rot(store, far_digest, b"X" + far[1:])
+    rot(store, near_digest, b"X" + near[1:])
+    with store.open(far_digest) as f:
+        f.read(10)
+    with store.open(near_digest) as f:
+        for _ in range(32):  # 2 MiB, as a tar reader stops at its end-of-archive blocks
+            f.read(64 * 1024)
+    assert store.stat(far_digest).size == len(far)  # not read: not known, not marked
+    with pytest.raises(BlobCorrupt):
+        store.stat(near_digest)
+
+
+def test_a_truncated_blob_is_corrupt(store: BlobStore) -> None:
+    digest = put(store, b"whole bytes")
+    rot(store, digest, b"whole")
+    with pytest.raises(BlobCorrupt), store.open(digest) as f:
+        f.read()
+
+
+def test_uploads_nothing_wrote_to_since_a_time_are_expired_and_reported(store: BlobStore) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    chunked, empty = store.writer(), store.writer()
+    chunked.write(b"half an upload")
+    chunked.close()
+    empty.close()
+    state = store.upload_state(chunked.upload_id)
+    assert state.started_at <= state.updated_at <= datetime.now(UTC) + timedelta(seconds=2)
+    assert store.expire_uploads(idle_since=before) == []  # written to since: kept
+    assert {s.upload_id for s in store.uploads()} == {chunked.upload_id, empty.upload_id}
+    expired = store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(seconds=5))
+    assert {s.upload_id: s.size for s in expired} == {chunked.upload_id: 14, empty.upload_id: 0}
+    assert list(store.uploads()) == []
+    for upload_id in (chunked.upload_id, empty.upload_id):
+        with pytest.raises(UploadNotFound):
+            store.upload_state(upload_id)
+        with pytest.raises(UploadNotFound):
+            store.writer(upload_id)
+    assert store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(seconds=5)) == []
+
+
+def test_an_upload_being_written_is_never_expired(store: BlobStore) -> None:
+    writer = store.writer()
+    writer.write(b"still coming")
+    assert store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(hours=1)) == []
+    writer.write(b", and done")
+    assert writer.commit(Digest.of(b"still coming, and done")).size == 22
+
+
+def test_an_upload_folder_a_crash_left_half_made_is_expired_too(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path)
+    (tmp_path / "uploads" / ("a" * 32)).mkdir()  # the process died between mkdir and writing its files
+    (tmp_path / "uploads" / ("b" * 32)).mkdir()
+    (tmp_path / "uploads" / ("b" * 32) / "data").write_bytes(b"12345")
+    (tmp_path / "uploads" / f".{'c' * 32}.expired-1234").mkdir()  # an expiry the crash cut short
+    expired = store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(seconds=5))
+    assert sorted((s.upload_id, s.size) for s in expired) == [("a" * 32, 0), ("b" * 32, 5)]
+    assert list((tmp_path / "uploads").iterdir()) == []

@@ -126,3 +126,12 @@ def test_robots_may_approve_is_off_by_default_and_must_be_a_boolean(tmp_path: Pa
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, '[environments.dev]\nregistry = "dev"\nrobots_may_approve = "yes"\n'), environ={})
     assert any(p.startswith("environments.dev.robots_may_approve:") for p in info.value.problems)
+
+
+def test_uploads_expire_after_a_configured_idle_time(tmp_path: Path) -> None:
+    assert load_settings(environ={}).upload_expire_hours == 24
+    assert load_settings(write(tmp_path, "[uploads]\nexpire_hours = 0.5\n"), environ={}).upload_expire_hours == 0.5
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, "[uploads]\nexpire_hours = 0\nexpire_days = 1\n"), environ={})
+    assert any(p.startswith("uploads.expire_hours: ") and "greater than 0" in p for p in info.value.problems)
+    assert "uploads.expire_days: unknown key" in info.value.problems

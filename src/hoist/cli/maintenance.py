@@ -112,6 +112,10 @@ def restore(cli: Cli, item: str, registry: str | None) -> None:
     cli.emit(out, lambda: cli.out.print(f"restored {escape(out['ref'] or str(out['artifact_id']))} into {out['registry']}"))
 
 
+def _expired_uploads(report: dict[str, Any], verb: str) -> str:
+    return f"{verb} {report['uploads_expired']} expired upload(s), {report['upload_bytes_reclaimed']:,} bytes"
+
+
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Report what would be reclaimed; delete nothing.")
 @common_options
@@ -126,6 +130,7 @@ def gc(cli: Cli, dry_run: bool) -> None:
             f"{out['live_blobs']} live blob(s), {out['uploads_in_progress']} upload(s) in progress"
             + (f", {out['kept_after_all']} kept (used while collecting)" if out["kept_after_all"] else "")
         )
+        cli.out.print(_expired_uploads(out, verb))
 
     cli.emit(out, human)
 
@@ -178,6 +183,7 @@ def maintenance_run(cli: Cli, skip_drill: bool) -> None:
             cli.out.print(f"retention {a['registry']}: {len(a['trashed'])} version(s) moved to the trash")
         cli.out.print(f"trash: {len(purged)} item(s) purged")
         cli.out.print(f"gc: {collected['bytes_freed']:,} bytes reclaimed in {collected['collected']} blob(s)")
+        cli.out.print(f"gc: {_expired_uploads(collected, 'reclaimed')}")
         for d in drills:
             state = "ready" if d["ready"] else "NOT READY"
             cli.out.print(f"rollback drill {d['environment']}: {state} ({len(d['packages'])} package(s))")

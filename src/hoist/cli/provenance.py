@@ -25,6 +25,7 @@ def _chain(cli: Cli, ref: str, environment: str | None, server_key: Path | None,
         environment=environment,
         server_key=server_key.read_bytes() if server_key else None,
         signing_keys={p.stem: p.read_bytes() for p in keys},
+        transfer=cli.transfer,
     )
 
 

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hoist.client.errors import ServerUnreachable
 from hoist.domain.digests import Digest
-from hoist.domain.errors import Denied, HoistError, InvalidInput, NotFound
+from hoist.domain.errors import BlobCorrupt, Denied, HoistError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     import httpx
 
     from hoist.client import HoistClient
 
+_CHUNK = 1024 * 1024
 _CODES: dict[str, type[HoistError]] = {
     "DENIED": Denied,
     "NAME_UNKNOWN": NotFound,
     "MANIFEST_UNKNOWN": NotFound,
     "BLOB_UNKNOWN": NotFound,
+    "BLOB_CORRUPT": BlobCorrupt,
     "MANIFEST_INVALID": InvalidInput,
     "DIGEST_INVALID": InvalidInput,
     "NAME_INVALID": InvalidInput,
@@ -40,13 +43,18 @@ def _call(client: HoistClient, method: str, path: str, **kwargs: object) -> http
         response = client.http.request(method, path, follow_redirects=True, **kwargs)  # type: ignore[arg-type]
     except httpx.TransportError as exc:
         raise ServerUnreachable(f"cannot reach Hoist at {client.url}: {exc}") from exc
+    _raise_for_error(response, path)
+    return response
+
+
+def _raise_for_error(response: httpx.Response, path: str) -> None:
+    """An OCI error answer as a typed error; 404 is left to the caller (absent is often an answer)."""
     if response.status_code >= 400 and response.status_code != 404:
         try:
             error = response.json()["errors"][0]
             raise _CODES.get(error["code"], HoistError)(f"{error['code']}: {error['message']}")
         except (ValueError, KeyError, IndexError):
             raise HoistError(f"HTTP {response.status_code} from {path}: {response.text[:200]}") from None
-    return response
 
 
 def put_blob(client: HoistClient, repository: str, data: bytes) -> str:
@@ -83,6 +91,31 @@ def get_blob(client: HoistClient, repository: str, digest: str) -> bytes | None:
     if str(Digest.of(response.content, Digest.parse(digest).algorithm)) != digest:
         raise HoistError(f"blob {digest} from {repository} does not hash to its digest")
     return response.content
+
+
+def hash_blob(
+    client: HoistClient, repository: str, digest: Digest, progress: Callable[[int], None] | None = None
+) -> tuple[Digest, int] | None:
+    """Stream a blob through a hasher, keeping nothing: the digest and size of what arrived, or None
+    when the repository does not hold it."""
+    import httpx
+
+    path = f"/v2/{repository}/blobs/{digest}"
+    hasher, size = digest.hasher(), 0
+    try:
+        with client.http.stream("GET", path, follow_redirects=True, timeout=httpx.Timeout(60.0, connect=10.0)) as response:
+            if response.status_code >= 400:
+                response.read()
+                _raise_for_error(response, path)
+                return None
+            for chunk in response.iter_raw(_CHUNK):
+                hasher.update(chunk)
+                size += len(chunk)
+                if progress:
+                    progress(len(chunk))
+    except httpx.TransportError as exc:
+        raise ServerUnreachable(f"cannot reach Hoist at {client.url}: {exc}") from exc
+    return Digest(digest.algorithm, hasher.hexdigest()), size
 
 
 def referrers(client: HoistClient, repository: str, digest: str) -> list[dict[str, Any]]:

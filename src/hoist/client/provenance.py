@@ -5,7 +5,8 @@ server's, pinned with --server-key or fetched, and the signing keys), never take
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from hoist.domain.sbom import CYCLONEDX_MEDIA_TYPE, SPDX_MEDIA_TYPE
 from hoist.signing import cosign, dsse
 from hoist.signing import keys as k
 
+Transfer = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+_SHOWN_FROM = 8 * 1024 * 1024  # a blob at least this large gets a progress bar
 _PREDICATES = {a.TEST_RESULT: "test-result", a.PROVENANCE: "provenance", a.APPROVAL: "approval", a.VSA: "promotion"}
 
 
@@ -61,7 +64,9 @@ def build_chain(
     environment: str | None = None,
     server_key: bytes | None = None,
     signing_keys: Mapping[str, bytes] | None = None,
+    transfer: Transfer | None = None,
 ) -> Chain:
+    """``transfer(description, size)`` shows the progress of re-hashing a large blob (the CLI's bars)."""
     published = client.keys()
     pinned = server_key or published["server"]["public_key"].encode()
     server = {"server": k.load_public(pinned)}
@@ -79,6 +84,7 @@ def build_chain(
         links.append(Link("environment", f"{environment} reads {target}", held, "" if held else f"{ref} is not in {target}"))
     repository = f"{(target if target in registries else registries[0])}/{package}" if registries else ""
     links.append(_digest_link(client, repository, digest))
+    links.append(_bytes_link(client, repository, Digest.parse(digest), transfer))
     links.append(_build_link(artifact))
     links += _sbom_links(client, repository, digest)
     envelopes = {x["details"]["envelope"]: x for x in artifact["attachments"] if "envelope" in x["details"]}
@@ -128,6 +134,55 @@ def _digest_link(client: HoistClient, repository: str, digest: str) -> Link:
         actual == digest,
         f"manifest served by {repository}" + ("" if actual == digest else f" hashes to {actual}"),
     )
+
+
+def _bytes_link(client: HoistClient, repository: str, digest: Digest, transfer: Transfer | None) -> Link:
+    """Every blob the artifact is made of (manifests, an index's children, configs, layers) streamed
+    through this machine and re-hashed, never written to disk: the server's word that it holds
+    the right bytes is not proof, and a deploy job must not pass over bytes that rotted."""
+    if not repository:
+        return Link("bytes", "not re-hashed", False, "no registry serves the artifact")
+    blobs = size = 0
+    pending, seen = [digest], set()
+    while pending:
+        manifest = pending.pop(0)
+        raw = oci.get_manifest(client, repository, str(manifest))
+        if raw is None or Digest.of(raw, manifest.algorithm) != manifest:
+            why = "is not served" if raw is None else "does not hash to its digest"
+            return Link("bytes", f"manifest {manifest}", False, f"{manifest}: the manifest {why} by {repository}")
+        document = json.loads(raw)
+        pending += [Digest.parse(child["digest"]) for child in document.get("manifests", [])]
+        for descriptor in [document.get("config"), *document.get("layers", [])]:
+            if not descriptor or descriptor["digest"] in seen:
+                continue
+            seen.add(descriptor["digest"])
+            problem = _blob_problem(client, repository, descriptor, transfer)
+            if problem is not None:
+                return Link("bytes", f"blob {descriptor['digest']}", False, problem)
+            blobs += 1
+            size += int(descriptor["size"])
+    return Link("bytes", f"{blobs} blob(s), {size} bytes", True, f"re-hashed here from {repository}")
+
+
+def _blob_problem(client: HoistClient, repository: str, descriptor: dict[str, Any], transfer: Transfer | None) -> str | None:
+    """What is wrong with the bytes of a blob a manifest names, or None when they hash right."""
+    expected, size = Digest.parse(descriptor["digest"]), int(descriptor["size"])
+    try:
+        if transfer is None or size < _SHOWN_FROM:
+            got = oci.hash_blob(client, repository, expected)
+        else:
+            with transfer(f"⇣ {expected.short}", size) as advance:
+                got = oci.hash_blob(client, repository, expected, advance)
+    except HoistError as exc:
+        return f"{expected}: {exc}"
+    if got is None:
+        if descriptor.get("urls"):  # a foreign layer the server never held: fetched from its URLs
+            return None
+        return f"{expected}: {repository} does not serve it"
+    actual, received = got
+    if actual != expected or received != size:
+        return f"{expected}: {received} bytes arrived, hashing to {actual} (expected {size} bytes)"
+    return None
 
 
 def _build_link(artifact: dict[str, Any]) -> Link:

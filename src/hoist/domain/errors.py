@@ -34,7 +34,7 @@ one table (``hoist.http.errors``) and the CLI maps codes to exit codes. Nothing 
      │    ├── DeploymentRefused
      │    └── Denied              a registry's policy forbids the action outright
      └── IntegrityFailure         stored bytes do not match their digest
-          └── BlobCorrupt         fsck marked the blob: never served until repaired
+          └── BlobCorrupt         marked corrupt (fsck, a whole read): never served until repaired
 """
 
 from __future__ import annotations
@@ -218,13 +218,17 @@ class IntegrityFailure(HoistError):
 
 
 class BlobCorrupt(IntegrityFailure):
-    """fsck found the blob's bytes do not hash to its digest: it is never served until repaired."""
+    """The blob's bytes were found not to hash to its digest (by fsck or a whole read): it is never
+    served until repaired."""
 
     code = "BLOB_CORRUPT"
 
     @classmethod
     def of(cls, digest: object) -> BlobCorrupt:
-        return cls(f"blob {digest} is corrupt (found by hoist fsck): push it again or restore it", digest=str(digest))
+        return cls(
+            f"blob {digest} is corrupt (its stored bytes do not hash to its digest): push it again or restore it",
+            digest=str(digest),
+        )
 
 
 def describe_problems(problems: Sequence[Problem]) -> str:

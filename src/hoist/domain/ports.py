@@ -48,6 +48,7 @@ class UploadState:
     upload_id: str
     size: int
     started_at: datetime
+    updated_at: datetime  # when bytes last arrived (or it started): how long it has been idle
 
 
 class BlobWriter(Protocol):
@@ -78,7 +79,9 @@ class BlobStore(Protocol):
         ...
 
     def open(self, digest: Digest, offset: int = 0) -> BinaryIO:
-        """Read a committed blob from ``offset``; BlobNotFound if absent."""
+        """Read a committed blob from ``offset``; BlobNotFound if absent. A read from offset 0 is
+        checked: when its end is reached and the bytes do not hash to ``digest``, the blob is marked
+        corrupt (``mark_corrupt``) and the read raises ``BlobCorrupt`` instead of returning its end."""
         ...
 
     def path(self, digest: Digest) -> Path | None:
@@ -101,6 +104,13 @@ class BlobStore(Protocol):
         """Every upload in progress (garbage collection treats them as live)."""
         ...
 
+    def expire_uploads(self, *, idle_since: datetime) -> list[UploadState]:
+        """Discard every upload nothing was written to since ``idle_since`` and that no writer holds
+        now (abandoned by a crash: a one-shot upload whose client never learnt its id, a chunked
+        upload never finished, a half-made one), and say which (with their size). A writer that
+        comes later finds the upload unknown (UploadNotFound)."""
+        ...
+
     def delete(self, digest: Digest) -> None:
         """Remove a blob (garbage collection only); a missing blob is not an error."""
         ...
@@ -113,8 +123,9 @@ class BlobStore(Protocol):
         ...
 
     def mark_corrupt(self, digest: Digest) -> None:
-        """fsck found the blob's bytes wrong: from now on ``open``, ``stat`` and ``path`` raise
-        ``BlobCorrupt`` for it (never served as if it were good), until it is stored again whole."""
+        """The blob's bytes were found wrong (fsck, a checked whole read): from now on ``open``,
+        ``stat`` and ``path`` raise ``BlobCorrupt`` for it (never served as if it were good), until
+        it is stored again whole. A marked blob whose bytes are gone is reported missing."""
         ...
 
     def quarantine(self, digest: Digest) -> bool:

@@ -104,7 +104,7 @@ class BlobServer:
             method, target, headers, keep = _parse(await reader.readuntil(b"\r\n\r\n"))
             digest = self._authorised(target)
             try:
-                path = self.locate(digest)
+                path = await asyncio.to_thread(self.locate, digest)  # may re-hash a small blob: off the loop
             except IntegrityFailure as exc:  # marked corrupt by fsck: never served as good
                 raise _Refuse(500, exc.message) from None
             if path is None:

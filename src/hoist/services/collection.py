@@ -9,6 +9,9 @@ back if it was. So a blob a just-committed manifest needs, or an in-flight uploa
 publish, is never deleted, as long as ``grace`` (an hour by default) is longer than a push takes
 from touching its blobs to committing (milliseconds); uploads in progress live outside the blob
 space and are never candidates.
+
+Uploads nothing was written to for ``upload_expiry`` (abandoned by crashed clients) are reclaimed
+first, and reported: they are already unknown to clients (``UploadService``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from hoist.domain.ports import BlobStore, MetadataStore
 from hoist.services.base import Clock, utcnow
 from hoist.services.guard import Guard
 from hoist.services.reachability import DEFAULT_GRACE, live_set, sweepable
+from hoist.services.uploads import DEFAULT_UPLOAD_EXPIRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,9 @@ class CollectionReport:
     bytes_freed: int
     kept_after_all: int  # candidates touched while the sweep ran: kept
     blobs: list[str] = field(default_factory=list)
+    uploads_expired: int = 0
+    upload_bytes_reclaimed: int = 0
+    expired_uploads: list[str] = field(default_factory=list)
 
 
 class GarbageCollector:
@@ -47,16 +54,23 @@ class GarbageCollector:
         guard: Guard,
         clock: Clock = utcnow,
         grace: timedelta = DEFAULT_GRACE,
+        upload_expiry: timedelta = DEFAULT_UPLOAD_EXPIRY,
     ) -> None:
         self._metadata = metadata
         self._blobs = blobs
         self._guard = guard
         self._clock = clock
         self.grace = grace
+        self.upload_expiry = upload_expiry
 
     def collect(self, actor: Actor, *, dry_run: bool = False) -> CollectionReport:
         self._guard.require(actor, Right.ADMIN, asked="collect garbage", subject="blobs")
         began = self._clock()
+        idle_since = began - self.upload_expiry
+        if dry_run:
+            expired = [u for u in self._blobs.uploads() if u.updated_at < idle_since]
+        else:
+            expired = self._blobs.expire_uploads(idle_since=idle_since)
         live = live_set(self._metadata, self._blobs)
         candidates = list(sweepable(live, self._blobs, now=began, grace=self.grace))
         freed, collected, kept = 0, [], 0
@@ -78,12 +92,15 @@ class GarbageCollector:
             dry_run=dry_run,
             live_manifests=len(live.manifests),
             live_blobs=len(live.blobs),
-            uploads_in_progress=len(live.uploads),
+            uploads_in_progress=len(live.uploads - {u.upload_id for u in expired}),
             candidates=len(candidates),
             collected=len(collected),
             bytes_freed=freed,
             kept_after_all=kept,
             blobs=collected,
+            uploads_expired=len(expired),
+            upload_bytes_reclaimed=sum(u.size for u in expired),
+            expired_uploads=[u.upload_id for u in expired],
         )
         if not dry_run:
             with self._metadata.session() as s:
@@ -101,4 +118,6 @@ def _details(report: CollectionReport) -> dict[str, int | bool]:
         "bytes_freed": report.bytes_freed,
         "kept_after_all": report.kept_after_all,
         "live_blobs": report.live_blobs,
+        "uploads_expired": report.uploads_expired,
+        "upload_bytes_reclaimed": report.upload_bytes_reclaimed,
     }

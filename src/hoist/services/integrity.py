@@ -1,10 +1,14 @@
 """Is a stored artifact still whole? Its manifest must hash to its digest, and every blob it
-references must be present and hash to its own digest."""
+references must be present and hash to its own digest.
+
+The hashing is the store's: a whole read through ``BlobStore.open`` verifies the blob and marks it
+corrupt when it is not, so a drill, a rollback or fsck that finds rotten bytes also stops them from
+being served to the next reader."""
 
 from __future__ import annotations
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import BlobNotFound, Problem
+from hoist.domain.errors import BlobCorrupt, BlobNotFound, Problem
 from hoist.domain.manifests import Manifest
 from hoist.domain.ports import BlobStore
 from hoist.services.reachability import stored_descriptors
@@ -15,14 +19,13 @@ _READ_SIZE = 1024 * 1024
 def blob_problem(blobs: BlobStore, digest: Digest, size: int | None = None) -> Problem | None:
     try:
         with blobs.open(digest) as f:
-            hasher, total = digest.hasher(), 0
+            total = 0
             while block := f.read(_READ_SIZE):
-                hasher.update(block)
                 total += len(block)
     except BlobNotFound:
         return Problem("intact", f"blob {digest} is missing")
-    if hasher.hexdigest() != digest.hex:
-        return Problem("intact", f"blob {digest} is corrupt: its bytes hash to {digest.algorithm}:{hasher.hexdigest()}")
+    except BlobCorrupt as exc:
+        return Problem("intact", exc.message)
     if size is not None and total != size:
         return Problem("intact", f"blob {digest} holds {total} bytes, not {size}")
     return None

@@ -59,10 +59,13 @@ class Maintenance:
                     continue
                 trashed = sum(len(a.trashed) for a in report.retention)
                 log.info(
-                    "maintenance: %d version(s) trashed, %d purged, %d bytes reclaimed, rollback drills %s",
+                    "maintenance: %d version(s) trashed, %d purged, %d bytes reclaimed, "
+                    "%d expired upload(s) (%d bytes) reclaimed, rollback drills %s",
                     trashed,
                     len(report.purged),
                     report.collected.bytes_freed,
+                    report.collected.uploads_expired,
+                    report.collected.upload_bytes_reclaimed,
                     "ready" if report.ready else "NOT READY",
                 )
 

@@ -41,7 +41,7 @@ from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import current_deployments
 from hoist.services.guard import Guard, may_reference
 from hoist.services.publishing import PublishService
-from hoist.services.uploads import BlobLocation
+from hoist.services.serving import BlobLocation, locate
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,9 +205,7 @@ class RepositoryService:
         self.check(registry, package)
         if not self._metadata.hot.has_blob(registry, package, str(digest)):
             raise BlobNotFound(f"blob {digest} is not in {registry}/{package}", digest=str(digest))
-        info = self._blobs.stat(digest)
-        path = self._blobs.path(digest)
-        return BlobLocation(info, str(path) if path else None, self._blobs.download_url(digest, expires_in=300))
+        return locate(self._blobs, digest)
 
     def tags(self, registry: str, package: str) -> list[str]:
         self.check(registry, package)

@@ -6,21 +6,16 @@ held whole in memory; size limits are enforced as bytes arrive, not after.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import timedelta
 from typing import BinaryIO
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import TooLarge, UploadOutOfOrder, UploadTruncated
+from hoist.domain.errors import TooLarge, UploadNotFound, UploadOutOfOrder, UploadTruncated
 from hoist.domain.ports import BlobInfo, BlobStore, BlobWriter, UploadState
+from hoist.services.base import Clock, utcnow
+from hoist.services.serving import BlobLocation, locate
 
-
-@dataclass(frozen=True, slots=True)
-class BlobLocation:
-    """Where to serve a blob from: a local path (zero-copy), a presigned URL, or neither (stream)."""
-
-    info: BlobInfo
-    path: str | None
-    url: str | None
+DEFAULT_UPLOAD_EXPIRY = timedelta(hours=24)
 
 
 class UploadSession:
@@ -70,9 +65,21 @@ class UploadSession:
 
 
 class UploadService:
-    def __init__(self, blobs: BlobStore, *, max_upload_bytes: int) -> None:
+    """Uploads idle for longer than ``expire_after`` are gone for clients at once (UploadNotFound),
+    whether or not garbage collection has reclaimed their bytes yet."""
+
+    def __init__(
+        self,
+        blobs: BlobStore,
+        *,
+        max_upload_bytes: int,
+        expire_after: timedelta = DEFAULT_UPLOAD_EXPIRY,
+        clock: Clock = utcnow,
+    ) -> None:
         self._blobs = blobs
         self.max_upload_bytes = max_upload_bytes
+        self.expire_after = expire_after
+        self._clock = clock
 
     def start(self) -> UploadState:
         writer = self._blobs.writer()
@@ -80,11 +87,18 @@ class UploadService:
         return self._blobs.upload_state(writer.upload_id)
 
     def state(self, upload_id: str) -> UploadState:
-        return self._blobs.upload_state(upload_id)
+        state = self._blobs.upload_state(upload_id)
+        if state.updated_at < self._clock() - self.expire_after:
+            raise UploadNotFound(
+                f"upload {upload_id!r} expired: nothing was written to it for {self.expire_after}", upload_id=upload_id
+            )
+        return state
 
     def open(self, upload_id: str | None, *, offset: int | None = None, length: int | None = None) -> UploadSession:
         """Append to ``upload_id`` (a new upload if None). ``offset`` is where the client thinks the
         upload ends (UploadOutOfOrder otherwise); ``length`` is the body size the client declared."""
+        if upload_id is not None:
+            self.state(upload_id)
         writer = self._blobs.writer(upload_id)
         if offset is not None and offset != writer.size:
             writer.close()
@@ -101,15 +115,14 @@ class UploadService:
         return UploadSession(writer, limit=self.max_upload_bytes, declared=length)
 
     def cancel(self, upload_id: str) -> None:
+        self.state(upload_id)
         self._blobs.writer(upload_id).cancel()
 
     def stat(self, digest: Digest) -> BlobInfo:
         return self._blobs.stat(digest)
 
-    def locate(self, digest: Digest, *, expires_in: int = 300) -> BlobLocation:
-        info = self._blobs.stat(digest)
-        path = self._blobs.path(digest)
-        return BlobLocation(info, str(path) if path else None, self._blobs.download_url(digest, expires_in=expires_in))
+    def locate(self, digest: Digest) -> BlobLocation:
+        return locate(self._blobs, digest)
 
     def read(self, digest: Digest, offset: int = 0) -> BinaryIO:
         return self._blobs.open(digest, offset)

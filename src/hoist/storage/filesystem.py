@@ -23,8 +23,10 @@ from typing import BinaryIO
 from hoist.domain.digests import Digest, Hasher, new_hasher
 from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobInfo, UploadState
+from hoist.storage.reading import checked
 
 _UPLOAD_ID = re.compile(r"[a-f0-9]{32}")
+_EXPIRING = re.compile(r"\.[a-f0-9]{32}\.expired-[a-f0-9]+")
 _READ_SIZE = 1024 * 1024
 _PARALLEL_HASH = 256 * 1024
 _HASHING = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hoist-hash")
@@ -51,10 +53,9 @@ class FilesystemBlobStore:
         return self.root / "corrupt" / digest.algorithm / digest.hex
 
     def _check(self, digest: Digest) -> None:
-        if self._corrupt(digest).exists():
-            raise BlobCorrupt(
-                f"blob {digest} is corrupt (found by hoist fsck): push it again or restore it", digest=str(digest)
-            )
+        # a marked blob whose file is gone is missing, not corrupt: the callers then say so
+        if self._corrupt(digest).exists() and self._blob_path(digest).exists():
+            raise BlobCorrupt.of(digest)
 
     def mark_corrupt(self, digest: Digest) -> None:
         marker = self._corrupt(digest)
@@ -87,7 +88,8 @@ class FilesystemBlobStore:
             raise BlobNotFound(f"blob {digest} is not stored", digest=str(digest)) from None
         if offset:
             f.seek(offset)
-        return f
+            return f
+        return checked(f, digest, os.fstat(f.fileno()).st_size, self.mark_corrupt)
 
     def path(self, digest: Digest) -> Path | None:
         self._check(digest)
@@ -113,16 +115,68 @@ class FilesystemBlobStore:
     def upload_state(self, upload_id: str) -> UploadState:
         directory = self._upload_dir(upload_id)
         try:
-            size = (directory / "data").stat().st_size
+            st = (directory / "data").stat()
             started = datetime.fromisoformat((directory / "started").read_text())
         except (FileNotFoundError, ValueError):
             raise UploadNotFound(f"upload {upload_id!r} is unknown or has ended", upload_id=upload_id) from None
-        return UploadState(upload_id, size, started)
+        return UploadState(upload_id, st.st_size, started, datetime.fromtimestamp(st.st_mtime, UTC))
 
     def uploads(self) -> Iterator[UploadState]:
         for entry in sorted(self._uploads.iterdir()):
             with contextlib.suppress(UploadNotFound):
                 yield self.upload_state(entry.name)
+
+    def expire_uploads(self, *, idle_since: datetime) -> list[UploadState]:
+        expired = []
+        for entry in sorted(self._uploads.iterdir()):
+            if _EXPIRING.fullmatch(entry.name):  # out of reach already; a crash cut its deletion short
+                shutil.rmtree(entry, ignore_errors=True)
+            elif _UPLOAD_ID.fullmatch(entry.name) and (state := self._expire(entry, idle_since)) is not None:
+                expired.append(state)
+        return expired
+
+    def _expire(self, directory: Path, idle_since: datetime) -> UploadState | None:
+        upload_id = directory.name
+        try:
+            lock = os.open(directory / "data", os.O_RDONLY)
+        except FileNotFoundError:
+            lock = None  # half made by a crash: only its folder's age tells
+        try:
+            if lock is not None:
+                try:  # the writer's lock: an upload being written now is not idle, however old
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return None
+            try:
+                state = self._idle_state(directory, lock)
+            except FileNotFoundError:  # committed or cancelled meanwhile
+                return None
+            if state.updated_at >= idle_since:
+                return None
+            # Out of reach while still locked: a writer that opens it from now on finds it unknown.
+            doomed = self._uploads / f".{upload_id}.expired-{uuid.uuid4().hex}"
+            try:
+                os.rename(directory, doomed)
+            except FileNotFoundError:  # ended meanwhile
+                return None
+        finally:
+            if lock is not None:
+                os.close(lock)
+        shutil.rmtree(doomed, ignore_errors=True)
+        self._remember_hasher(upload_id, 0, None)
+        return state
+
+    def _idle_state(self, directory: Path, data: int | None) -> UploadState:
+        """An upload's state, even half made: the folder's time stands in for what is missing."""
+        made = directory.stat()
+        st = os.fstat(data) if data is not None else made
+        try:
+            started = datetime.fromisoformat((directory / "started").read_text())
+        except (FileNotFoundError, ValueError):
+            started = datetime.fromtimestamp(made.st_mtime, UTC)
+        return UploadState(
+            directory.name, st.st_size if data is not None else 0, started, datetime.fromtimestamp(st.st_mtime, UTC)
+        )
 
     def delete(self, digest: Digest) -> None:
         self._blob_path(digest).unlink(missing_ok=True)
@@ -202,6 +256,9 @@ class FilesystemBlobWriter:
         except BlockingIOError:
             self._file.close()
             raise ConcurrentUpdate(f"upload {upload_id} is being written by another request") from None
+        if not self._data.exists():  # expired between our open and our lock
+            self._file.close()
+            raise UploadNotFound(f"upload {upload_id!r} is unknown or has ended", upload_id=upload_id)
         self.size = os.fstat(self._file.fileno()).st_size
         self._hasher: Hasher | None = store._cached_hasher(upload_id, self.size)
 

@@ -13,6 +13,7 @@ from typing import BinaryIO
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobInfo, UploadState
+from hoist.storage.reading import checked
 
 
 class MemoryBlobStore:
@@ -20,6 +21,7 @@ class MemoryBlobStore:
         self._blobs: dict[Digest, bytes] = {}
         self._stored_at: dict[Digest, datetime] = {}
         self._uploads: dict[str, tuple[bytearray, datetime]] = {}
+        self._written_at: dict[str, datetime] = {}
         self._open: set[str] = set()
         self._lock = threading.Lock()
         self._corrupt: set[Digest] = set()
@@ -28,21 +30,22 @@ class MemoryBlobStore:
         return BlobInfo(digest, len(self._get(digest)), self._stored_at.get(digest))
 
     def _get(self, digest: Digest) -> bytes:
-        if digest in self._corrupt:
-            raise BlobCorrupt(
-                f"blob {digest} is corrupt (found by hoist fsck): push it again or restore it", digest=str(digest)
-            )
+        if digest in self._corrupt and digest in self._blobs:
+            raise BlobCorrupt.of(digest)
         try:
             return self._blobs[digest]
         except KeyError:
             raise BlobNotFound(f"blob {digest} is not stored", digest=str(digest)) from None
 
     def open(self, digest: Digest, offset: int = 0) -> BinaryIO:
-        f = io.BytesIO(self._get(digest))
-        f.seek(offset)
-        return f
+        data = self._get(digest)
+        if offset:
+            return io.BytesIO(data[offset:])
+        return checked(io.BytesIO(data), digest, len(data), self.mark_corrupt)
 
-    def path(self, digest: Digest) -> Path | None:  # noqa: ARG002
+    def path(self, digest: Digest) -> Path | None:
+        if digest in self._corrupt and digest in self._blobs:
+            raise BlobCorrupt.of(digest)
         return None
 
     def download_url(self, digest: Digest, *, expires_in: int) -> str | None:  # noqa: ARG002
@@ -53,6 +56,7 @@ class MemoryBlobStore:
             if upload_id is None:
                 upload_id = uuid.uuid4().hex
                 self._uploads[upload_id] = (bytearray(), datetime.now(UTC))
+                self._written_at[upload_id] = self._uploads[upload_id][1]
             elif upload_id not in self._uploads:
                 raise UploadNotFound(f"upload {upload_id!r} is unknown or has ended", upload_id=upload_id)
             if upload_id in self._open:
@@ -65,11 +69,19 @@ class MemoryBlobStore:
             data, started = self._uploads[upload_id]
         except KeyError:
             raise UploadNotFound(f"upload {upload_id!r} is unknown or has ended", upload_id=upload_id) from None
-        return UploadState(upload_id, len(data), started)
+        return UploadState(upload_id, len(data), started, self._written_at.get(upload_id, started))
 
     def uploads(self) -> Iterator[UploadState]:
         for upload_id in sorted(self._uploads):
             yield self.upload_state(upload_id)
+
+    def expire_uploads(self, *, idle_since: datetime) -> list[UploadState]:
+        with self._lock:
+            idle = [s for s in self.uploads() if s.updated_at < idle_since and s.upload_id not in self._open]
+            for state in idle:
+                self._uploads.pop(state.upload_id)
+                self._written_at.pop(state.upload_id, None)
+        return idle
 
     def delete(self, digest: Digest) -> None:
         self._blobs.pop(digest, None)
@@ -111,6 +123,7 @@ class MemoryBlobStore:
     def _finish(self, upload_id: str, publish: Digest | None) -> None:
         with self._lock:
             data, _ = self._uploads.pop(upload_id, (bytearray(), None))
+            self._written_at.pop(upload_id, None)
             self._open.discard(upload_id)
             if publish is not None:
                 if publish in self._corrupt:  # verified bytes replace a corrupt copy
@@ -132,6 +145,7 @@ class MemoryBlobWriter:
 
     def write(self, chunk: bytes) -> None:
         self._store._buffer(self.upload_id).extend(chunk)
+        self._store._written_at[self.upload_id] = datetime.now(UTC)
         self.size += len(chunk)
 
     def commit(self, expected: Digest) -> BlobInfo:

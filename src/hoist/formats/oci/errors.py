@@ -42,6 +42,7 @@ CODES: tuple[tuple[type[e.HoistError], int, str], ...] = (
     (e.Refused, 403, "DENIED"),
     (e.ConcurrentUpdate, 409, "TOOMANYREQUESTS"),
     (e.Conflict, 409, "DENIED"),
+    (e.BlobCorrupt, 500, "BLOB_CORRUPT"),  # not a spec code: clients show it, and retrying cannot help
     (e.IntegrityFailure, 500, "UNKNOWN"),
 )
 

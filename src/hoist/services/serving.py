@@ -1,0 +1,52 @@
+"""What a blob GET answers with, on every path that serves blobs (/v2, /api/v1, the blob server).
+
+A blob of at most ``CHECKED_UP_TO`` bytes is re-hashed before the answer: rotten bytes are marked
+corrupt (by the store's checked whole read) and the request gets ``BlobCorrupt``, never a 200. A
+larger blob is served as it is (zero-copy from a local file, or streamed through the store's checked
+reader, which marks it corrupt when the stream ends wrong): checking gigabytes before the first byte
+would stall every pull, so those are caught by fsck, ``hoist verify`` and the next whole read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hoist.domain.digests import Digest
+from hoist.domain.ports import BlobInfo, BlobStore
+
+CHECKED_UP_TO = 4 * 1024 * 1024  # a few milliseconds of hashing; manifests' configs and most signatures fit
+_READ_SIZE = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BlobLocation:
+    """Where to serve a blob from: a local path (zero-copy), a presigned URL, or neither (stream)."""
+
+    info: BlobInfo
+    path: str | None
+    url: str | None
+
+
+def locate(blobs: BlobStore, digest: Digest, *, expires_in: int = 300) -> BlobLocation:
+    """Where to serve ``digest`` from, once a small blob proved whole. BlobNotFound, BlobCorrupt."""
+    info = blobs.stat(digest)
+    _check_small(blobs, info)
+    path = blobs.path(digest)
+    return BlobLocation(info, str(path) if path else None, blobs.download_url(digest, expires_in=expires_in))
+
+
+def local_path(blobs: BlobStore, digest: Digest) -> Path | None:
+    """The file the blob server sends, once a small blob proved whole; None when not stored."""
+    path = blobs.path(digest)
+    if path is not None:
+        _check_small(blobs, blobs.stat(digest))
+    return path
+
+
+def _check_small(blobs: BlobStore, info: BlobInfo) -> None:
+    if info.size > CHECKED_UP_TO:
+        return
+    with blobs.open(info.digest) as f:  # a whole read: the store verifies it, marks and raises if wrong
+        while f.read(_READ_SIZE):
+            pass
