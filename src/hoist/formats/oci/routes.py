@@ -13,7 +13,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import HoistError, InvalidInput, InvalidName, TooLarge, UploadOutOfOrder
+from hoist.domain.errors import BlobCorrupt, HoistError, InvalidInput, InvalidName, TooLarge, UploadOutOfOrder
 from hoist.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX
 from hoist.domain.names import clip
 from hoist.formats.oci import errors
@@ -171,7 +171,14 @@ class Endpoints:
                 )
             )
             return Response(status_code=202, headers=_headers())
-        where = await run_in_threadpool(self.repos.blob, registry, package, digest)
+        try:
+            where = await run_in_threadpool(self.repos.blob, registry, package, digest)
+        except BlobCorrupt:
+            if request.method != "HEAD":
+                raise
+            # clients HEAD a blob before they upload it: "unknown" makes them push the good bytes again,
+            # which repairs it (a 500 would fail their push, a 200 skip the repair)
+            return Response(status_code=404, headers=_headers())
         headers = _headers(**{"Docker-Content-Digest": str(digest), "ETag": f'"{digest}"'})
         if where.url:
             return RedirectResponse(where.url, status_code=307, headers=headers)
