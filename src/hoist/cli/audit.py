@@ -128,20 +128,18 @@ def verify(cli: Cli, checkpoints: tuple[Path, ...], server_key: Path | None) -> 
     def human() -> None:
         if report.ok:
             cli.out.print(f"audit chain intact: {report.checked} events, head {report.head}")
-        else:
-            cli.err.print(
-                f"[red]audit chain broken at event {report.broken_at}:[/] {report.reason} "
-                f"({report.checked} events before it verify)"
-            )
         for m in marks.values():
             if seen.get(m["seq"]) == m["head"]:
                 cli.out.print(f"checkpoint of event {m['seq']} ({m['time']}) holds")
-        for problem in problems:
-            cli.err.print(f"[red]{problem}[/]")
 
     cli.emit(result, human)
-    if not ok:
-        raise Failed(f"audit chain broken at event {report.broken_at}" if not report.ok else "; ".join(problems), INTEGRITY)
+    if not ok:  # what failed is said once, by the error line
+        broken = [
+            f"audit chain broken at event {report.broken_at}: {report.reason} ({report.checked} events before it verify)"
+        ]
+        if report.ok:
+            broken = []
+        raise Failed("; ".join([*broken, *problems]), INTEGRITY)
 
 
 @audit_group.command()

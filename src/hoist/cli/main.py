@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -17,7 +17,18 @@ from hoist.domain import errors as e
 
 
 class HoistGroup(click.Group):
-    """Turns errors into one clear message (or a JSON error object) and a meaningful exit code."""
+    """Turns errors into one clear message (or a JSON error object) and a meaningful exit code: one
+    ``error:`` line on stderr, never a traceback, click's own usage errors included (exit 2)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as error:
+            _fail(error)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -28,6 +39,22 @@ class HoistGroup(click.Group):
         except ServerUnreachable as error:
             _report(ctx, "SERVER_UNREACHABLE", f"{error}; is 'hoist serve' running? (--url / HOIST_URL)", {})
             sys.exit(ERROR)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as error:
+            _fail(error)
+
+
+def _fail(error: click.ClickException) -> NoReturn:
+    """What click's ``show`` prints, with Hoist's one prefix."""
+    ctx = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and ctx is not None:
+        hint = ""
+        if ctx.command.get_help_option(ctx) is not None:
+            hint = f"Try '{ctx.command_path} {max(ctx.command.get_help_option_names(ctx), key=len)}' for help.\n"
+        click.echo(f"{ctx.get_usage()}\n{hint}", err=True)
+    click.secho(f"error: {error.format_message()}", fg="red", err=True)
+    sys.exit(error.exit_code)
 
 
 def _report(ctx: click.Context, code: str, message: str, details: dict[str, Any]) -> None:
