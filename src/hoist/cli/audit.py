@@ -13,13 +13,10 @@ from rich.table import Table
 
 from hoist.cli.context import Cli, common_options
 from hoist.cli.exits import INTEGRITY, Failed
-from hoist.domain.attestations import CHECKPOINT
 from hoist.domain.errors import InvalidInput
 from hoist.domain.events import AuditEvent, verify_chain
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_package_name
-from hoist.signing import dsse
-from hoist.signing import keys as k
 
 
 def describe_details(event: dict[str, object]) -> str:
@@ -159,6 +156,10 @@ def checkpoint(cli: Cli, output: Path) -> None:
 
 def read_checkpoint(envelope: bytes, server_key: bytes) -> dict[str, Any]:
     """A checkpoint's content, once its signature verifies with the server key."""
+    from hoist.domain.attestations import CHECKPOINT  # with cryptography: only when a checkpoint is read
+    from hoist.signing import dsse
+    from hoist.signing import keys as k
+
     opened = dsse.open_envelope(envelope, {"server": k.load_public(server_key)})
     if opened.payload_type != CHECKPOINT:
         raise InvalidInput("not a Hoist audit checkpoint")

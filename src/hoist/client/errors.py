@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from hoist.domain import errors as e
 
+if TYPE_CHECKING:  # the CLI imports this module to catch ServerUnreachable before any command needs httpx
+    import httpx
 
-class ServerUnreachable(Exception):
+
+class ServerUnreachable(e.HoistError):
     """The server could not be reached or did not answer in time."""
+
+    code = "SERVER_UNREACHABLE"
 
 
 def raise_for_error(response: httpx.Response) -> None:
