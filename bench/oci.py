@@ -13,7 +13,8 @@ distribution 2.8) on loopback, in one run, with ratios.
 its blob server on the next port), and credentials on every request for both servers: the
 reference checks HTTP Basic against an htpasswd file (bcrypt), Hoist gets Basic with the
 administrator's API token (what ``docker login -u admin -p TOKEN`` then sends). It adds a pull of
-one ``--blob-mib`` blob with curl (``-L``: Hoist answers 307 to its blob server).
+one ``--blob-mib`` blob with curl (``-L``: Hoist answers 307 to its blob server), and request
+rates against a reference without credentials too, since bcrypt on every request dominates it.
 
 Ratio = reference time / Hoist time for transfers, Hoist rate / reference rate for wrk: above 1.00x
 Hoist is faster. Both servers run warm for the whole benchmark; every run pushes a freshly made
@@ -370,7 +371,9 @@ def main() -> None:
         with servers_for(root / "many", workers) as servers:
             many = transfer(servers, root, [args.layer_mib * MiB] * args.layers, args.runs, "many")
         results = {"large": large, "many": many}
-        with servers_for(root / "rates", workers) as servers:
+        with servers_for(root / "rates", workers) as servers, ExitStack() as open_reference:
+            if args.defaults:  # bcrypt on every request dominates the reference: show it without, too
+                servers["reference without credentials"] = open_reference.enter_context(reference_server(root / "open"))
             rates = request_rates(servers, root, args.tags, args.wrk_seconds, basic_auth=args.defaults)
         peaks = None
         if not args.skip_memory:
@@ -391,6 +394,9 @@ def main() -> None:
     for key, label in (("manifest", "manifest GET"), ("tags", f"tags list ({args.tags} tags)")):
         ref, ours = rates["reference"][key], rates["hoist"][key]
         rows.append([label, "req/s", f"{ref:,.0f}", f"{ours:,.0f}", f"{ours / ref:.2f}×"])
+        if "reference without credentials" in rates:
+            ref = rates["reference without credentials"][key]
+            rows.append([f"{label}, open reference", "req/s", f"{ref:,.0f}", f"{ours:,.0f}", f"{ours / ref:.2f}×"])
     setup = "hoist serve defaults, Basic credentials on every request" if args.defaults else f"{args.workers} workers"
     print(
         table(
