@@ -138,7 +138,7 @@ def test_every_command_is_registered_once_and_loads_by_name() -> None:
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["ls", "--help"], ["push", "--help"], ["--version"]])
-def test_starting_the_cli_imports_no_http_client_nor_crypto(argv: list[str]) -> None:
+def test_starting_the_cli_imports_no_http_client_rich_nor_crypto(argv: list[str]) -> None:
     import subprocess
     import sys
 
@@ -146,7 +146,7 @@ def test_starting_the_cli_imports_no_http_client_nor_crypto(argv: list[str]) -> 
         f"import sys; sys.argv = ['hoist', *{argv!r}]\n"
         "from hoist.cli.main import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('httpx', 'cryptography', 'hoist.client', 'hoist.signing') if m in sys.modules))"
+        "print(sorted(m for m in ('httpx', 'rich', 'cryptography', 'hoist.client', 'hoist.signing') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -15,17 +15,18 @@ from __future__ import annotations
 import socket
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
-from hoist.cli.context import Cli, common_options, credentials_file, save_token, saved_token
+from hoist.cli.context import Cli, common_options, credentials_file, escape, new_table, save_token, saved_token
 from hoist.domain.errors import Unauthenticated
 from hoist.domain.principals import TOKEN_PREFIX
 
 SERVER_PERMISSIONS = {"admin", "audit"}
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def _permissions(held: list[str]) -> str:
 
 
 def _table(*columns: str) -> Table:
-    table = Table(box=None, pad_edge=False)
+    table = new_table(box=None, pad_edge=False)
     for col in columns:
         table.add_column(col)
     return table

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
 
-from hoist.cli.context import Cli, common_options
+from hoist.cli.context import Cli, common_options, new_table
 from hoist.domain.errors import InvalidInput
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_file_name, validate_package_name
@@ -138,7 +137,7 @@ def list_artifacts(cli: Cli, name: str | None, registry: str | None) -> None:
         if not rows:
             cli.out.print("no artifacts" + (f" in {registry}" if registry else ""))
             return
-        table = Table(box=None, pad_edge=False)
+        table = new_table(box=None, pad_edge=False)
         for col in ("PACKAGE", "VERSION", "DIGEST", "CHANNEL", "CEILING", "SIZE", "REGISTRIES", "RUNNING IN"):
             table.add_column(col, no_wrap=col in {"DIGEST", "VERSION"})
         for a in rows:

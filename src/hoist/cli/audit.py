@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
 
-from hoist.cli.context import Cli, common_options
+from hoist.cli.context import Cli, common_options, new_table
 from hoist.cli.exits import INTEGRITY, Failed
 from hoist.domain.errors import InvalidInput
 from hoist.domain.events import AuditEvent, verify_chain
@@ -48,7 +47,7 @@ def history(cli: Cli, ref: str) -> None:
         if not events:
             cli.out.print(f"no events for {ref}")
             return
-        table = Table(box=None, pad_edge=False)
+        table = new_table(box=None, pad_edge=False)
         for col in ("SEQ", "TIME", "ACTOR", "ACTION", "SUBJECT", "DETAILS"):
             table.add_column(col, no_wrap=col != "DETAILS")
         for e in events:

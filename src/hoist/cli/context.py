@@ -24,6 +24,7 @@ from hoist import DEFAULT_URL
 
 if TYPE_CHECKING:  # rich, the client (httpx) and the model are imported when a command needs them, not at start-up
     from rich.console import Console
+    from rich.table import Table
 
     from hoist.client import HoistClient
     from hoist.domain.models import Pipeline
@@ -149,6 +150,20 @@ class Cli:
                     bar.advance(task, n)
 
             yield advance
+
+
+def new_table(*columns: str, **options: Any) -> Table:
+    """A rich table; rich is imported when a command prints one, not when ``hoist`` starts."""
+    from rich.table import Table
+
+    return Table(*columns, **options)
+
+
+def escape(text: str) -> str:
+    """``text`` shown as is, not read as rich markup."""
+    from rich.markup import escape as markup_escape
+
+    return markup_escape(text)
 
 
 def common_options(command: F) -> F:

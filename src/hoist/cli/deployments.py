@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
 from hoist.cli.artifacts import short
-from hoist.cli.context import Cli, common_options
+from hoist.cli.context import Cli, common_options, escape, new_table
 from hoist.cli.exits import INTEGRITY, REFUSED, ExecFailed, Failed
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_file_name, validate_package_name
@@ -185,7 +183,7 @@ def status(cli: Cli, environment: str | None) -> None:
         if not rows:
             cli.out.print("nothing is deployed" + (f" in {environment}" if environment else ""))
             return
-        table = Table(box=None, pad_edge=False)
+        table = new_table(box=None, pad_edge=False)
         for col in ("ENVIRONMENT", "PACKAGE", "VERSION", "DIGEST", "SINCE", "BY", "HOW"):
             table.add_column(col, no_wrap=True)
         for d in rows:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
-from hoist.cli.context import Cli, common_options
+from hoist.cli.context import Cli, common_options, escape, new_table
 from hoist.cli.exits import INTEGRITY, REFUSED, Failed
 
 
@@ -19,7 +17,7 @@ def retention() -> None:
 
 def _plans_table(cli: Cli, plans: list[dict[str, Any]], *, only_deletions: bool = False) -> None:
     for p in plans:
-        table = Table(title=f"registry {p['registry']}", title_justify="left")
+        table = new_table(title=f"registry {p['registry']}", title_justify="left")
         for column in ("version", "verdict", "why", "placed"):
             table.add_column(column)
         for v in p["verdicts"]:
@@ -77,7 +75,7 @@ def trash_list(cli: Cli, registry: str | None, state: str | None) -> None:
     items = cli.client().trash(registry, state)
 
     def human() -> None:
-        table = Table()
+        table = new_table()
         for column in ("id", "version", "registry", "state", "reason", "deleted", "purge after"):
             table.add_column(column)
         for i in items:
