@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine:
-#   make run    start Hoist on the embedded default (SQLite + blobs under ./hoist-data, 127.0.0.1:8080)
+#   make run    start Hoist on the embedded default (SQLite + blobs under ./hoist-data, 127.0.0.1:8080,
+#               blob downloads on :8081; it prints both URLs)
 #   make test   install the dev tools, then lint, type-check, check the layer contracts and run every test
 PYTHON ?= python3
 VENV   := .venv

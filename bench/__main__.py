@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import affected, gc, oci, promotion, sbom, transfer
+from bench import affected, cli_startup, gc, oci, promotion, sbom, transfer
 
 
 def main() -> None:
@@ -15,6 +15,7 @@ def main() -> None:
         ("affected", affected),
         ("sbom", sbom),
         ("gc", gc),
+        ("cli_startup", cli_startup),
     )
     for name, module in benchmarks:
         print(f"\n=== {name} ===", flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -12,29 +13,31 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.demo import free_port
+
 HOIST = [sys.executable, "-m", "hoist"]
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
+def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, expect: int = 200) -> None:
+    """Until ``url`` answers ``expect`` (401: a server that wants credentials is up too)."""
+    deadline = time.monotonic() + 90  # workers import the whole app: slow on a busy machine
     while True:
         try:
             urllib.request.urlopen(url, timeout=1).close()
             return
+        except urllib.error.HTTPError as exc:
+            if exc.code == expect:
+                return
+            raise
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not come up:\n{log.read_text()}") from None
@@ -68,7 +71,9 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     token: str | None = None
-    """The API token of user ``admin`` (Hoist only; the references have no authentication)."""
+    """The secret of ``user``: Hoist's administrator's API token, or a reference's htpasswd password
+    (``--defaults``); None for a reference without authentication."""
+    user: str = "admin"
 
     @property
     def pids(self) -> list[int]:
@@ -106,12 +111,14 @@ def new_admin_token() -> str:
 
 
 @contextmanager
-def hoist_server(data: Path, **env: str) -> Iterator[Server]:
+def hoist_server(data: Path, *, defaults: bool = False, **env: str) -> Iterator[Server]:
     """``hoist serve`` on an empty database (or one without users yet): it creates user ``admin``
     with a token made here, which the yielded ``Server`` carries for every client to use. Blob
-    downloads go through its sendfile blob server (``blob_port``), as configured for production."""
-    port = free_port()
-    env = {"HOIST_BLOB_PORT": str(free_port()), **env}
+    downloads go through its sendfile blob server; with ``defaults``, exactly as ``hoist serve``
+    runs with no tuning (no variable set: its blob server on the next port, a worker per core)."""
+    port = free_port(following=1)
+    if not defaults:
+        env = {"HOIST_BLOB_PORT": str(free_port()), **env}
     log = data.parent / f"hoist-{port}.log"
     token = new_admin_token()
     with log.open("w") as out:
@@ -120,6 +127,7 @@ def hoist_server(data: Path, **env: str) -> Iterator[Server]:
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, **env, "HOIST_ADMIN_TOKEN": token},
+            start_new_session=True,  # its own process group, so its workers can be stopped with it
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -128,7 +136,11 @@ def hoist_server(data: Path, **env: str) -> Iterator[Server]:
         yield Server(url, process, token)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # granian misses a stop that comes while a worker still starts
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def check_token(url: str, token: str, log: Path) -> None:

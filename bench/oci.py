@@ -2,10 +2,19 @@
 distribution 2.8) on loopback, in one run, with ratios.
 
     python -m bench.oci [--runs 3] [--large-mib 1024] [--layers 20] [--layer-mib 50] [--workers 2] [--wrk-seconds 10]
+    python -m bench.oci --defaults [--blob-mib 512] [...]
+
 
 - push and pull (skopeo) of one image with a single large layer, and of one with many layers;
 - manifest GETs per second and tags lists per second under wrk (32 connections, 2 threads);
 - server memory (RSS of all its processes) while a 2 GiB blob streams in and out.
+
+``--defaults`` is what users run: ``hoist serve`` with no tuning flag or variable (a worker per core,
+its blob server on the next port), and credentials on every request for both servers: the
+reference checks HTTP Basic against an htpasswd file (bcrypt), Hoist gets Basic with the
+administrator's API token (what ``docker login -u admin -p TOKEN`` then sends). It adds a pull of
+one ``--blob-mib`` blob with curl (``-L``: Hoist answers 307 to its blob server), and request
+rates against a reference without credentials too, since bcrypt on every request dominates it.
 
 Ratio = reference time / Hoist time for transfers, Hoist rate / reference rate for wrk: above 1.00x
 Hoist is faster. Both servers run warm for the whole benchmark; every run pushes a freshly made
@@ -16,13 +25,16 @@ turn an upload into a cross-repository mount. Servers take turns going first.
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -58,8 +70,23 @@ http:
 """
 
 
+HTPASSWD_AUTH = """auth:
+  htpasswd: {{realm: bench, path: {path}}}
+"""
+
+
+def bcrypt_hash(password: str) -> str:
+    """What ``htpasswd -Bbn`` writes (cost 5, as Docker's registry documentation makes them): the
+    reference checks it on every request."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # crypt: the libxcrypt bcrypt, no extra package
+        import crypt
+    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=2**5))
+
+
 @contextmanager
-def reference_server(data: Path) -> Iterator[Server]:
+def reference_server(data: Path, *, password: str | None = None) -> Iterator[Server]:
+    """docker-registry; with ``password``, user ``bench`` must send it (HTTP Basic, htpasswd)."""
     binary = shutil.which("docker-registry")
     if binary is None:
         raise RuntimeError("docker-registry is not installed: apt-get install docker-registry")
@@ -67,13 +94,18 @@ def reference_server(data: Path) -> Iterator[Server]:
     data.mkdir(parents=True, exist_ok=True)
     conf = data / "config.yml"
     conf.write_text(REGISTRY_CONF.format(root=data / "store", port=port))
+    if password is not None:
+        htpasswd = data / "htpasswd"
+        htpasswd.write_text(f"bench:{bcrypt_hash(password)}\n")
+        with conf.open("a") as f:
+            f.write(HTPASSWD_AUTH.format(path=htpasswd))
     log = data / "registry.log"
     with log.open("w") as out:
         process = subprocess.Popen([binary, "serve", str(conf)], stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(url + "/v2/", process, log)
-        yield Server(url, process)
+        wait_for(url + "/v2/", process, log, expect=401 if password is not None else 200)
+        yield Server(url, process, password, "bench")
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -143,8 +175,15 @@ class _Hashing:
 
 def creds(server: Server, side: str) -> list[str]:
     """skopeo copy's credentials option for ``server`` on ``side`` ("src" or "dest"): Hoist's
-    administrator and its API token; nothing for the reference, which has no authentication."""
-    return [f"--{side}-creds=admin:{server.token}"] if server.token else []
+    administrator and its API token, the reference's htpasswd user; nothing without authentication."""
+    return [f"--{side}-creds={server.user}:{server.token}"] if server.token else []
+
+
+def basic(server: Server) -> list[str]:
+    """The header option (curl, wrk) that sends ``server`` HTTP Basic credentials on every request."""
+    if not server.token:
+        return []
+    return ["-H", "Authorization: Basic " + base64.b64encode(f"{server.user}:{server.token}".encode()).decode()]
 
 
 def skopeo(*args: str) -> None:
@@ -154,12 +193,15 @@ def skopeo(*args: str) -> None:
 
 
 @contextmanager
-def servers_for(root: Path, workers: int) -> Iterator[dict[str, Server]]:
+def servers_for(root: Path, workers: int | None) -> Iterator[dict[str, Server]]:
+    """The reference and Hoist; ``workers`` None means both as ``--defaults`` runs them."""
     with ExitStack() as stack:
-        servers = {
-            "reference": stack.enter_context(reference_server(root / "reference")),
-            "hoist": stack.enter_context(hoist_server(root / "hoist", HOIST_WORKERS=str(workers))),
-        }
+        if workers is None:
+            reference = reference_server(root / "reference", password=secrets.token_urlsafe(16))
+            hoist = hoist_server(root / "hoist", defaults=True)
+        else:
+            reference, hoist = reference_server(root / "reference"), hoist_server(root / "hoist", HOIST_WORKERS=str(workers))
+        servers = {"reference": stack.enter_context(reference), "hoist": stack.enter_context(hoist)}
         warm = oci_layout(root / "warm", [64 * 1024])
         for server in servers.values():
             skopeo(
@@ -231,9 +273,10 @@ def registry_token(server: Server, repository: str) -> list[str]:
     return ["-H", f"Authorization: Bearer {answer.json()['token']}"]
 
 
-def wrk_rate(server: Server, path: str, accept: str | None = None, seconds: int = 10) -> float:
+def wrk_rate(server: Server, path: str, accept: str | None = None, seconds: int = 10, *, basic_auth: bool = False) -> float:
     repository = path.removeprefix("/v2/").split("/manifests/")[0].split("/tags/")[0]
-    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", *registry_token(server, repository), server.url + path]
+    auth = basic(server) if basic_auth else registry_token(server, repository)
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", *auth, server.url + path]
     if accept:
         command[1:1] = ["-H", f"Accept: {accept}"]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -244,7 +287,33 @@ def wrk_rate(server: Server, path: str, accept: str | None = None, seconds: int 
     return float(m[1])
 
 
-def request_rates(servers: dict[str, Server], root: Path, tags: int, seconds: int = 10) -> dict[str, dict[str, float]]:
+def blob_pull(servers: dict[str, Server], root: Path, mib: int, runs: int) -> dict[str, list[float]]:
+    """curl GETs of one ``mib`` MiB blob, credentials on the request, following Hoist's 307."""
+    layout = oci_layout(root / "blob", [mib * MiB])
+    manifest = json.loads((layout / "index.json").read_text())["manifests"][0]["digest"].split(":")[1]
+    layer = json.loads((layout / "blobs" / "sha256" / manifest).read_bytes())["layers"][0]["digest"]
+    times: dict[str, list[float]] = {name: [] for name in servers}
+    for server in servers.values():
+        host = server.url.removeprefix("http://")
+        skopeo(
+            "copy",
+            "--dest-tls-verify=false",
+            *creds(server, "dest"),
+            f"oci:{layout}:bench",
+            f"docker://{host}/dev/bench/blob:1.0.0",
+        )
+    for i in range(runs):
+        for name in list(servers) if i % 2 == 0 else list(reversed(servers)):
+            url = f"{servers[name].url}/v2/dev/bench/blob/blobs/{layer}"
+            command = ["curl", "-sfL", *basic(servers[name]), "-o", "/dev/null", url]
+            times[name].append(timed(lambda c=command: subprocess.run(c, check=True)))
+    shutil.rmtree(layout, ignore_errors=True)
+    return times
+
+
+def request_rates(
+    servers: dict[str, Server], root: Path, tags: int, seconds: int = 10, *, basic_auth: bool = False
+) -> dict[str, dict[str, float]]:
     small = oci_layout(root / "small", [4096])
     rates = {}
     for name, server in servers.items():
@@ -267,8 +336,10 @@ def request_rates(servers: dict[str, Server], root: Path, tags: int, seconds: in
                 f"docker://{host}/dev/bench/small:1.0.{i}",
             )
         rates[name] = {
-            "manifest": wrk_rate(server, "/v2/dev/bench/small/manifests/1.0.0", OCI_MANIFEST, seconds),
-            "tags": wrk_rate(server, "/v2/dev/bench/small/tags/list", seconds=seconds),
+            "manifest": wrk_rate(
+                server, "/v2/dev/bench/small/manifests/1.0.0", OCI_MANIFEST, seconds, basic_auth=basic_auth
+            ),
+            "tags": wrk_rate(server, "/v2/dev/bench/small/tags/list", seconds=seconds, basic_auth=basic_auth),
         }
     return rates
 
@@ -283,23 +354,35 @@ def main() -> None:
     parser.add_argument("--tags", type=int, default=50, help="tags in the repository the tags-list test reads")
     parser.add_argument("--wrk-seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--defaults", action="store_true", help="hoist serve untuned, credentials on every request")
+    parser.add_argument("--blob-mib", type=int, default=512, help="the blob curl pulls (--defaults)")
     args = parser.parse_args()
+    workers = None if args.defaults else args.workers
 
     with workdir() as root:
         # Fresh servers for each part (what a part stores must fit in tmpfs next to the rest),
         # warmed up by one small push before anything is timed.
-        with servers_for(root / "large", args.workers) as servers:
+        blobs = None
+        if args.defaults:
+            with servers_for(root / "blob", workers) as servers:
+                blobs = blob_pull(servers, root, args.blob_mib, args.runs)
+        with servers_for(root / "large", workers) as servers:
             large = transfer(servers, root, [args.large_mib * MiB], args.runs, "large")
-        with servers_for(root / "many", args.workers) as servers:
+        with servers_for(root / "many", workers) as servers:
             many = transfer(servers, root, [args.layer_mib * MiB] * args.layers, args.runs, "many")
         results = {"large": large, "many": many}
-        with servers_for(root / "rates", args.workers) as servers:
-            rates = request_rates(servers, root, args.tags, args.wrk_seconds)
+        with servers_for(root / "rates", workers) as servers, ExitStack() as open_reference:
+            if args.defaults:  # bcrypt on every request dominates the reference: show it without, too
+                servers["reference without credentials"] = open_reference.enter_context(reference_server(root / "open"))
+            rates = request_rates(servers, root, args.tags, args.wrk_seconds, basic_auth=args.defaults)
         peaks = None
         if not args.skip_memory:
-            with servers_for(root / "memory", args.workers) as servers:
+            with servers_for(root / "memory", workers) as servers:
                 peaks = memory(servers, root)
     rows = []
+    if blobs is not None:
+        ref, ours = median(blobs["reference"]), median(blobs["hoist"])
+        rows.append([f"1 blob of {args.blob_mib} MiB (curl)", "pull", f"{ref:.2f} s", f"{ours:.2f} s", f"{ref / ours:.2f}×"])
     for workload, label in (
         ("large", f"1 layer of {args.large_mib} MiB"),
         ("many", f"{args.layers} layers of {args.layer_mib} MiB"),
@@ -311,9 +394,13 @@ def main() -> None:
     for key, label in (("manifest", "manifest GET"), ("tags", f"tags list ({args.tags} tags)")):
         ref, ours = rates["reference"][key], rates["hoist"][key]
         rows.append([label, "req/s", f"{ref:,.0f}", f"{ours:,.0f}", f"{ours / ref:.2f}×"])
+        if "reference without credentials" in rates:
+            ref = rates["reference without credentials"][key]
+            rows.append([f"{label}, open reference", "req/s", f"{ref:,.0f}", f"{ours:,.0f}", f"{ours / ref:.2f}×"])
+    setup = "hoist serve defaults, Basic credentials on every request" if args.defaults else f"{args.workers} workers"
     print(
         table(
-            f"OCI: docker-registry 2.8 (reference) vs Hoist ({args.workers} workers), skopeo and wrk on loopback, "
+            f"OCI: docker-registry 2.8 (reference) vs Hoist ({setup}), skopeo, curl and wrk on loopback, "
             f"median of {args.runs}",
             ["workload", "", "reference", "hoist", "ratio"],
             rows,

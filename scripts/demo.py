@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -127,23 +128,38 @@ def new_admin_token() -> str:
     return "hoist_" + secrets.token_urlsafe(32)
 
 
-def free_port() -> int:
+def free_port(following: int = 0) -> int:
+    """A free loopback port, with the ``following`` ports after it free too (``hoist serve`` puts its
+    blob server on the next one), so servers started side by side do not collide."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+            if port + following <= 65535 and all(_free(port + n) for n in range(1, following + 1)):
+                return port
+
+
+def _free(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @contextmanager
 def fresh_server(data: Path, env: dict[str, str] | None = None, admin_token: str | None = None) -> Iterator[str]:
     """A ``hoist serve`` of its own on a free port, stopped on exit; its first administrator's token
     is ``admin_token`` (HOIST_ADMIN_TOKEN) when given."""
-    port = free_port()
+    port = free_port(following=1)
     log = (data / "server.log").open("w")
     server = subprocess.Popen(
         [*HOIST, "serve", "--data", str(data), "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {}), **({"HOIST_ADMIN_TOKEN": admin_token} if admin_token else {})},
+        start_new_session=True,  # its own process group: the workers go with it even when a stop goes wrong
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -162,7 +178,9 @@ def fresh_server(data: Path, env: dict[str, str] | None = None, admin_token: str
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            server.kill()
+            # granian misses a stop that arrives while a worker is still starting (seen on a loaded machine)
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
         log.close()
 
 

@@ -190,7 +190,7 @@ def blob_urls(settings: Settings) -> BlobUrls | None:
 def start_blob_server(settings: Settings) -> Running | None:
     """``hoist serve``: the sendfile server for blob downloads, in a thread of the main process."""
     urls = blob_urls(settings)
-    if urls is None:
+    if urls is None or not settings.blob_port:
         return None
     blobs = open_blobs(settings)
     return serve_in_thread(BlobServer(urls, partial(local_path, blobs)), settings.host, settings.blob_port)

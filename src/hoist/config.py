@@ -8,6 +8,7 @@ check`` prints.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
@@ -45,11 +46,12 @@ class ServerSection(_Model):
     database_url: str | None = None
     storage_dir: str | None = None  # holds blobs/ and uploads/; default: data_dir
     max_upload_bytes: int = Field(16 * GiB, ge=1)
-    workers: int = Field(1, ge=1, le=64)
+    workers: int | None = Field(None, ge=1, le=64)  # default: one per core
     fsync: bool = True
     token_secret: str | None = Field(None, min_length=32)
     signing_key: str | None = None  # the server's private key (PEM); default: made once in data_dir
-    blob_port: int = Field(0, ge=0, le=65535)  # >0: blob downloads redirect to a sendfile server on this port
+    # hoist serve redirects blob downloads to a sendfile server on this port; default: port + 1; 0: off
+    blob_port: int | None = Field(None, ge=0, le=65535)
     blob_url: str | None = None  # the blob server's public base URL (behind a proxy); default: the request's host
 
 
@@ -206,7 +208,7 @@ class Settings:
     fsync: bool
     token_secret: str | None
     signing_key: Path | None
-    blob_port: int
+    blob_port: int | None  # None: hoist serve picks port + 1 (for_serving); 0: no blob server
     blob_url: str | None
     maintenance_hours: float
     upload_expire_hours: float
@@ -214,6 +216,13 @@ class Settings:
     access: AccessPolicy
     keys: dict[str, Path]
     source: Path | None = None
+
+    def for_serving(self) -> Settings:
+        """What ``hoist serve`` runs: the sendfile blob server on the next port unless ``blob_port``
+        names one or is 0. Only serve starts that server, so only serve may make blob GETs redirect to it."""
+        if self.blob_port is not None:
+            return self
+        return dataclasses.replace(self, blob_port=self.port + 1 if self.port < 65535 else 0)
 
 
 # Variables that override the file, and the [server] key each one sets.
@@ -391,7 +400,7 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         database_url=server.database_url or f"sqlite:///{(data_dir / 'hoist.db').resolve()}",
         storage_dir=Path(server.storage_dir) if server.storage_dir else data_dir,
         max_upload_bytes=server.max_upload_bytes,
-        workers=server.workers,
+        workers=server.workers or min(os.cpu_count() or 1, 64),
         fsync=server.fsync,
         token_secret=server.token_secret,
         signing_key=Path(server.signing_key) if server.signing_key else None,

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from scripts.demo import free_port, fresh_server, new_admin_token
+from scripts.demo import fresh_server, new_admin_token
 from tests.conftest import missing
 from tests.postgres import PostgresServer
 
@@ -45,8 +45,8 @@ def server_env(request: pytest.FixtureRequest, data: Path) -> dict[str, str]:
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     data = tmp_path / "data"
     data.mkdir()
-    # blob downloads go through the sendfile server (307 from /v2 and /api/v1), as in production
-    env = {**server_env(request, data), "HOIST_BLOB_PORT": str(free_port())}
+    # hoist serve's defaults, as users run it: blob downloads go through the sendfile server on the next port
+    env = server_env(request, data)
     token = new_admin_token()
     with fresh_server(data, env, admin_token=token) as url:
         yield Server(url, data, env["HOIST_DATABASE_URL"], env, token)

@@ -121,3 +121,32 @@ def test_attest_with_junit_and_approve(hoist, artifact_file: Path, tmp_path: Pat
     assert both.exit_code == USAGE
     approved = hoist("approve", "shop-api@1.0.0", "--env", "prod")
     assert approved.exit_code == 0 and "does not count" in approved.output
+
+
+def test_every_command_is_registered_once_and_loads_by_name() -> None:
+    import importlib
+
+    from hoist.cli.main import COMMAND_MODULES, load_command
+
+    defined = {
+        command.name: module
+        for module in set(COMMAND_MODULES.values())
+        for command in importlib.import_module(f"hoist.cli.{module}").COMMANDS
+    }
+    assert defined == COMMAND_MODULES
+    assert all(load_command(name).name == name for name in COMMAND_MODULES)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["ls", "--help"], ["push", "--help"], ["--version"]])
+def test_starting_the_cli_imports_no_http_client_rich_nor_crypto(argv: list[str]) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        f"import sys; sys.argv = ['hoist', *{argv!r}]\n"
+        "from hoist.cli.main import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('httpx', 'rich', 'cryptography', 'hoist.client', 'hoist.signing') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,19 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_no_file_means_the_embedded_default(tmp_path: Path) -> None:
     s = load_settings(environ={})
-    assert (s.host, s.port, s.workers) == ("127.0.0.1", 8080, 1)
+    assert (s.host, s.port, s.workers) == ("127.0.0.1", 8080, min(os.cpu_count() or 1, 64))
     assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("hoist-data/hoist.db")
     assert s.storage_dir == Path("hoist-data")
+
+
+def test_hoist_serve_runs_the_blob_server_on_the_next_port_unless_told_otherwise(tmp_path: Path) -> None:
+    default = load_settings(environ={}, overrides={"port": 9000})
+    assert default.blob_port is None  # an app built in-process (tests, scripts) serves blobs itself
+    assert default.for_serving().blob_port == 9001
+    assert load_settings(environ={"HOIST_BLOB_PORT": "0"}).for_serving().blob_port == 0  # off
+    assert load_settings(environ={"HOIST_BLOB_PORT": "9500"}).for_serving().blob_port == 9500
+    assert load_settings(environ={}, overrides={"port": 65535}).for_serving().blob_port == 0  # no next port
+    assert load_settings(write(tmp_path, "[server]\nworkers = 3\n"), environ={}).workers == 3
 
 
 def test_environment_variables_override_the_file_and_flags_override_both(tmp_path: Path) -> None:

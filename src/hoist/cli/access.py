@@ -15,19 +15,20 @@ from __future__ import annotations
 import socket
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
-from hoist.cli.context import Cli, common_options, credentials_file, save_token, saved_token
+from hoist.cli.context import Cli, common_options, credentials_file, escape, save_token, saved_token
 from hoist.cli.tables import columns
 from hoist.client.access import token_id_of
 from hoist.domain.errors import Unauthenticated
 from hoist.domain.principals import TOKEN_PREFIX
 
 SERVER_PERMISSIONS = {"admin", "audit"}
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -138,6 +139,7 @@ def login(cli: Cli, username: str | None, password_stdin: bool, token_stdin: boo
     With a username and password the server hands out a new token (the password itself is never
     stored); with a token (--token-stdin, --token, or pasted at the prompt) it is checked and kept.
     """
+
     username, password, token = _login_secrets(cli, username, password_stdin, token_stdin)
     client = cli.client()
     if token is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from hoist.cli.exits import USAGE, Failed
+from hoist.cli.exits import ERROR, USAGE, Failed
 
 CONFIG = click.option(
     "--config",
@@ -43,9 +43,22 @@ def _settings(config_file: Path | None, **overrides: Any) -> Any:
     default=None,
     help="Folder for the SQLite database and blobs [default ./hoist-data].",
 )
-@click.option("--workers", type=int, default=None, help="Worker processes [default 1].")
+@click.option("--workers", type=int, default=None, help="Worker processes [default: one per core].")
+@click.option(
+    "--blob-port",
+    type=int,
+    default=None,
+    help="Port of the sendfile server blob downloads redirect to [default: --port + 1; 0: off, blobs from --port].",
+)
 @CONFIG
-def serve(host: str | None, port: int | None, data_dir: Path | None, workers: int | None, config_file: Path | None) -> None:
+def serve(
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    workers: int | None,
+    blob_port: int | None,
+    config_file: Path | None,
+) -> None:
     """Run the Hoist server (embedded default: SQLite and a blob folder, nothing else to start)."""
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
@@ -53,7 +66,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     from hoist.app import bootstrap_admin, migrate, start_blob_server, start_maintenance
     from hoist.domain.errors import InvalidInput
 
-    settings = _settings(config_file, host=host, port=port, data_dir=str(data_dir) if data_dir else None, workers=workers)
+    directory = str(data_dir) if data_dir else None
+    settings = _settings(config_file, host=host, port=port, data_dir=directory, workers=workers, blob_port=blob_port)
+    settings = settings.for_serving()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings)
     given = os.environ.pop("HOIST_ADMIN_TOKEN", None) or None  # not handed on to the workers
@@ -76,14 +91,22 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
             "HOIST_DATA_DIR": str(settings.data_dir),
             "HOIST_DATABASE_URL": settings.database_url,
             "HOIST_STORAGE_DIR": str(settings.storage_dir),
+            "HOIST_BLOB_PORT": str(settings.blob_port),
         }
     )
     if config_file is not None:
         os.environ["HOIST_CONFIG"] = str(config_file.resolve())
     click.echo(f"hoist serving http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
+    click.echo(f"{settings.workers} worker(s); --workers or HOIST_WORKERS to change", err=True)
     if settings.blob_port:
-        start_blob_server(settings)
-        click.echo(f"blob downloads: sendfile on http://{settings.host}:{settings.blob_port}", err=True)
+        try:
+            start_blob_server(settings)
+        except OSError as exc:
+            raise Failed(
+                f"blob server on port {settings.blob_port}: {exc.strerror} (--blob-port N, or 0 for none)", ERROR
+            ) from None
+        public = settings.blob_url or f"http://{settings.host}:{settings.blob_port}"
+        click.echo(f"blob downloads redirect to {public} (sendfile; --blob-port 0 turns it off)", err=True)
     if settings.maintenance_hours:
         start_maintenance(settings)
         click.echo(f"maintenance every {settings.maintenance_hours:g} hour(s)", err=True)

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 
-from hoist.cli.context import Cli, common_options
+from hoist.cli.context import Cli, common_options, escape
 from hoist.cli.tables import columns
 from hoist.domain.errors import InvalidInput
 from hoist.domain.models import ArtifactRef

@@ -18,8 +18,6 @@ from hoist.domain.errors import InvalidInput
 from hoist.domain.events import AuditEvent, ChainMark, verify_chain
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_package_name
-from hoist.signing import dsse
-from hoist.signing import keys as k
 
 
 def describe_details(event: dict[str, object]) -> str:
@@ -126,20 +124,18 @@ def verify(cli: Cli, checkpoints: tuple[Path, ...], server_key: Path | None) -> 
     def human() -> None:
         if report.ok:
             cli.out.print(f"audit chain intact: {report.checked} events, head {report.head}")
-        else:
-            cli.err.print(
-                f"[red]audit chain broken at event {report.broken_at}:[/] {report.reason} "
-                f"({report.checked} events before it verify)"
-            )
         for path, m in saved.items():
             if held[path]:
                 cli.out.print(f"checkpoint of event {m['seq']} ({m['time']}) holds")
-        for problem in problems:
-            cli.err.print(f"[red]{problem}[/]")
 
     cli.emit(result, human)
-    if not ok:
-        raise Failed(f"audit chain broken at event {report.broken_at}" if not report.ok else "; ".join(problems), INTEGRITY)
+    if not ok:  # what failed is said once, by the error line
+        broken = [
+            f"audit chain broken at event {report.broken_at}: {report.reason} ({report.checked} events before it verify)"
+        ]
+        if report.ok:
+            broken = []
+        raise Failed("; ".join([*broken, *problems]), INTEGRITY)
 
 
 @audit_group.command()
@@ -159,6 +155,9 @@ def checkpoint(cli: Cli, output: Path) -> None:
 
 def read_checkpoint(envelope: bytes, server_key: bytes) -> dict[str, Any]:
     """A checkpoint's content, once its signature verifies with the server key."""
+    from hoist.signing import dsse
+    from hoist.signing import keys as k
+
     opened = dsse.open_envelope(envelope, {"server": k.load_public(server_key)})
     if opened.payload_type != CHECKPOINT:
         raise InvalidInput("not a Hoist audit checkpoint")

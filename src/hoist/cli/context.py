@@ -16,22 +16,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
-from hoist.client import DEFAULT_URL, HoistClient
-from hoist.domain.models import Pipeline
-from hoist.domain.pipeline import pipeline_from_environment, pipeline_from_option
+from hoist import DEFAULT_URL
+
+if TYPE_CHECKING:  # rich, the client (httpx) and the model are imported when a command needs them, not at start-up
+    from rich.console import Console
+    from rich.table import Table
+
+    from hoist.client import HoistClient
+    from hoist.domain.models import Pipeline
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_HELP = "API token to authenticate with [env HOIST_TOKEN; default: what `hoist login` saved for --url]."  # noqa: S105
@@ -85,23 +81,31 @@ class Cli:
 
     @property
     def out(self) -> Console:
+        from rich.console import Console
+
         # Piped output is read by tools and people alike: never squeeze it to 80 columns.
         return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 250)
 
     @property
     def err(self) -> Console:
+        from rich.console import Console
+
         return Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 250)
 
     def credential(self) -> str | None:
         return self.token or os.environ.get("HOIST_TOKEN") or saved_token(self.url)
 
     def pipeline_identity(self) -> Pipeline | None:
+        from hoist.domain.pipeline import pipeline_from_environment, pipeline_from_option
+
         if self.pipeline:
             return pipeline_from_option(self.pipeline)
         return pipeline_from_environment(os.environ)
 
     def client(self) -> HoistClient:
         if self._client is None:
+            from hoist.client import HoistClient
+
             self._client = HoistClient(self.url, token=self.credential(), pipeline=self.pipeline_identity())
         return self._client
 
@@ -127,6 +131,8 @@ class Cli:
         if not self.show_progress():
             yield lambda _n: None
             return
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -144,6 +150,20 @@ class Cli:
                     bar.advance(task, n)
 
             yield advance
+
+
+def new_table(*columns: str, **options: Any) -> Table:
+    """A rich table; rich is imported when a command prints one, not when ``hoist`` starts."""
+    from rich.table import Table
+
+    return Table(*columns, **options)
+
+
+def escape(text: str) -> str:
+    """``text`` shown as is, not read as rich markup."""
+    from rich.markup import escape as markup_escape
+
+    return markup_escape(text)
 
 
 def common_options(command: F) -> F:

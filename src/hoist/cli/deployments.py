@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from hoist.cli.artifacts import short
-from hoist.cli.context import Cli, common_options
+from hoist.cli.context import Cli, common_options, escape
 from hoist.cli.exits import INTEGRITY, REFUSED, ExecFailed, Failed
 from hoist.cli.tables import columns
 from hoist.domain.models import ArtifactRef

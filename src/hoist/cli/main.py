@@ -1,33 +1,115 @@
-"""The ``hoist`` command. Exit codes are listed in ``hoist.cli.exits``."""
+"""The ``hoist`` command. Exit codes are listed in ``hoist.cli.exits``.
+
+A pipeline starts ``hoist`` many times, so start-up matters: a command's module (and with it httpx,
+rich, cryptography) is imported only when that command runs, or when ``hoist --help`` lists it.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from hoist import __version__
-from hoist.cli import access, admin, artifacts, audit, deployments, maintenance, provenance, releases, signing, supply
+from hoist import DEFAULT_URL, __version__
 from hoist.cli.context import TOKEN_HELP, Cli
 from hoist.cli.exits import ERROR, exit_code_of
-from hoist.client import DEFAULT_URL, ServerUnreachable
 from hoist.domain import errors as e
+
+# Every command, by name, and the module of hoist.cli whose COMMANDS define it. A new command is one line here.
+COMMAND_MODULES = {
+    "push": "artifacts",
+    "pull": "artifacts",
+    "ls": "artifacts",
+    "delete": "artifacts",
+    "promote": "releases",
+    "attest": "releases",
+    "approve": "releases",
+    "key": "signing",
+    "sign": "signing",
+    "sbom": "supply",
+    "vuln": "supply",
+    "provenance": "provenance",
+    "verify": "provenance",
+    "deploy": "deployments",
+    "rollback": "deployments",
+    "status": "deployments",
+    "history": "audit",
+    "audit": "audit",
+    "retention": "maintenance",
+    "trash": "maintenance",
+    "restore": "maintenance",
+    "gc": "maintenance",
+    "fsck": "maintenance",
+    "maintenance": "maintenance",
+    "login": "access",
+    "logout": "access",
+    "whoami": "access",
+    "token": "access",
+    "user": "access",
+    "team": "access",
+    "access": "access",
+    "serve": "admin",
+    "config": "admin",
+    "db": "admin",
+}
+
+
+def load_command(name: str) -> click.Command:
+    module = importlib.import_module(f"hoist.cli.{COMMAND_MODULES[name]}")
+    commands: list[click.Command] = module.COMMANDS
+    return next(command for command in commands if command.name == name)
 
 
 class HoistGroup(click.Group):
-    """Turns errors into one clear message (or a JSON error object) and a meaningful exit code."""
+    """Turns errors into one clear message (or a JSON error object) and a meaningful exit code: one
+    ``error:`` line on stderr, never a traceback, click's own usage errors included (exit 2)."""
+
+    def list_commands(self, _ctx: click.Context) -> list[str]:
+        return sorted({*COMMAND_MODULES, *self.commands})
+
+    def get_command(self, _ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            self.add_command(load_command(cmd_name))
+        return self.commands.get(cmd_name)
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as error:
+            _fail(error)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except e.HoistError as error:
+            if error.code == "SERVER_UNREACHABLE":  # the client's ServerUnreachable, caught without importing httpx
+                _report(ctx, error.code, f"{error.message}; is 'hoist serve' running? (--url / HOIST_URL)", {})
+                sys.exit(ERROR)
             _report(ctx, error.code, error.message, error.details)
             sys.exit(exit_code_of(error))
-        except ServerUnreachable as error:
-            _report(ctx, "SERVER_UNREACHABLE", f"{error}; is 'hoist serve' running? (--url / HOIST_URL)", {})
-            sys.exit(ERROR)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as error:
+            _fail(error)
+
+
+def _fail(error: click.ClickException) -> NoReturn:
+    """What click's ``show`` prints, with Hoist's one prefix."""
+    ctx = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and ctx is not None:
+        hint = ""
+        if ctx.command.get_help_option(ctx) is not None:
+            hint = f"Try '{ctx.command_path} {max(ctx.command.get_help_option_names(ctx), key=len)}' for help.\n"
+        click.echo(f"{ctx.get_usage()}\n{hint}", err=True)
+    click.secho(f"error: {error.format_message()}", fg="red", err=True)
+    sys.exit(error.exit_code)
 
 
 def _report(ctx: click.Context, code: str, message: str, details: dict[str, Any]) -> None:
@@ -73,11 +155,6 @@ def cli(
     cli.token = token or cli.token
     cli.pipeline = pipeline or cli.pipeline
     cli.progress = progress if progress is not None else cli.progress
-
-
-for module in (artifacts, releases, signing, supply, provenance, deployments, audit, maintenance, access, admin):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def main() -> None:

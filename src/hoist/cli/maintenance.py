@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.markup import escape
 
-from hoist.cli.context import Cli, common_options
+from hoist.cli.context import Cli, common_options, escape
 from hoist.cli.exits import INTEGRITY, REFUSED, Failed
 from hoist.cli.tables import columns
 

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from hoist.cli.context import Cli, common_options
 from hoist.cli.exits import INTEGRITY, Failed
-from hoist.client.provenance import Chain, build_chain
 from hoist.domain.models import ArtifactRef
+
+if TYPE_CHECKING:  # the client and cryptography are imported when the command runs, not at start-up
+    from hoist.client.provenance import Chain
 
 F = TypeVar("F", bound=Callable[..., Any])
 _KEY = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _chain(cli: Cli, ref: str, environment: str | None, server_key: Path | None, keys: tuple[Path, ...]) -> Chain:
+    from hoist.client.provenance import build_chain
+
     ArtifactRef.parse(ref)
     return build_chain(
         cli.client(),

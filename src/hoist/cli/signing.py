@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import click
 
 from hoist.cli.context import Cli, common_options
-from hoist.client import oci
 from hoist.domain.errors import InvalidInput
 from hoist.domain.models import ArtifactRef
 
@@ -105,6 +104,7 @@ def generate(cli: Cli, prefix: str, fmt: str, password_env: str) -> None:
 @common_options
 def sign(cli: Cli, ref: str, key_file: Path, password_env: str, registry: str | None) -> None:
     """Sign NAME@VERSION the two ways cosign reads: a sha256-<hex>.sig tag and a Sigstore bundle referrer."""
+    from hoist.client import oci
     from hoist.signing import cosign, keys
 
     ArtifactRef.parse(ref)

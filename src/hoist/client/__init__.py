@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from hoist import DEFAULT_URL
 from hoist.client.access import AccessMethods
 from hoist.client.errors import ServerUnreachable, raise_for_error
 from hoist.client.maintenance import MaintenanceMethods
@@ -23,7 +24,6 @@ from hoist.domain.events import CHECKPOINT_MARK, HEAD_MARK, ChainMark
 from hoist.domain.models import Pipeline
 
 __all__ = ["DEFAULT_URL", "HoistClient", "ServerUnreachable", "raise_for_error"]
-DEFAULT_URL = "http://127.0.0.1:8080"
 
 
 class HoistClient(AccessMethods, MaintenanceMethods):

@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hoist.client import HoistClient, oci
+from hoist.client.errors import ServerUnreachable
 from hoist.domain import attestations as a
 from hoist.domain.digests import Digest
 from hoist.domain.errors import HoistError
@@ -221,6 +222,8 @@ def _statement_link(
     for repository in repositories:
         try:
             raw = oci.get_blob(client, repository, envelope)
+        except ServerUnreachable:
+            raise  # no server is no answer about this link
         except HoistError as exc:
             raw, problem = None, str(exc)
             break

@@ -39,7 +39,7 @@ one table (``hoist.http.errors``) and the CLI maps codes to exit codes. Nothing 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,22 +233,3 @@ class BlobCorrupt(IntegrityFailure):
 
 def describe_problems(problems: Sequence[Problem]) -> str:
     return "; ".join(f"{p.gate}: {p.message}" for p in problems)
-
-
-def error_from_code(code: str, message: str, details: Mapping[str, Any] | None = None) -> HoistError:
-    """Rebuild a domain error from its wire form (used by the client to raise typed errors)."""
-    for cls in _all_subclasses(HoistError):
-        if cls.code == code:
-            problems = [Problem(p["gate"], p["message"]) for p in (details or {}).get("problems", [])]
-            extra = {k: v for k, v in (details or {}).items() if k != "problems"}
-            if issubclass(cls, Refused):
-                return cls(message, problems, **extra)
-            return cls(message, **extra)
-    return HoistError(message, **dict(details or {}))
-
-
-def _all_subclasses(cls: type[HoistError]) -> list[type[HoistError]]:
-    out: list[type[HoistError]] = [cls]
-    for sub in cls.__subclasses__():
-        out.extend(_all_subclasses(sub))
-    return out
