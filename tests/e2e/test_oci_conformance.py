@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from hoist.client import HoistClient
-from scripts.demo import free_port, fresh_server, new_admin_token
+from scripts.demo import fresh_server, new_admin_token
 from tests.e2e.conformance import discovery, management, pull, push
 from tests.e2e.conformance.setup import OPTIONS
 from tests.e2e.conformance.suite import REGISTERED, Check, Suite, TokenAuth
@@ -47,10 +47,10 @@ def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     the MAIN_PORT run, where the registry's own port serves them (and reads their Range)."""
     data = tmp_path_factory.mktemp("conformance") / "data"
     data.mkdir()
-    if request.param == MAIN_PORT:
-        env = {"HOIST_DATABASE_URL": f"sqlite:///{data / 'hoist.db'}"}
-    else:
-        env = {**server_env(request, data), "HOIST_BLOB_PORT": str(free_port())}
+    if request.param == MAIN_PORT:  # the blob server off: the main port serves blobs
+        env = {"HOIST_DATABASE_URL": f"sqlite:///{data / 'hoist.db'}", "HOIST_BLOB_PORT": "0"}
+    else:  # the default: the blob server on the port after the main one
+        env = server_env(request, data)
     admin_token = new_admin_token()
     with fresh_server(data, env, admin_token=admin_token) as url:
         password = uuid.uuid4().hex
