@@ -13,6 +13,7 @@ from hoist.client import HoistClient
 from hoist.domain import errors as e
 from hoist.domain.digests import Digest
 from hoist.domain.names import clip
+from hoist.services.serving import CHECKED_UP_TO
 from hoist.storage.filesystem import FilesystemBlobStore
 
 LONG = "a" * 5000
@@ -70,25 +71,27 @@ def test_a_repository_without_a_package_gets_a_real_example(http: httpx.Client) 
 def test_a_pull_says_whether_the_size_or_the_digest_is_wrong(
     client: HoistClient, tmp_path: Path, blobs: FilesystemBlobStore
 ) -> None:
+    # past what the server re-hashes before it answers, so the rot reaches the client, which must say it
+    size = CHECKED_UP_TO + 1024 * 1024
     src = tmp_path / "app.bin"
-    src.write_bytes(b"x" * 100_000)
+    src.write_bytes(b"x" * size)
     blob = client.upload(src)
     with pytest.raises(e.IntegrityFailure) as wrong_size:
         client.download(blob["digest"], 5, tmp_path / "small.bin")
     assert wrong_size.value.message == (
-        f"small.bin: received 100000 bytes, but 5 bytes were recorded; their digest {blob['digest']} is the one recorded"
+        f"small.bin: received {size} bytes, but 5 bytes were recorded; their digest {blob['digest']} is the one recorded"
     )
     stored = blobs.path(Digest.parse(blob["digest"]))
     assert stored is not None
-    stored.write_bytes(b"y" * 100_000)  # same size, other bytes: rot on the server's disk
+    stored.write_bytes(b"y" * size)  # same size, other bytes: rot on the server's disk
     with pytest.raises(e.IntegrityFailure) as wrong_digest:
-        client.download(blob["digest"], 100_000, tmp_path / "rotten.bin")
-    actual = Digest.of(b"y" * 100_000)
+        client.download(blob["digest"], size, tmp_path / "rotten.bin")
+    actual = Digest.of(b"y" * size)
     assert wrong_digest.value.message == (
-        f"rotten.bin: received 100000 bytes, as recorded, but they hash to {actual}, not {blob['digest']}"
+        f"rotten.bin: received {size} bytes, as recorded, but they hash to {actual}, not {blob['digest']}"
     )
     with pytest.raises(e.IntegrityFailure) as both:
         client.download(blob["digest"], 5, tmp_path / "rotten.bin")
-    assert both.value.message.startswith("rotten.bin: both size and digest are wrong: received 100000 bytes")
+    assert both.value.message.startswith(f"rotten.bin: both size and digest are wrong: received {size} bytes")
     assert not (tmp_path / "small.bin").exists()
     assert not (tmp_path / "rotten.bin").exists()

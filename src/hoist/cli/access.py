@@ -21,7 +21,6 @@ import click
 
 from hoist.cli.context import Cli, common_options, credentials_file, escape, save_token, saved_token
 from hoist.cli.tables import columns
-from hoist.client.access import token_id_of
 from hoist.domain.errors import Unauthenticated
 from hoist.domain.principals import TOKEN_PREFIX
 
@@ -139,6 +138,7 @@ def login(cli: Cli, username: str | None, password_stdin: bool, token_stdin: boo
     With a username and password the server hands out a new token (the password itself is never
     stored); with a token (--token-stdin, --token, or pasted at the prompt) it is checked and kept.
     """
+    from hoist.client.access import token_id_of  # with the client, not at start-up
 
     username, password, token = _login_secrets(cli, username, password_stdin, token_stdin)
     client = cli.client()
