@@ -12,7 +12,7 @@ import pytest
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobStore
-from hoist.storage.filesystem import FilesystemBlobStore
+from hoist.storage.filesystem import FilesystemBlobStore, FilesystemBlobWriter
 from hoist.storage.memory import MemoryBlobStore
 
 Factory = Callable[[], BlobStore]
@@ -195,6 +195,42 @@ def test_filesystem_layout_is_sharded_by_digest(tmp_path: Path) -> None:
     digest = put(store, b"where am I")
     assert (tmp_path / "blobs" / "sha256" / digest.hex[:2] / digest.hex).read_bytes() == b"where am I"
     assert store.path(digest) == tmp_path / "blobs" / "sha256" / digest.hex[:2] / digest.hex
+
+
+def test_another_worker_finishes_an_upload_without_re_reading_what_was_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """skopeo and docker PATCH every byte, then PUT an empty body, which may reach another worker
+    process: it takes the digest the first one recorded instead of reading the whole upload again."""
+    first = FilesystemBlobStore(tmp_path)
+    writer = first.writer()
+    writer.write(b"all the bytes, " * 1000)
+    writer.close()
+    other = FilesystemBlobStore(tmp_path)  # another process: an empty hash cache, the same folder
+
+    def no_rereading(self: FilesystemBlobWriter, algorithm: str = "sha256") -> None:
+        raise AssertionError("the upload was read again")
+
+    monkeypatch.setattr(FilesystemBlobWriter, "_rehash", no_rereading)
+    assert other.writer(writer.upload_id).commit(Digest.of(b"all the bytes, " * 1000)).size == 15000
+    monkeypatch.undo()
+
+    # a record that covers fewer bytes than the upload holds (bytes appended without a record, as
+    # after a crash between the write and the record) is not trusted: the bytes are read again
+    stale = first.writer()
+    stale.write(b"recorded")
+    stale.close()
+    with (tmp_path / "uploads" / stale.upload_id / "data").open("ab") as data:
+        data.write(b" and more")
+    resumed = FilesystemBlobStore(tmp_path).writer(stale.upload_id)
+    with pytest.raises(DigestMismatch):
+        resumed.commit(Digest.of(b"recorded"))
+    again = FilesystemBlobStore(tmp_path).writer()
+    again.write(b"recorded")
+    again.close()
+    with (tmp_path / "uploads" / again.upload_id / "data").open("ab") as data:
+        data.write(b" and more")
+    assert FilesystemBlobStore(tmp_path).writer(again.upload_id).commit(Digest.of(b"recorded and more")).size == 17
 
 
 def test_a_blob_knows_when_it_was_stored(store: BlobStore) -> None:

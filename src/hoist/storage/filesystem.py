@@ -291,6 +291,8 @@ class FilesystemBlobWriter:
             os.fsync(self._file.fileno())
         if expected.algorithm == "sha256" and self._hasher is not None:
             actual = Digest("sha256", self._hasher.hexdigest())
+        elif expected.algorithm == "sha256" and (recorded := self._recorded_sha256()) is not None:
+            actual = Digest("sha256", recorded)
         else:
             actual = Digest(expected.algorithm, self._rehash(expected.algorithm).hexdigest())
         if actual != expected:
@@ -308,8 +310,26 @@ class FilesystemBlobWriter:
     def close(self) -> None:
         if self._file is not None:
             self._store._remember_hasher(self.upload_id, self.size, self._hasher)
+            if self._hasher is not None:  # always sha256: what write() hashes with
+                self._record_sha256(self._hasher.hexdigest())
             self._file.close()
             self._file = None
+
+    # A client's next request may reach another worker process, whose hash cache is empty: the
+    # digest of what this one hashed, kept beside the data, spares that worker re-reading the whole
+    # upload to finish it (skopeo and docker PATCH every byte, then PUT an empty body). It is written
+    # under the writer's lock and names the size it covers: appended bytes make it stale, not wrong.
+    def _record_sha256(self, hexdigest: str) -> None:
+        partial = self._dir / "sha256.partial"
+        partial.write_text(f"{self.size} {hexdigest}")
+        os.replace(partial, self._dir / "sha256")
+
+    def _recorded_sha256(self) -> str | None:
+        try:
+            size, hexdigest = (self._dir / "sha256").read_text().split()
+        except (FileNotFoundError, ValueError):
+            return None
+        return hexdigest if size == str(self.size) else None
 
     def cancel(self) -> None:
         self._end()
