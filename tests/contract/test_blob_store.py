@@ -12,6 +12,7 @@ import pytest
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt, BlobNotFound, ConcurrentUpdate, DigestMismatch, UploadNotFound
 from hoist.domain.ports import BlobStore
+from hoist.storage import filesystem
 from hoist.storage.filesystem import FilesystemBlobStore, FilesystemBlobWriter
 from hoist.storage.memory import MemoryBlobStore
 
@@ -314,6 +315,21 @@ def test_an_upload_being_written_is_never_expired(store: BlobStore) -> None:
     assert store.expire_uploads(idle_since=datetime.now(UTC) + timedelta(hours=1)) == []
     writer.write(b", and done")
     assert writer.commit(Digest.of(b"still coming, and done")).size == 22
+
+
+def test_expiry_does_not_touch_the_lock_of_an_upload_in_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A collection running while a client uploads must not take the upload's lock even briefly: its
+    writer, opening the upload at that moment, would be refused as a concurrent writer."""
+    store = FilesystemBlobStore(tmp_path)
+    writer = store.writer()
+    writer.write(b"in use")
+    writer.close()
+    locked: list[int] = []
+    monkeypatch.setattr(filesystem.fcntl, "flock", lambda fd, operation: locked.append(operation))
+    assert store.expire_uploads(idle_since=datetime.now(UTC) - timedelta(hours=1)) == []
+    assert locked == []
+    monkeypatch.undo()
+    assert store.writer(writer.upload_id).commit(Digest.of(b"in use")).size == 6
 
 
 def test_an_upload_folder_a_crash_left_half_made_is_expired_too(tmp_path: Path) -> None:

@@ -137,6 +137,11 @@ class FilesystemBlobStore:
 
     def _expire(self, directory: Path, idle_since: datetime) -> UploadState | None:
         upload_id = directory.name
+        # A look without the lock first: probing the lock of an upload in use would make its writer's
+        # next request fail (one writer at a time). Half made by a crash, or ended meanwhile: see below.
+        with contextlib.suppress(FileNotFoundError):
+            if datetime.fromtimestamp((directory / "data").stat().st_mtime, UTC) >= idle_since:
+                return None
         try:
             lock = os.open(directory / "data", os.O_RDONLY)
         except FileNotFoundError:
