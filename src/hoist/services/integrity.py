@@ -16,12 +16,19 @@ from hoist.services.reachability import stored_descriptors
 _READ_SIZE = 1024 * 1024
 
 
+def read_through(blobs: BlobStore, digest: Digest) -> int:
+    """Read the whole blob, so the store checks it (and marks it corrupt if it is): its size.
+    Raises BlobNotFound, BlobCorrupt."""
+    total = 0
+    with blobs.open(digest) as f:
+        while block := f.read(_READ_SIZE):
+            total += len(block)
+    return total
+
+
 def blob_problem(blobs: BlobStore, digest: Digest, size: int | None = None) -> Problem | None:
     try:
-        with blobs.open(digest) as f:
-            total = 0
-            while block := f.read(_READ_SIZE):
-                total += len(block)
+        total = read_through(blobs, digest)
     except BlobNotFound:
         return Problem("intact", f"blob {digest} is missing")
     except BlobCorrupt as exc:

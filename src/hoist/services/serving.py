@@ -14,9 +14,9 @@ from pathlib import Path
 
 from hoist.domain.digests import Digest
 from hoist.domain.ports import BlobInfo, BlobStore
+from hoist.services.integrity import read_through
 
 CHECKED_UP_TO = 4 * 1024 * 1024  # a few milliseconds of hashing; manifests' configs and most signatures fit
-_READ_SIZE = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,4 @@ def local_path(blobs: BlobStore, digest: Digest) -> Path | None:
 def _check_small(blobs: BlobStore, info: BlobInfo) -> None:
     if info.size > CHECKED_UP_TO:
         return
-    with blobs.open(info.digest) as f:  # a whole read: the store verifies it, marks and raises if wrong
-        while f.read(_READ_SIZE):
-            pass
+    read_through(blobs, info.digest)  # the store verifies a whole read, marks and raises if wrong
