@@ -32,6 +32,7 @@ from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
 from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.routes import oci_app
+from hoist.http.blobs import BlobResponses
 from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
 from hoist.http.errors import error_body, handle_hoist_error
 from hoist.http.identity import IdentityMiddleware
@@ -76,6 +77,7 @@ API = "/api/v1"
 @dataclass(frozen=True, slots=True)
 class Services:
     metadata: SqlMetadataStore
+    blobs: BlobStore
     guard: Guard
     authentication: Authentication
     administration: Administration
@@ -144,6 +146,7 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     authentication = Authentication(metadata, settings.access, hasher, clock)
     return Services(
         metadata=metadata,
+        blobs=blobs,
         guard=guard,
         authentication=authentication,
         administration=Administration(
@@ -175,8 +178,9 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     middleware that turns credentials into an actor."""
     signer = TokenSigner(token_secret(settings))
     urls = blob_urls(settings)
-    oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), urls)
-    dispatch = PathDispatch("/v2", oci, build_api(settings, services))
+    blobs = BlobResponses(services.blobs, urls)
+    oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), blobs)
+    dispatch = PathDispatch("/v2", oci, build_api(settings, services, blobs))
     return IdentityMiddleware(dispatch, services.authentication, signer, services.guard.record_unauthenticated)
 
 
@@ -248,7 +252,7 @@ class PathDispatch:
             await self.outer(scope, receive, send)
 
 
-def build_api(settings: Settings, services: Services) -> FastAPI:
+def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> FastAPI:
     app = FastAPI(
         title="Hoist",
         version=__version__,
@@ -267,7 +271,7 @@ def build_api(settings: Settings, services: Services) -> FastAPI:
             services.guard,
             list(settings.policy.registries),
             services.metadata.hot.blob_registries,
-            blob_urls(settings),
+            blobs,
         ),
         prefix=API,
     )

@@ -7,15 +7,13 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse
 
 from hoist.api.bodies import BoundedRoute
 from hoist.api.schemas import BlobOut, ErrorBody, UploadOut
 from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
-from hoist.http.blobserver import BlobUrls, redirect
+from hoist.http.blobs import BlobResponses
 from hoist.http.identity import actor_of
-from hoist.http.ranges import blob_response
 from hoist.http.streaming import receive_upload
 from hoist.services.guard import Guard
 from hoist.services.uploads import UploadService
@@ -28,7 +26,7 @@ def router(
     guard: Guard,
     registries: list[str],
     holders: Callable[[str], set[str]],
-    blob_urls: BlobUrls | None = None,
+    blobs: BlobResponses,
 ) -> APIRouter:
     """Uploading needs push (or promote) on some registry; downloading by digest needs read on a
     registry holding the blob (``holders``)."""
@@ -93,16 +91,11 @@ def router(
         """The blob's bytes (Range requests supported), with ``Docker-Content-Digest``."""
         parsed = Digest.parse(digest)
         guard.require_read(actor_of(request), holders(str(parsed)), asked=f"read blob {parsed}", subject=str(parsed))
-        where = uploads.locate(parsed)
         headers = {
             "Docker-Content-Digest": str(parsed),
             "ETag": f'"{parsed}"',
             "Cache-Control": "max-age=31536000, immutable",
         }
-        if where.url:
-            return RedirectResponse(where.url, status_code=307, headers=headers)
-        if where.path and (moved := redirect(blob_urls, request, parsed, headers)):
-            return moved
-        return blob_response(request, headers, where.info.size, where.path, lambda at: uploads.read(parsed, at))
+        return blobs.respond(request, parsed, headers)
 
     return api

@@ -20,17 +20,23 @@ CHUNK = 1024 * 1024
 
 
 def blob_response(
-    request: Request, headers: dict[str, str], size: int, path: str | None, read: Callable[[int], BinaryIO]
+    request: Request,
+    headers: dict[str, str],
+    size: int,
+    path: str | None,
+    read: Callable[[int], BinaryIO],
+    *,
+    media_type: str = OCTETS,
 ) -> Response:
     """``read(offset)`` opens the blob at an offset; ``path`` is its local file, if any."""
     wanted = parse_range(request.headers.get("range"), size)
     headers = {**headers, "Accept-Ranges": "bytes"}
     if wanted is None:
         if path is not None:
-            return _WholeFile(path, media_type=OCTETS, headers=headers)
-        return _stream(request, read(0), size, 200, headers)
+            return _WholeFile(path, media_type=media_type, headers=headers)
+        return _stream(request, read(0), size, 200, headers, media_type)
     headers["Content-Range"] = wanted.content_range
-    return _stream(request, read(wanted.start), wanted.length, 206, headers)
+    return _stream(request, read(wanted.start), wanted.length, 206, headers, media_type)
 
 
 class _WholeFile(FileResponse):
@@ -42,12 +48,12 @@ class _WholeFile(FileResponse):
         await super().__call__({**scope, "headers": headers}, receive, send)
 
 
-def _stream(request: Request, f: BinaryIO, length: int, status: int, headers: dict[str, str]) -> Response:
+def _stream(request: Request, f: BinaryIO, length: int, status: int, headers: dict[str, str], media_type: str) -> Response:
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
         f.close()
-        return Response(status_code=status, headers=headers, media_type=OCTETS)
-    return StreamingResponse(_chunks(f, length), status, headers, media_type=OCTETS)
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    return StreamingResponse(_chunks(f, length), status, headers, media_type=media_type)
 
 
 def _chunks(f: BinaryIO, length: int) -> Iterator[bytes]:

@@ -41,7 +41,6 @@ from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import current_deployments
 from hoist.services.guard import Guard, may_reference
 from hoist.services.publishing import PublishService
-from hoist.services.serving import BlobLocation, locate
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,11 +200,11 @@ class RepositoryService:
             return artifact.digest
         return s.repositories.tag(registry, package, reference)
 
-    def blob(self, registry: str, package: str, digest: Digest) -> BlobLocation:
+    def require_blob(self, registry: str, package: str, digest: Digest) -> None:
+        """The repository holds the blob (linked, or needed by a manifest in it); BlobNotFound if not."""
         self.check(registry, package)
         if not self._metadata.hot.has_blob(registry, package, str(digest)):
             raise BlobNotFound(f"blob {digest} is not in {registry}/{package}", digest=str(digest))
-        return locate(self._blobs, digest)
 
     def tags(self, registry: str, package: str) -> list[str]:
         self.check(registry, package)

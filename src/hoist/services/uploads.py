@@ -7,13 +7,11 @@ held whole in memory; size limits are enforced as bytes arrive, not after.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import BinaryIO
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import TooLarge, UploadNotFound, UploadOutOfOrder, UploadTruncated
 from hoist.domain.ports import BlobInfo, BlobStore, BlobWriter, UploadState
 from hoist.services.base import Clock, utcnow
-from hoist.services.serving import BlobLocation, locate
 
 DEFAULT_UPLOAD_EXPIRY = timedelta(hours=24)
 
@@ -120,9 +118,3 @@ class UploadService:
 
     def stat(self, digest: Digest) -> BlobInfo:
         return self._blobs.stat(digest)
-
-    def locate(self, digest: Digest) -> BlobLocation:
-        return locate(self._blobs, digest)
-
-    def read(self, digest: Digest, offset: int = 0) -> BinaryIO:
-        return self._blobs.open(digest, offset)

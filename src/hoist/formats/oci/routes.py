@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -20,9 +20,8 @@ from hoist.formats.oci import errors
 from hoist.formats.oci.access import OciAccess, grantable, may
 from hoist.formats.oci.errors import API_VERSION
 from hoist.formats.oci.hot import OciHotPath, paginate
-from hoist.http.blobserver import BlobUrls, redirect
+from hoist.http.blobs import BlobResponses
 from hoist.http.identity import actor_of, pipeline_of
-from hoist.http.ranges import blob_response
 from hoist.http.streaming import declared_length, receive_upload
 from hoist.http.tokens import TokenSigner
 from hoist.services.repositories import RepositoryService
@@ -69,9 +68,9 @@ class Endpoints:
         uploads: UploadService,
         signer: TokenSigner,
         access: OciAccess,
-        blob_urls: BlobUrls | None = None,
+        blobs: BlobResponses,
     ) -> None:
-        self.blob_urls = blob_urls
+        self.blobs = blobs
         self.repos = repos
         self.uploads = uploads
         self.signer = signer
@@ -171,20 +170,20 @@ class Endpoints:
                 )
             )
             return Response(status_code=202, headers=_headers())
+        headers = _headers(**{"Docker-Content-Digest": str(digest), "ETag": f'"{digest}"'})
+
+        def serve() -> Response:
+            self.repos.require_blob(registry, package, digest)
+            return self.blobs.respond(request, digest, headers)
+
         try:
-            where = await run_in_threadpool(self.repos.blob, registry, package, digest)
+            return await run_in_threadpool(serve)
         except BlobCorrupt:
             if request.method != "HEAD":
                 raise
             # clients HEAD a blob before they upload it: "unknown" makes them push the good bytes again,
             # which repairs it (a 500 would fail their push, a 200 skip the repair)
             return Response(status_code=404, headers=_headers())
-        headers = _headers(**{"Docker-Content-Digest": str(digest), "ETag": f'"{digest}"'})
-        if where.url:
-            return RedirectResponse(where.url, status_code=307, headers=headers)
-        if where.path and (moved := redirect(self.blob_urls, request, digest, headers)):
-            return moved
-        return blob_response(request, headers, where.info.size, where.path, lambda at: self.uploads.read(digest, at))
 
     async def start_upload(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -280,7 +279,7 @@ def oci_app(
     uploads: UploadService,
     signer: TokenSigner,
     access: OciAccess,
-    blob_urls: BlobUrls | None = None,
+    blobs: BlobResponses,
 ) -> ASGIApp:
     async def out_of_order(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HoistError)
@@ -296,7 +295,7 @@ def oci_app(
         return errors.oci_error("UNSUPPORTED", "no such endpoint in the distribution spec", 404)
 
     full = Starlette(
-        routes=Endpoints(repos, uploads, signer, access, blob_urls).routes(),
+        routes=Endpoints(repos, uploads, signer, access, blobs).routes(),
         exception_handlers={
             UploadOutOfOrder: out_of_order,
             HoistError: errors.handle,
