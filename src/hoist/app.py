@@ -31,6 +31,7 @@ from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
 from hoist.formats.oci.access import OciAccess
+from hoist.formats.oci.carry import carry as oci_carry
 from hoist.formats.oci.routes import oci_app
 from hoist.http.blobs import BlobResponses
 from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
@@ -158,7 +159,9 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         publisher=publisher,
         repositories=repositories,
         catalog=CatalogService(metadata, policy, guard),
-        promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, guard, clock),
+        promotions=PromotionService(
+            metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, guard, clock, hooks=[oci_carry]
+        ),
         evidence=EvidenceService(metadata, policy, statements, keyring, guard, clock),
         deployments=DeploymentService(metadata, blobs, policy, guard, clock),
         audit=AuditService(metadata, signer, guard, clock),

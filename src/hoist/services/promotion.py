@@ -4,17 +4,17 @@ seal and the audit event commit together or not at all."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from hoist.domain.access import Right
-from hoist.domain.digests import Digest
 from hoist.domain.errors import Problem, PromotionRefused, describe_problems
 from hoist.domain.events import Action
 from hoist.domain.models import Actor, Artifact, ArtifactRef, Pipeline, PlacementVia
 from hoist.domain.policy import Policy
 from hoist.domain.ports import MetadataSession, MetadataStore
-from hoist.domain.tags import attached_tags
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
 from hoist.services.catalog import resolve
 from hoist.services.evidence import gather_evidence
@@ -32,6 +32,16 @@ class PromotionResult:
     gates: tuple[str, ...]
 
 
+class PromotionHook(Protocol):
+    """What a format makes travel with a promotion (its own pointers: /v2's referrers and cosign
+    tags, npm's dist-tags), called inside the promotion's unit of work once the placement is added;
+    returns how many items it carried (the audit event's ``carried``). Pointers only: no byte moves."""
+
+    def __call__(
+        self, s: MetadataSession, source: str, target: str, artifact: Artifact, *, actor: str, now: datetime
+    ) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Refusal:
     artifact: Artifact
@@ -47,7 +57,9 @@ class PromotionService:
         vulnerabilities: VulnerabilityService,
         guard: Guard,
         clock: Clock = utcnow,
+        hooks: Sequence[PromotionHook] = (),
     ) -> None:
+        self._hooks = tuple(hooks)
         self._guard = guard
         self._metadata = metadata
         self._policy = policy
@@ -102,7 +114,7 @@ class PromotionService:
                     now=now,
                 )
                 source = next(r for r in target.promote_from if r in evidence.registries)
-                carried = carry(s, artifact.package, source, to, artifact.digest, actor=actor.name, now=now)
+                carried = sum(hook(s, source, to, artifact, actor=actor.name, now=now) for hook in self._hooks)
                 summary = self._summaries.issue(
                     s,
                     artifact,
@@ -159,27 +171,3 @@ class PromotionService:
             to=to,
             digest=str(outcome.artifact.digest),
         )
-
-
-def carry(s: MetadataSession, package: str, source: str, target: str, digest: Digest, *, actor: str, now: datetime) -> int:
-    """Make a manifest pullable in the target registry with everything that belongs to it: an
-    index's children, the referrers of each (signatures, SBOMs, attestations, recursively), and
-    cosign's ``sha256-<hex>.sig/.att/.sbom`` and the referrers-fallback tags. Pointers only: no blob
-    is copied. Returns how many manifests were added."""
-    pending, seen, added = [digest], set(), 0
-    while pending:
-        current = pending.pop()
-        if current in seen or not s.repositories.has_manifest(source, package, current):
-            continue
-        seen.add(current)
-        added += s.repositories.add_manifest(target, package, current, now=now)
-        manifest = s.manifests.get(current)
-        if manifest is not None:
-            pending += [child.digest for child in manifest.manifests]
-        pending += [m.digest for m in s.repositories.referrers(source, package, current)]
-        for name in attached_tags(current):
-            tagged = s.repositories.tag(source, package, name)
-            if tagged is not None:
-                s.repositories.set_tag(target, package, name, tagged, actor=actor, now=now)
-                pending.append(tagged)
-    return added
