@@ -32,6 +32,7 @@ from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
 from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.carry import carry as oci_carry
+from hoist.formats.oci.lookups import HotLookups
 from hoist.formats.oci.routes import oci_app
 from hoist.http.blobs import BlobResponses
 from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
@@ -182,7 +183,8 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     signer = TokenSigner(token_secret(settings))
     urls = blob_urls(settings)
     blobs = BlobResponses(services.blobs, urls)
-    oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), blobs)
+    lookups = HotLookups(services.metadata.hot, settings.policy)
+    oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), blobs, lookups)
     dispatch = PathDispatch("/v2", oci, build_api(settings, services, blobs))
     return IdentityMiddleware(dispatch, services.authentication, signer, services.guard.record_unauthenticated)
 

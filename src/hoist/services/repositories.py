@@ -1,5 +1,7 @@
-"""Repositories ``<registry>/<package>``, as OCI clients see them: manifests by tag or digest, blobs,
-tags, referrers, the catalogue; and the rules Hoist adds on top (versions, sealing, policy).
+"""Repositories ``<registry>/<package>``: the manifests each holds (by digest, by version, by tag),
+its blobs, its movable tags and the manifests about another (subject); storing a manifest with the
+rules Hoist adds on top (versions, sealing, policy, signatures) and the deletion rules. The wire
+shapes (OCI references, descriptors, the hot path's reads) live in ``hoist.formats.oci``.
 
 A version tag (``1.4.0_58``) is the artifact ``package@1.4.0+58``: pushing it publishes that version
 through ``PublishService.record_version``, exactly as ``hoist push`` does.
@@ -7,10 +9,6 @@ through ``PublishService.record_version``, exactly as ``hoist push`` does.
 
 from __future__ import annotations
 
-import functools
-import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +18,6 @@ from hoist.domain.errors import (
     BlobCorrupt,
     BlobNotFound,
     Denied,
-    HoistError,
     InvalidDigest,
     InvalidManifest,
     InvalidTag,
@@ -37,54 +34,19 @@ from hoist.domain.policy import Policy, signature_problems
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore, SignatureCheck, SignatureVerifier
 from hoist.domain.retention import deployed, rollback_window
 from hoist.domain.tags import Tag, TagKind
+from hoist.domain.versions import Version
 from hoist.services.base import Clock, retrying, utcnow
 from hoist.services.catalog import current_deployments
 from hoist.services.guard import Guard, may_reference
 from hoist.services.publishing import PublishService
 
+MAX_SIGNATURE_BLOB = 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
-class ManifestBytes:
-    raw: bytes
-    media_type: str
-    digest: str
-
-
-class _ManifestCache:
-    """Manifests by digest are immutable: keep the most recently served ones in memory (per process;
-    nothing to invalidate, so it is safe with any number of workers and hosts)."""
-
-    def __init__(self, max_entries: int = 4096, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self._items: OrderedDict[str, ManifestBytes] = OrderedDict()
-        self._bytes = 0
-        self._max_entries, self._max_bytes = max_entries, max_bytes
-        self._lock = threading.Lock()
-
-    def get(self, digest: str) -> ManifestBytes | None:
-        with self._lock:
-            found = self._items.get(digest)
-            if found is not None:
-                self._items.move_to_end(digest)
-            return found
-
-    def put(self, item: ManifestBytes) -> None:
-        with self._lock:
-            if item.digest in self._items:
-                return
-            self._items[item.digest] = item
-            self._bytes += len(item.raw)
-            while len(self._items) > self._max_entries or self._bytes > self._max_bytes:
-                _, old = self._items.popitem(last=False)
-                self._bytes -= len(old.raw)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_tag(name: str) -> Tag:
-    return Tag.parse(name)
-
-
-MAX_SIGNATURE_BLOB = 1024 * 1024
-_DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}")
+class RepositoryNames:
+    versions: list[Version]
+    tags: list[str]  # movable and attached tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +74,6 @@ class RepositoryService:
         self._publisher = publisher
         self._verifier = verifier
         self._clock = clock
-        self._cache = _ManifestCache()
 
     def check(self, registry: str, package: str) -> None:
         """The repository name is valid and its registry exists (NAME_UNKNOWN / NAME_INVALID)."""
@@ -121,51 +82,6 @@ class RepositoryService:
         validate_package_name(package)
 
     # -- reading ----------------------------------------------------------------------------------
-
-    @property
-    def lookups_are_local(self) -> bool:
-        return self._metadata.hot.local
-
-    def lookup(self, registry: str, package: str, reference: str) -> ManifestBytes | None:
-        """The hot path of pulls: a manifest by tag or digest in a few indexed reads, or None for
-        anything it does not find (``manifest`` then says precisely what is wrong)."""
-        reg = self._policy.registries.get(registry)
-        if reg is None or reg.require_signature_to_pull:  # the full path checks signatures
-            return None
-        hot = self._metadata.hot
-        if ":" in reference:
-            if not _DIGEST.fullmatch(reference) or not hot.has_manifest(registry, package, reference):
-                return None
-            digest = reference
-        else:
-            try:
-                tag = _parse_tag(reference)
-            except HoistError:
-                return None
-            found = (
-                hot.version_digest(registry, package, tag.version.canonical)
-                if tag.version is not None
-                else hot.tag_digest(registry, package, reference)
-            )
-            if found is None:
-                return None
-            digest = found
-        cached = self._cache.get(digest)
-        if cached is None:
-            stored = hot.manifest(digest)
-            if stored is None:
-                return None
-            cached = ManifestBytes(stored[0], stored[1], digest)
-            self._cache.put(cached)
-        return cached
-
-    def tag_names(self, registry: str, package: str) -> list[str] | None:
-        """The hot path of tags lists, sorted; None when the repository has none (``tags`` decides
-        between an empty list and NAME_UNKNOWN)."""
-        if registry not in self._policy.registries:
-            return None
-        names = self._metadata.hot.tag_names(registry, package)
-        return sorted(set(names)) if names else None
 
     def manifest(self, registry: str, package: str, reference: str) -> Manifest:
         """The manifest a tag or digest names in the repository."""
@@ -206,35 +122,25 @@ class RepositoryService:
         if not self._metadata.hot.has_blob(registry, package, str(digest)):
             raise BlobNotFound(f"blob {digest} is not in {registry}/{package}", digest=str(digest))
 
-    def tags(self, registry: str, package: str) -> list[str]:
+    def names(self, registry: str, package: str) -> RepositoryNames:
+        """What names a manifest in the repository: the versions placed in the registry and the
+        movable tags. RepositoryNotFound for an unknown repository."""
         self.check(registry, package)
         with self._metadata.reader() as s:
             _require_repository(s, registry, package)
-            versions = [a.version.tag for a in s.artifacts.find(package=package, registry=registry)]
+            versions = [a.version for a in s.artifacts.find(package=package, registry=registry)]
             movable = [name for name, _ in s.repositories.tags(registry, package)]
-        return sorted(set(versions) | set(movable))
+        return RepositoryNames(versions, movable)
 
     def catalog(self) -> list[str]:
         with self._metadata.reader() as s:
             return [f"{registry}/{package}" for registry, package in s.repositories.repositories()]
 
-    def referrers(self, registry: str, package: str, subject: Digest, artifact_type: str | None) -> list[dict[str, Any]]:
-        """Descriptors of the manifests in the repository whose subject is ``subject``."""
+    def referrers(self, registry: str, package: str, subject: Digest) -> list[Manifest]:
+        """The manifests in the repository whose subject is ``subject``."""
         self.check(registry, package)
         with self._metadata.reader() as s:
-            found = s.repositories.referrers(registry, package, subject)
-        out = []
-        for m in found:
-            kind = m.artifact_type or (m.config.media_type if m.config else None)
-            if artifact_type is not None and kind != artifact_type:
-                continue
-            descriptor: dict[str, Any] = {"mediaType": m.media_type, "digest": str(m.digest), "size": len(m.raw)}
-            if kind:
-                descriptor["artifactType"] = kind
-            if m.annotations:
-                descriptor["annotations"] = m.annotations
-            out.append(descriptor)
-        return out
+            return list(s.repositories.referrers(registry, package, subject))
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -530,11 +436,16 @@ class RepositoryService:
         if window:
             raise Denied(f"{artifact.ref} is in the rollback window of {', '.join(sorted(window))}: it cannot be deleted")
 
-    def mount_readable(self, registry: str, package: str, digest: Digest, actor: Actor) -> bool:
-        """A mount without ``from`` (the spec's automatic content discovery): link a stored blob
-        the actor may name anyway in a manifest (``may_reference``); False to start an upload."""
+    def link_stored_blob(
+        self, registry: str, package: str, digest: Digest, actor: Actor, *, source: tuple[str, str] | None = None
+    ) -> bool:
+        """Link a blob already stored into the repository without moving a byte: one the ``source``
+        repository (registry, package) holds, which the caller checked the actor may read; without a
+        source, one the actor may name anyway in a manifest (``may_reference``). False when it is not
+        held so (or no longer stored): the caller takes the bytes instead."""
         self.check(registry, package)
-        if not may_reference(self._metadata, actor, digest) or not self._blobs.touch(digest):
+        held = self._metadata.hot.has_blob(*source, str(digest)) if source else may_reference(self._metadata, actor, digest)
+        if not held or not self._blobs.touch(digest):
             return False
         self.link_blob(registry, package, digest)
         return True
@@ -550,15 +461,6 @@ class RepositoryService:
                 s.repositories.link_blob(registry, package, digest, now=now)
 
         retrying(unit_of_work)
-
-    def mount(self, registry: str, package: str, digest: Digest, from_registry: str, from_package: str) -> bool:
-        """Cross-repository mount: link a blob of the ``from`` repository (which the caller checked
-        the client may read) without moving a byte; False when that repository does not hold it."""
-        self.check(registry, package)
-        if not self._metadata.hot.has_blob(from_registry, from_package, str(digest)) or not self._blobs.touch(digest):
-            return False
-        self.link_blob(registry, package, digest)
-        return True
 
     def unlink_blob(
         self, registry: str, package: str, digest: Digest, *, actor: Actor, pipeline: Pipeline | None = None

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist.formats.oci.access import may
+from hoist.formats.oci.lookups import HotLookups
 from hoist.http.identity import SCOPE_KEY
-from hoist.services.repositories import RepositoryService
 
 log = logging.getLogger("hoist.oci")
 T = TypeVar("T")
@@ -44,9 +44,9 @@ def _may_pull(scope: Scope, registry: str) -> bool:
 
 
 class OciHotPath:
-    def __init__(self, app: ASGIApp, repos: RepositoryService) -> None:
+    def __init__(self, app: ASGIApp, lookups: HotLookups) -> None:
         self.app = app
-        self.repos = repos
+        self.lookups = lookups
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in {"GET", "HEAD"}:
@@ -60,7 +60,7 @@ class OciHotPath:
     async def _call(self, lookup: Callable[..., T], *args: str) -> T:
         # An embedded database answers in microseconds: inline is cheaper than a thread hop. A
         # server over the network would stall the event loop for every round trip: use threads.
-        if self.repos.lookups_are_local:
+        if self.lookups.local:
             return lookup(*args)
         return await run_in_threadpool(lookup, *args)
 
@@ -71,7 +71,7 @@ class OciHotPath:
         m = _MANIFEST.fullmatch(path)
         if m is None or not _may_pull(scope, m[1]):
             return False
-        found = await self._call(self.repos.lookup, m[1], m[2], m[3])
+        found = await self._call(self.lookups.manifest, m[1], m[2], m[3])
         if found is None:
             return False
         headers = [
@@ -93,7 +93,7 @@ class OciHotPath:
         n = query.get("n", [None])[0]
         if n is not None and not n.isdigit():
             return False
-        names = await self._call(self.repos.tag_names, m[1], m[2])
+        names = await self._call(self.lookups.tags, m[1], m[2])
         if names is None:
             return False
         name = f"{m[1]}/{m[2]}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -14,12 +15,13 @@ from starlette.types import ASGIApp
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt, HoistError, InvalidInput, InvalidName, TooLarge, UploadOutOfOrder
-from hoist.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX
+from hoist.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, Manifest
 from hoist.domain.names import clip
 from hoist.formats.oci import errors
 from hoist.formats.oci.access import OciAccess, grantable, may
 from hoist.formats.oci.errors import API_VERSION
 from hoist.formats.oci.hot import OciHotPath, paginate
+from hoist.formats.oci.lookups import HotLookups, tag_list
 from hoist.http.blobs import BlobResponses
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.http.streaming import declared_length, receive_upload
@@ -104,7 +106,8 @@ class Endpoints:
     async def tags_list(self, request: Request) -> Response:
         name = request.path_params["name"]
         self._authorize(request, name, "pull")
-        tags = await run_in_threadpool(self.repos.tags, *repository(name))
+        names = await run_in_threadpool(self.repos.names, *repository(name))
+        tags = tag_list((str(v) for v in names.versions), names.tags)
         page, headers = _paginate(tags, request, f"/v2/{name}/tags/list")
         return JSONResponse({"name": name, "tags": page}, headers=headers)
 
@@ -113,11 +116,11 @@ class Endpoints:
         self._authorize(request, name, "pull")
         subject = Digest.parse(request.path_params["digest"])
         artifact_type = request.query_params.get("artifactType")
-        found = await run_in_threadpool(self.repos.referrers, *repository(name), subject, artifact_type)
+        found = await run_in_threadpool(self.repos.referrers, *repository(name), subject)
         headers = _headers()
         if artifact_type is not None:
             headers["OCI-Filters-Applied"] = "artifactType"
-        body = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": found}
+        body = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors(found, artifact_type)}
         return JSONResponse(body, headers=headers, media_type=OCI_INDEX)
 
     async def manifest(self, request: Request) -> Response:
@@ -208,10 +211,11 @@ class Endpoints:
         """Whether the blob was mounted; a mount that cannot be done starts an upload instead (spec)."""
         actor = actor_of(request)
         if source is None:  # automatic content discovery: wherever the client may read it
-            return await run_in_threadpool(self.repos.mount_readable, registry, package, digest, actor)
+            return await run_in_threadpool(self.repos.link_stored_blob, registry, package, digest, actor)
         if not may(actor, source.split("/", 1)[0], "pull"):
             return False
-        return await run_in_threadpool(self.repos.mount, registry, package, digest, *repository(source))
+        held = repository(source)
+        return await run_in_threadpool(lambda: self.repos.link_stored_blob(registry, package, digest, actor, source=held))
 
     async def upload(self, request: Request) -> Response:
         name, upload_id = request.path_params["name"], request.path_params["upload_id"]
@@ -270,6 +274,23 @@ async def _commit(
     )
 
 
+def descriptors(manifests: list[Manifest], artifact_type: str | None) -> list[dict[str, Any]]:
+    """The referrers index's descriptors of ``manifests``, of ``artifact_type`` if given (the
+    distribution spec's filter: an artifact's type, else its config's media type)."""
+    out = []
+    for m in manifests:
+        kind = m.artifact_type or (m.config.media_type if m.config else None)
+        if artifact_type is not None and kind != artifact_type:
+            continue
+        descriptor: dict[str, Any] = {"mediaType": m.media_type, "digest": str(m.digest), "size": len(m.raw)}
+        if kind:
+            descriptor["artifactType"] = kind
+        if m.annotations:
+            descriptor["annotations"] = m.annotations
+        out.append(descriptor)
+    return out
+
+
 def _action(method: str) -> str:
     return "pull" if method in {"GET", "HEAD"} else "delete" if method == "DELETE" else "push"
 
@@ -280,6 +301,7 @@ def oci_app(
     signer: TokenSigner,
     access: OciAccess,
     blobs: BlobResponses,
+    lookups: HotLookups,
 ) -> ASGIApp:
     async def out_of_order(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HoistError)
@@ -304,4 +326,4 @@ def oci_app(
             Exception: internal,
         },
     )
-    return OciHotPath(full, repos)
+    return OciHotPath(full, lookups)
