@@ -219,3 +219,18 @@ def test_a_nested_unit_of_work_is_refused_at_once(metadata: SqlMetadataStore) ->
         metadata.session().__enter__()
     with metadata.session() as s:  # and the store is usable afterwards
         assert s.audit.events() == []
+
+
+def test_hot_reads_name_what_a_repository_holds_as_stored(metadata: SqlMetadataStore) -> None:
+    """Versions come as the artifacts store them and movable tags apart: each protocol spells them."""
+    built, plain = add(metadata, version="1.4.0+57"), add(metadata, version="1.4.0.58")
+    elsewhere = add(metadata, version="2.0.0")
+    with metadata.session() as s:
+        for a in (built, plain):
+            s.placements.add(a.id, "dev", sealed=False, via=PlacementVia.PUSH, actor="alice", now=NOW)
+        s.placements.add(elsewhere.id, "prod", sealed=True, via=PlacementVia.PROMOTION, actor="rel", now=NOW)
+        s.repositories.add_manifest("dev", "shop-api", built.digest, now=NOW)
+        s.repositories.set_tag("dev", "shop-api", "latest", built.digest, actor="alice", now=NOW)
+    versions, tags = metadata.hot.names("dev", "shop-api")
+    assert (sorted(versions), tags) == (["1.4.0+57", "1.4.0.58"], ["latest"])
+    assert metadata.hot.names("dev", "no-such-package") == ([], [])

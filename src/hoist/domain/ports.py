@@ -459,8 +459,9 @@ class MetadataSession(Protocol):
 
 
 class HotReads(Protocol):
-    """The few lookups OCI clients make most (a manifest by tag or digest, a tags list), answered
-    without the unit-of-work machinery: single statements, safe to call from any thread."""
+    """The few lookups pulls make most (a manifest by version, tag or digest; what names the
+    manifests of a repository), answered without the unit-of-work machinery: single statements,
+    safe to call from any thread. Values come as stored; each protocol spells them its own way."""
 
     @property
     def local(self) -> bool:
@@ -468,9 +469,13 @@ class HotReads(Protocol):
         it inline on an event loop instead of paying for a thread hop."""
         ...
 
-    def version_digest(self, registry: str, package: str, version_key: str) -> str | None: ...
+    def version_digest(self, registry: str, package: str, version_key: str) -> str | None:
+        """The manifest digest of the version (``Version.canonical``) placed in the registry."""
+        ...
 
-    def tag_digest(self, registry: str, package: str, tag: str) -> str | None: ...
+    def tag_digest(self, registry: str, package: str, tag: str) -> str | None:
+        """Where the repository's movable tag points."""
+        ...
 
     def has_manifest(self, registry: str, package: str, digest: str) -> bool: ...
 
@@ -487,8 +492,9 @@ class HotReads(Protocol):
         """(content, media type) of a stored manifest."""
         ...
 
-    def tag_names(self, registry: str, package: str) -> list[str]:
-        """Version tags of the artifacts placed in the registry, and its movable tags, unsorted."""
+    def names(self, registry: str, package: str) -> tuple[list[str], list[str]]:
+        """(the versions of the package's artifacts placed in the registry, as stored; the
+        repository's movable tags), each unsorted."""
         ...
 
 

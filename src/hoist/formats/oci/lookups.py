@@ -114,5 +114,5 @@ class HotLookups:
         an empty list and NAME_UNKNOWN)."""
         if registry not in self._policy.registries:
             return None
-        names = self._hot.tag_names(registry, package)
-        return sorted(set(names)) if names else None
+        versions, movable = self._hot.names(registry, package)
+        return tag_list(versions, movable) if versions or movable else None

@@ -1,4 +1,4 @@
-"""``SqlHotReads``: the OCI hot path in plain SQL over a raw DB-API connection per thread.
+"""``SqlHotReads``: the pull hot paths' reads in plain SQL over a raw DB-API connection per thread.
 
 The ORM costs ~1.5 ms per manifest lookup here (statement construction, identity map, session
 begin); these single indexed statements cost tens of microseconds. Each runs on its own (SQLite
@@ -49,13 +49,13 @@ SELECT pl.registry FROM manifest_blobs mb JOIN artifacts a ON a.digest = mb.mani
 JOIN placements pl ON pl.artifact_id = a.id WHERE mb.blob_digest = {0}
 """
 _MANIFEST = "SELECT content, media_type FROM manifests WHERE digest = {0}"
-_TAG_NAMES = """
-SELECT a.version FROM artifacts a
+_NAMES = """
+SELECT 'v', a.version FROM artifacts a
 JOIN packages p ON p.id = a.package_id
 JOIN placements pl ON pl.artifact_id = a.id
 WHERE p.name = {0} AND pl.registry = {0}
 UNION ALL
-SELECT t.name FROM tags t JOIN packages p ON p.id = t.package_id
+SELECT 't', t.name FROM tags t JOIN packages p ON p.id = t.package_id
 WHERE p.name = {0} AND t.registry = {0}
 """
 
@@ -118,7 +118,7 @@ class SqlHotReads:
                 ("blob", _BLOB),
                 ("blob_registries", _BLOB_REGISTRIES),
                 ("manifest", _MANIFEST),
-                ("tag_names", _TAG_NAMES),
+                ("names", _NAMES),
             )
         }
         self._connections = _Connections(engine, connections)
@@ -157,5 +157,9 @@ class SqlHotReads:
         rows = self._rows("manifest", digest)
         return (bytes(rows[0][0]), str(rows[0][1])) if rows else None
 
-    def tag_names(self, registry: str, package: str) -> list[str]:
-        return [str(row[0]).replace("+", "_") for row in self._rows("tag_names", package, registry, package, registry)]
+    def names(self, registry: str, package: str) -> tuple[list[str], list[str]]:
+        versions: list[str] = []
+        tags: list[str] = []
+        for kind, name in self._rows("names", package, registry, package, registry):
+            (versions if kind == "v" else tags).append(str(name))
+        return versions, tags
