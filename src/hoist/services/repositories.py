@@ -132,9 +132,10 @@ class RepositoryService:
             movable = [name for name, _ in s.repositories.tags(registry, package)]
         return RepositoryNames(versions, movable)
 
-    def catalog(self) -> list[str]:
+    def catalog(self) -> list[tuple[str, str]]:
+        """Every (registry, package) that holds something."""
         with self._metadata.reader() as s:
-            return [f"{registry}/{package}" for registry, package in s.repositories.repositories()]
+            return list(s.repositories.repositories())
 
     def referrers(self, registry: str, package: str, subject: Digest) -> list[Manifest]:
         """The manifests in the repository whose subject is ``subject``."""

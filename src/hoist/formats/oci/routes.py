@@ -98,8 +98,8 @@ class Endpoints:
 
     async def catalog(self, request: Request) -> Response:
         actor = actor_of(request)
-        readable = [n for n in await run_in_threadpool(self.repos.catalog) if may(actor, n.split("/", 1)[0], "pull")]
-        names = readable
+        held = await run_in_threadpool(self.repos.catalog)
+        names = [f"{registry}/{package}" for registry, package in held if may(actor, registry, "pull")]
         page, headers = _paginate(names, request, "/v2/_catalog")
         return JSONResponse({"repositories": page}, headers=headers)
 
