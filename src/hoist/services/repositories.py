@@ -9,6 +9,7 @@ through ``PublishService.record_version``, exactly as ``hoist push`` does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,6 @@ from hoist.domain.errors import (
     Denied,
     InvalidDigest,
     InvalidManifest,
-    InvalidTag,
     ManifestBlobUnknown,
     ManifestNotFound,
     RepositoryNotFound,
@@ -41,6 +41,13 @@ from hoist.services.guard import Guard, may_reference
 from hoist.services.publishing import PublishService
 
 MAX_SIGNATURE_BLOB = 1024 * 1024
+
+
+Reference = Digest | Tag  # what names a manifest in a repository: its digest, a version, a tag
+
+
+def _name(reference: Reference) -> str:
+    return str(reference) if isinstance(reference, Digest) else reference.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +90,16 @@ class RepositoryService:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def manifest(self, registry: str, package: str, reference: str) -> Manifest:
-        """The manifest a tag or digest names in the repository."""
+    def manifest(self, registry: str, package: str, reference: Reference) -> Manifest:
+        """The manifest a digest, a version or a tag names in the repository."""
         self.check(registry, package)
         with self._metadata.reader() as s:
             digest = self._resolve(s, registry, package, reference)
             manifest = s.manifests.get(digest) if digest is not None else None
             if manifest is None:
                 _require_repository(s, registry, package)
-                raise ManifestNotFound(f"manifest {reference} is not in {registry}/{package}", reference=reference)
+                name = _name(reference)
+                raise ManifestNotFound(f"manifest {name} is not in {registry}/{package}", reference=name)
             reg = self._policy.registry(registry)
             artifact = s.artifacts.by_digest(package, manifest.digest) if reg.require_signature_to_pull else None
             if artifact is not None:
@@ -100,21 +108,15 @@ class RepositoryService:
                     raise Denied(f"registry {registry} serves only signed artifacts: {problems[0].message}", problems)
             return manifest
 
-    def _resolve(self, s: MetadataSession, registry: str, package: str, reference: str) -> Digest | None:
-        if ":" in reference:
-            digest = Digest.parse(reference)
-            return digest if s.repositories.has_manifest(registry, package, digest) else None
-        try:
-            tag = Tag.parse(reference)
-        except InvalidTag:  # no manifest can be tagged so: not found (404), as the spec's pulls expect
-            return None
-        if tag.kind is TagKind.VERSION:
-            assert tag.version is not None
-            artifact = s.artifacts.get(package, tag.version)
+    def _resolve(self, s: MetadataSession, registry: str, package: str, reference: Reference) -> Digest | None:
+        if isinstance(reference, Digest):
+            return reference if s.repositories.has_manifest(registry, package, reference) else None
+        if reference.version is not None:
+            artifact = s.artifacts.get(package, reference.version)
             if artifact is None or registry not in {p.registry for p in s.placements.of(artifact.id)}:
                 return None
             return artifact.digest
-        return s.repositories.tag(registry, package, reference)
+        return s.repositories.tag(registry, package, reference.name)
 
     def require_blob(self, registry: str, package: str, digest: Digest) -> None:
         """The repository holds the blob (linked, or needed by a manifest in it); BlobNotFound if not."""
@@ -149,24 +151,23 @@ class RepositoryService:
         self,
         registry: str,
         package: str,
-        reference: str,
         raw: bytes,
         content_type: str | None,
         *,
+        expected: Digest | None,
+        tags: Sequence[Tag],
         actor: Actor,
         pipeline: Pipeline | None = None,
-        extra_tags: tuple[str, ...] = (),
     ) -> PushedManifest:
+        """Store the manifest in the repository (its bytes must hash to ``expected``, when given) and
+        point ``tags`` at it: a version tag publishes that version, others move."""
         self.check(registry, package)
-        tags = [Tag.parse(name) for name in extra_tags]
+        tags = list(tags)
         algorithm = "sha256"
-        if ":" in reference:
-            expected = Digest.parse(reference)
+        if expected is not None:
             if Digest.of(raw, expected.algorithm) != expected:
-                raise InvalidDigest(f"the manifest's bytes do not hash to {expected}", digest=reference)
+                raise InvalidDigest(f"the manifest's bytes do not hash to {expected}", digest=str(expected))
             algorithm = expected.algorithm
-        else:
-            tags.insert(0, Tag.parse(reference))
         manifest = parse_manifest(raw, content_type or None, algorithm)
         digest = manifest.digest
         held = self._held_blobs(manifest, actor)
@@ -372,7 +373,7 @@ class RepositoryService:
         return all(s.repositories.has_manifest(registry, package, d) for d in subjects if d is not None)
 
     def delete_manifest(
-        self, registry: str, package: str, reference: str, *, actor: Actor, pipeline: Pipeline | None = None
+        self, registry: str, package: str, reference: Reference, *, actor: Actor, pipeline: Pipeline | None = None
     ) -> None:
         self.check(registry, package)
         reg = self._policy.registry(registry)
@@ -382,18 +383,18 @@ class RepositoryService:
         def unit_of_work() -> None:
             with self._metadata.session() as s:
                 now = self._clock()
-                if ":" not in reference:
-                    tag = Tag.parse(reference)
-                    if tag.kind is TagKind.VERSION:
-                        raise Denied(f"{reference} is a version: delete it by digest")
-                    previous = s.repositories.delete_tag(registry, package, reference)
+                if isinstance(reference, Tag):
+                    if reference.kind is TagKind.VERSION:
+                        raise Denied(f"{reference.name} is a version: delete it by digest")
+                    previous = s.repositories.delete_tag(registry, package, reference.name)
                     if previous is None:
-                        raise ManifestNotFound(f"tag {reference} is not in {registry}/{package}")
+                        raise ManifestNotFound(f"tag {reference.name} is not in {registry}/{package}")
                     s.audit.append(
-                        self._event(Action.TAG_DELETE, registry, package, reference, previous, actor, pipeline), now=now
+                        self._event(Action.TAG_DELETE, registry, package, reference.name, previous, actor, pipeline),
+                        now=now,
                     )
                     return
-                digest = Digest.parse(reference)
+                digest = reference
                 if not s.repositories.has_manifest(registry, package, digest):
                     raise ManifestNotFound(f"manifest {digest} is not in {registry}/{package}")
                 self.check_deletable(s, registry, package, digest)

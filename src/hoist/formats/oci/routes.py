@@ -14,9 +14,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import BlobCorrupt, HoistError, InvalidInput, InvalidName, TooLarge, UploadOutOfOrder
+from hoist.domain.errors import BlobCorrupt, HoistError, InvalidInput, InvalidName, InvalidTag, TooLarge, UploadOutOfOrder
 from hoist.domain.manifests import MAX_MANIFEST_BYTES, OCI_INDEX, Manifest
 from hoist.domain.names import clip
+from hoist.domain.tags import Tag, TagKind
 from hoist.formats.oci import errors
 from hoist.formats.oci.access import OciAccess, grantable, may
 from hoist.formats.oci.errors import API_VERSION
@@ -26,7 +27,7 @@ from hoist.http.blobs import BlobResponses
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.http.streaming import declared_length, receive_upload
 from hoist.http.tokens import TokenSigner
-from hoist.services.repositories import RepositoryService
+from hoist.services.repositories import Reference, RepositoryService
 from hoist.services.uploads import UploadService, UploadSession
 
 log = logging.getLogger("hoist.oci")
@@ -81,6 +82,20 @@ class Endpoints:
     def _authorize(self, request: Request, name: str, action: str) -> None:
         self.access.authorize(actor_of(request), name, action)
 
+    def _reference(self, registry: str, package: str, text: str, *, pull: bool = False) -> Reference:
+        """A manifest reference: a digest, or a tag (a version ``1.4.0_58``, cosign's
+        ``sha256-<hex>.sig``, a movable name), once the repository's name is known good."""
+        self.repos.check(registry, package)
+        if ":" in text:
+            return Digest.parse(text)
+        try:
+            return Tag.parse(text)
+        except InvalidTag:
+            if not pull:
+                raise
+            # no manifest can be tagged so: a pull finds nothing (404), as the spec's pulls expect
+            return Tag(text, TagKind.MOVABLE)
+
     async def token(self, request: Request) -> Response:
         """The token endpoint of distribution's token authentication: Basic credentials (or none:
         anonymous) in, a short-lived bearer token for the requested scopes the actor holds out."""
@@ -128,7 +143,9 @@ class Endpoints:
         registry, package = repository(name)
         self._authorize(request, name, _action(request.method))
         if request.method in {"GET", "HEAD"}:
-            found = await run_in_threadpool(self.repos.manifest, registry, package, reference)
+            found = await run_in_threadpool(
+                lambda: self.repos.manifest(registry, package, self._reference(registry, package, reference, pull=True))
+            )
             headers = _headers(**{"Docker-Content-Digest": str(found.digest), "ETag": f'"{found.digest}"'})
             if request.method == "HEAD":
                 headers["Content-Length"] = str(len(found.raw))
@@ -136,19 +153,23 @@ class Endpoints:
             return Response(found.raw, headers=headers, media_type=found.media_type)
         actor, pipeline = actor_of(request), pipeline_of(request)
         if request.method == "DELETE":
-            await run_in_threadpool(self.repos.delete_manifest, registry, package, reference, actor=actor, pipeline=pipeline)
+            target = self._reference(registry, package, reference)
+            await run_in_threadpool(self.repos.delete_manifest, registry, package, target, actor=actor, pipeline=pipeline)
             return Response(status_code=202, headers=_headers())
         raw = await _read_manifest(request)
+        named = self._reference(registry, package, reference)
+        extra = [Tag.parse(t) for t in request.query_params.getlist("tag")]
+        expected, tags = (named, extra) if isinstance(named, Digest) else (None, [named, *extra])
         pushed = await run_in_threadpool(
             lambda: self.repos.put_manifest(
                 registry,
                 package,
-                reference,
                 raw,
                 request.headers.get("content-type"),
+                expected=expected,
+                tags=tags,
                 actor=actor,
                 pipeline=pipeline,
-                extra_tags=tuple(request.query_params.getlist("tag")),
             )
         )
         headers = _headers(
