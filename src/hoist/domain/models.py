@@ -11,6 +11,7 @@ from hoist.domain.access import NOBODY, Permissions, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput
 from hoist.domain.names import clip, validate_package_name
+from hoist.domain.packages import version_of
 from hoist.domain.versions import Channel, Version
 
 GENERIC = "generic"
@@ -68,7 +69,8 @@ def _fields(p: Pipeline) -> dict[str, str | None]:
 
 @dataclass(frozen=True, slots=True)
 class ArtifactRef:
-    """``name@version`` or ``name@sha256:...``."""
+    """``name@version`` or ``name@sha256:...``; the version is read in the package's scheme
+    (``pypi/shop-utils@1.4.0rc1``, ``maven/org.acme:shop-core@1.4.0-RC1``, ``npm/@acme/ui@1.2.0``)."""
 
     package: str
     version: Version | None = None
@@ -82,7 +84,7 @@ class ArtifactRef:
         validate_package_name(name)
         if ":" in rest:
             return cls(name, digest=Digest.parse(rest))
-        return cls(name, version=Version.parse(rest))
+        return cls(name, version=version_of(name, rest))
 
     def __str__(self) -> str:
         return f"{self.package}@{self.version if self.version is not None else self.digest}"

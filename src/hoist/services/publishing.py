@@ -32,7 +32,7 @@ from hoist.domain.models import (
     PlacementVia,
     Result,
 )
-from hoist.domain.names import validate_file_name, validate_package_name
+from hoist.domain.names import validate_file_name, validate_plain_package_name
 from hoist.domain.policy import Policy
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.versions import Channel, Version, bounded_build
@@ -90,12 +90,12 @@ class PublishService:
         max_env: str | None = None,
         pipeline: Pipeline | None = None,
     ) -> PublishResult:
-        validate_package_name(package)
+        validate_plain_package_name(package)
         reg = self._policy.registry(registry)
         parsed = Version.parse(version)
         if build is not None and build != AUTO and not isinstance(build, int):
             raise InvalidInput(f"--build must be a number or 'auto', not {build!r}")
-        if build is not None and parsed.build:
+        if build is not None and parsed.has_build:
             raise InvalidInput(f"{version} already has a build part: drop --build", version=version)
         if isinstance(build, int):
             bounded_build(build)  # refused before anything is checked or written
