@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from hoist.domain.errors import InvalidVersion
 from hoist.domain.names import clip
-from hoist.domain.versions import MAX_LENGTH, Channel, Scheme, Version, bounded_build
+from hoist.domain.versions import Channel, Scheme, Version, bounded_build, version_text
 
 _QUALIFIERS = ("alpha", "beta", "milestone", "rc", "snapshot", "", "sp")
 _ALIASES = {"ga": "", "final": "", "release": "", "cr": "rc"}
@@ -45,11 +45,7 @@ class MavenVersion(Version):
 
     @classmethod
     def parse(cls, text: str) -> MavenVersion:
-        text = text.strip()
-        if not text:
-            raise InvalidVersion("the version is empty: expected e.g. 1.4.0, 1.4.0-RC1 or 1.4.0-SNAPSHOT")
-        if len(text) > MAX_LENGTH:
-            raise InvalidVersion(f"version {clip(text)!r} is longer than {MAX_LENGTH} characters", version=clip(text))
+        text = version_text(text, "1.4.0, 1.4.0-RC1 or 1.4.0-SNAPSHOT")
         if _REFUSED.search(text) or ".." in text:
             raise InvalidVersion(
                 f"{clip(text)!r} is not a usable Maven version: it becomes a folder of the repository, so it "

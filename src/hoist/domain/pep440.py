@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from hoist.domain.errors import InvalidVersion
 from hoist.domain.names import clip
-from hoist.domain.versions import MAX_LENGTH, Channel, Scheme, Version, bounded_build
+from hoist.domain.versions import MAX_LENGTH, Channel, Scheme, Version, bounded_build, version_text
 
 _PATTERN = re.compile(
     r"""
@@ -48,11 +48,7 @@ class Pep440(Version):
 
     @classmethod
     def parse(cls, text: str) -> Pep440:
-        text = text.strip()
-        if not text:
-            raise InvalidVersion("the version is empty: expected e.g. 1.4.0, 1.4.0rc1 or 1.4.0.dev3")
-        if len(text) > MAX_LENGTH:
-            raise InvalidVersion(f"version {clip(text)!r} is longer than {MAX_LENGTH} characters", version=clip(text))
+        text = version_text(text, "1.4.0, 1.4.0rc1 or 1.4.0.dev3")
         m = _PATTERN.fullmatch(text)
         if not m:
             raise InvalidVersion(

@@ -140,11 +140,7 @@ class SemVer(Version):
 
     @classmethod
     def parse(cls, text: str) -> SemVer:
-        text = text.strip()
-        if not text:
-            raise InvalidVersion("the version is empty: expected e.g. 1.4.0, 1.4.0-SNAPSHOT or 1.4.0.57")
-        if len(text) > MAX_LENGTH:
-            raise InvalidVersion(f"version {clip(text)!r} is longer than {MAX_LENGTH} characters", version=clip(text))
+        text = version_text(text, "1.4.0, 1.4.0-SNAPSHOT or 1.4.0.57")
         four = _FOUR_PART.fullmatch(text)
         if four:
             return cls(
@@ -233,6 +229,16 @@ class SemVer(Version):
     @property
     def sort_key(self) -> tuple[object, ...]:
         return (self.major, self.minor, self.patch, _prerelease_key(self.prerelease), _build_key(self.build))
+
+
+def version_text(text: str, examples: str) -> str:
+    """``text`` without surrounding blanks, refused when empty or longer than the version columns."""
+    text = text.strip()
+    if not text:
+        raise InvalidVersion(f"the version is empty: expected e.g. {examples}")
+    if len(text) > MAX_LENGTH:
+        raise InvalidVersion(f"version {clip(text)!r} is longer than {MAX_LENGTH} characters", version=clip(text))
+    return text
 
 
 def bounded_build(number: int) -> int:
