@@ -90,12 +90,26 @@ class ArtifactRef:
         return f"{self.package}@{self.version if self.version is not None else self.digest}"
 
 
+CHECKSUM_ALGORITHMS = ("md5", "sha1", "sha512")  # besides the digest: what package clients check
+
+
 @dataclass(frozen=True, slots=True)
 class FileEntry:
+    """A file of an artifact version. ``checksums`` are the other hashes package clients ask for
+    (Maven's ``.sha1``/``.md5``, npm's sha512 ``integrity``), computed by the server as the bytes
+    arrived, as sorted ``(algorithm, hex)`` pairs; files pushed before had none."""
+
     name: str
     digest: Digest
     size: int
     media_type: str = "application/octet-stream"
+    checksums: tuple[tuple[str, str], ...] = ()
+
+    def checksum(self, algorithm: str) -> str | None:
+        """The hex digest under ``algorithm`` (``sha256`` is the digest itself), None if not recorded."""
+        if algorithm == self.digest.algorithm:
+            return self.digest.hex
+        return dict(self.checksums).get(algorithm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +148,13 @@ class Placement:
     via: PlacementVia
     placed_by: str
     placed_at: datetime
+
+
+class MarkKind(StrEnum):
+    """What a registry may say of a version it holds, without changing its bytes."""
+
+    DEPRECATED = "deprecated"  # npm deprecate: still installable, the client warns
+    YANKED = "yanked"  # PEP 592: installers skip it unless pinned exactly
 
 
 class AttachmentKind(StrEnum):
