@@ -18,10 +18,10 @@ from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import generic_manifest, parse_manifest
 from hoist.domain.models import GENERIC, Actor, Artifact, FileEntry, MarkKind, Pipeline
 from hoist.domain.names import clip, validate_file_name, validate_package_name
-from hoist.domain.packages import split_key
+from hoist.domain.packages import split_key, version_of
 from hoist.domain.policy import Policy
 from hoist.domain.ports import ListedVersion, MetadataSession, MetadataStore
-from hoist.domain.versions import Version, parse_version, scheme_for
+from hoist.domain.versions import Version
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.guard import Guard
 from hoist.services.publishing import Outcome, PublishResult, PublishService
@@ -58,11 +58,6 @@ def format_of(package: str) -> str:
     """The format a package key belongs to (``npm/…`` → npm); plain names are generic."""
     fmt = split_key(package)[0]
     return str(fmt) if fmt is not None else GENERIC
-
-
-def version_of(package: str, text: str) -> Version:
-    """``text`` read with the version scheme of the package's format."""
-    return parse_version(scheme_for(format_of(package)), text)
 
 
 class PackageService:
