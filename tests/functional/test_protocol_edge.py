@@ -11,12 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from hoist.app import EDGES, Services, build_app
 from hoist.config import Settings
+from hoist.domain.errors import Denied, HoistError, RangeNotSatisfiable, TooManyAttempts, Unauthenticated, VersionExists
+from hoist.formats.common.edge import MAVEN, NPM, refusals
+from hoist.http.edge import Edge
 from hoist.http.identity import IdentityMiddleware, actor_of
 from hoist.http.tokens import TokenSigner
 from hoist.metadata.sql.store import SqlMetadataStore
@@ -146,3 +151,36 @@ def test_credentials_arrive_as_each_client_sends_them_and_wrong_ones_are_never_a
     assert actor({}) == "anonymous"
     assert actor(basic("dana", "wrong password")) == 401
     assert actor({"authorization": "Digest username=dana"}) == 401
+
+
+def room(edge: Edge, error: HoistError) -> Starlette:
+    """A protocol room whose one route fails with ``error``, answered by the edge's handlers."""
+
+    async def fail(_request: Request) -> Response:
+        raise error
+
+    return Starlette(routes=[Route("/{path:path}", fail, methods=["GET", "HEAD", "PUT"])], exception_handlers=refusals(edge))
+
+
+@pytest.mark.parametrize(
+    ("edge", "error", "status", "headers"),
+    [
+        (MAVEN, Unauthenticated("log in to read dev"), 401, {"www-authenticate": BASIC}),
+        (MAVEN, Denied("push:prod is needed: promote instead"), 403, {}),
+        (MAVEN, RangeNotSatisfiable("that range is past the end", size=10), 416, {"content-range": "bytes */10"}),
+        (NPM, TooManyAttempts("too many failed logins", retry_after=7), 429, {"retry-after": "7"}),
+        (NPM, Unauthenticated("log in to read dev"), 401, {}),
+        (NPM, VersionExists("1.0.0 is already published"), 409, {}),
+    ],
+)
+def test_a_room_answers_its_errors_the_way_the_edge_does(
+    edge: Edge, error: HoistError, status: int, headers: dict[str, str]
+) -> None:
+    seen = play(room(edge, error), "GET", f"{edge.prefix}/dev/x", 0, b"", {})
+    assert seen.status == status
+    assert message_of(seen, "npm" if edge is NPM else "text").strip() == error.message
+    assert {k: seen.headers[k] for k in headers} == headers
+    if edge is NPM and status == 401:
+        assert "www-authenticate" not in seen.headers
+    head = play(room(edge, error), "HEAD", f"{edge.prefix}/dev/x", 0, b"", {})
+    assert (head.status, head.body) == (status, b"")
