@@ -27,8 +27,10 @@ from hoist.domain.models import (
     PlacementVia,
     Result,
 )
+from hoist.domain.packages import scheme_for
 from hoist.domain.ports import ManifestGraph
-from hoist.domain.versions import Version, build_after
+from hoist.domain.versions import Version, build_after, parse_version
+from hoist.metadata.sql.generations import bump_artifact
 from hoist.metadata.sql.tables import (
     ArtifactRow,
     AttachmentRow,
@@ -124,7 +126,7 @@ class SqlArtifacts:
 
     @staticmethod
     def _record(row: ArtifactRow, package: PackageRow) -> Artifact:
-        version = Version.parse(row.version)
+        version = parse_version(scheme_for(package.format), row.version)
         return Artifact(
             id=row.id,
             package=package.name,
@@ -207,6 +209,7 @@ class SqlArtifacts:
         row.pushed_by = pushed_by
         row.pushed_at = pushed_at
         self._s.flush()
+        bump_artifact(self._s, artifact_id)
         return self.get_by_id(artifact_id)
 
     def find(self, *, package: str | None = None, registry: str | None = None) -> Sequence[Artifact]:
@@ -288,12 +291,15 @@ class SqlPlacements:
         )
         self._s.add(row)
         self._s.flush()
+        bump_artifact(self._s, artifact_id)
         return self._record(row)
 
     def remove(self, artifact_id: int, registry: str) -> bool:
         removed = self._s.execute(
             delete(PlacementRow).where(PlacementRow.artifact_id == artifact_id, PlacementRow.registry_name == registry)
         )
+        if removed.rowcount:  # type: ignore[attr-defined]
+            bump_artifact(self._s, artifact_id)
         return bool(removed.rowcount)  # type: ignore[attr-defined]
 
     def of(self, artifact_id: int) -> Sequence[Placement]:
@@ -363,18 +369,18 @@ class SqlDeployments:
 
     def _select(self) -> Any:
         return (
-            select(DeploymentRow, ArtifactRow.version, PackageRow.name)
+            select(DeploymentRow, ArtifactRow.version, PackageRow.name, PackageRow.format)
             .join(ArtifactRow, DeploymentRow.artifact_id == ArtifactRow.id)
             .join(PackageRow, ArtifactRow.package_id == PackageRow.id)
         )
 
     @staticmethod
-    def _record(row: DeploymentRow, version: str, package: str) -> Deployment:
+    def _record(row: DeploymentRow, version: str, package: str, format: str) -> Deployment:
         return Deployment(
             id=row.id,
             artifact_id=row.artifact_id,
             package=package,
-            version=Version.parse(version),
+            version=parse_version(scheme_for(format), version),
             digest=Digest.parse(row.digest),
             environment=row.environment,
             status=DeploymentStatus(row.status),

@@ -62,6 +62,9 @@ class PackageRow(Base):
     name: Mapped[str] = mapped_column(String(255), unique=True)
     format: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # counts every change to what a registry shows of the package (placements, content, tags,
+    # marks): package views cache by it, across workers, with one indexed read
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ManifestRow(Base):
@@ -136,6 +139,18 @@ class AttachmentRow(Base):
     created_at: Mapped[datetime]
     details: Mapped[dict[str, Any]]
     pipeline: Mapped[dict[str, Any] | None]
+
+
+class VersionMarkRow(Base):
+    """What a registry says of a version it holds: ``deprecated`` (npm) or ``yanked`` (PEP 592)."""
+
+    __tablename__ = "version_marks"
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), primary_key=True)
+    registry_name: Mapped[str] = mapped_column("registry", String(64), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
 
 
 class DeploymentRow(Base):
