@@ -1,0 +1,1 @@
+"""Pieces every package protocol shares: checksums, errors, body ingest, file responses."""
