@@ -15,7 +15,10 @@ from hoist.formats.maven.layout import (
     FileName,
     MetadataPath,
     SnapshotStamp,
+    newest_build,
     parse_path,
+    snapshot_files,
+    split_file_name,
 )
 from hoist.formats.maven.metadata import SnapshotFile, check_uploaded, render_artifact, render_snapshot
 
@@ -203,3 +206,21 @@ def test_checksums_are_computed_in_one_pass_and_checksum_files_parsed() -> None:
             parse_checksum_file(Algorithm.SHA1, bad)
     with pytest.raises(InvalidDigest):
         parse_checksum_file(Algorithm.MD5, sums.sha1.encode())
+
+
+def test_a_plain_snapshot_name_resolves_to_the_newest_build_of_that_kind() -> None:
+    names = [
+        "shop-core-1.4.0-20261204.101112-3.jar",
+        "shop-core-1.4.0-20261205.090000-4.jar",
+        "shop-core-1.4.0-20261205.090000-4.pom",
+        "shop-core-1.4.0-20261206.090000-5-sources.jar",
+        "shop-core-1.4.0-SNAPSHOT.zip",
+        "notes.txt",
+    ]
+    plain = split_file_name("shop-core", "1.4.0-SNAPSHOT", "shop-core-1.4.0-SNAPSHOT.jar")
+    assert newest_build("shop-core", "1.4.0-SNAPSHOT", plain, names) == "shop-core-1.4.0-20261205.090000-4.jar"
+    sources = split_file_name("shop-core", "1.4.0-SNAPSHOT", "shop-core-1.4.0-SNAPSHOT-sources.jar")
+    assert newest_build("shop-core", "1.4.0-SNAPSHOT", sources, names) == "shop-core-1.4.0-20261206.090000-5-sources.jar"
+    war = split_file_name("shop-core", "1.4.0-SNAPSHOT", "shop-core-1.4.0-SNAPSHOT.war")
+    assert newest_build("shop-core", "1.4.0-SNAPSHOT", war, names) is None
+    assert [f.name for f in snapshot_files("shop-core", "1.4.0-SNAPSHOT", names)] == names[:4]

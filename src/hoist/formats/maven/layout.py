@@ -14,6 +14,7 @@ of ``1.4.0-SNAPSHOT``, deployed at 2026-12-04 10:11:12 UTC.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hoist.domain.errors import InvalidInput, InvalidName
@@ -201,3 +202,27 @@ def _version(path: str, version: str) -> str:
     if not _VERSION.fullmatch(version) or version in {".", ".."} or version == SNAPSHOT[1:]:
         raise InvalidInput(f"{clip(version)!r} is not a Maven version directory", path=clip(path))
     return version
+
+
+def snapshot_files(artifact: str, version: str, names: Iterable[str]) -> list[FileName]:
+    """The timestamped files among a SNAPSHOT version's file names, split (names that are not, skipped)."""
+    found = []
+    for name in names:
+        try:
+            split = split_file_name(artifact, version, name)
+        except InvalidInput:
+            continue  # a file Maven never names (stored by another client): not part of a build
+        if split.stamp is not None:
+            found.append(split)
+    return found
+
+
+def newest_build(artifact: str, version: str, wanted: FileName, names: Iterable[str]) -> str | None:
+    """The stored file a plain ``x-1.4.0-SNAPSHOT[-classifier].ext`` name stands for: the newest
+    timestamped file with that classifier and extension (what Maven resolves through the metadata)."""
+    candidates = [
+        (f.stamp, f.name)
+        for f in snapshot_files(artifact, version, names)
+        if f.stamp is not None and (f.classifier, f.extension) == (wanted.classifier, wanted.extension)
+    ]
+    return max(candidates)[1] if candidates else None
