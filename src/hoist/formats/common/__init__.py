@@ -1,1 +1,1 @@
-"""Pieces every package protocol shares: checksums, errors, body ingest, file responses."""
+"""What every package protocol room shares: body ingest, error shapes, the edge's challenges."""
