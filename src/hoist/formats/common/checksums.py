@@ -1,12 +1,11 @@
-"""The checksums package clients ask for next to a file (Maven's ``.sha1``, npm's ``integrity``,
-PyPI's ``#sha256=``), computed in one pass over the bytes, and checksum files clients upload."""
+"""Checksum files: the ``.md5``/``.sha1``/``.sha256``/``.sha512`` a package client asks for next to a
+file (answered from the checksums ingest recorded, ``FileEntry.checksum``) or uploads after it
+(compared with the stored file, never kept)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from hoist.domain.errors import InvalidDigest, InvalidInput
@@ -25,39 +24,9 @@ class Algorithm(StrEnum):
     def hex_length(self) -> int:
         return hashlib.new(self.value, usedforsecurity=False).digest_size * 2
 
-
-@dataclass(frozen=True, slots=True)
-class Checksums:
-    """Lowercase hex digests of one file's bytes."""
-
-    md5: str
-    sha1: str
-    sha256: str
-    sha512: str
-
-    def of(self, algorithm: Algorithm) -> str:
-        return str(getattr(self, algorithm.value))
-
-
-class ChecksumHasher:
-    """Every algorithm at once, fed chunk by chunk as the bytes arrive."""
-
-    def __init__(self) -> None:
-        self._hashes = {a: hashlib.new(a.value, usedforsecurity=False) for a in Algorithm}
-
-    def update(self, chunk: bytes) -> None:
-        for h in self._hashes.values():
-            h.update(chunk)
-
-    def result(self) -> Checksums:
-        return Checksums(**{a.value: h.hexdigest() for a, h in self._hashes.items()})
-
-
-def checksums_of(chunks: Iterable[bytes]) -> Checksums:
-    hasher = ChecksumHasher()
-    for chunk in chunks:
-        hasher.update(chunk)
-    return hasher.result()
+    def of(self, data: bytes) -> str:
+        """The hex checksum of bytes in hand (a document the server renders, like maven-metadata.xml)."""
+        return hashlib.new(self.value, data, usedforsecurity=False).hexdigest()
 
 
 def parse_checksum_file(algorithm: Algorithm, body: bytes) -> str:

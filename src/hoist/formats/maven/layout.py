@@ -16,9 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from hoist.domain.errors import InvalidInput, InvalidName
 from hoist.domain.names import clip
+from hoist.domain.packages import PackageFormat, package_key
 from hoist.formats.common.checksums import Algorithm as Checksum
 
 METADATA = "maven-metadata.xml"
@@ -46,7 +48,8 @@ class Coordinates:
 
     @property
     def key(self) -> str:
-        return package_key(self)
+        """``maven/<groupId>:<artifactId>``."""
+        return package_key(PackageFormat.MAVEN, self.native_name)
 
     @property
     def path(self) -> str:
@@ -63,6 +66,10 @@ class SnapshotStamp:
     def value(self, base: str) -> str:
         """The file's version: ``1.4.0-20261204.101112-3`` for base ``1.4.0``."""
         return f"{base}-{self.timestamp}-{self.build}"
+
+    @property
+    def time(self) -> datetime:
+        return datetime.strptime(self.timestamp, "%Y%m%d.%H%M%S").replace(tzinfo=UTC)
 
     @property
     def updated(self) -> str:
@@ -142,6 +149,12 @@ def split_file_name(artifact: str, version: str, name: str) -> FileName:
                 file=clip(name),
             )
         stamp = SnapshotStamp(int(m["build"]), m["timestamp"])
+        try:
+            stamp.time  # noqa: B018 - a stamp must be a real UTC time: metadata sorts and dates by it
+        except ValueError:
+            raise InvalidInput(
+                f"file {clip(name)!r}: {m['timestamp']} is not a yyyyMMdd.HHmmss time", file=clip(name)
+            ) from None
         rest = rest[m.end() :]
     else:
         raise InvalidInput(f"file {clip(name)!r} is not a file of version {clip(version)!r}", file=clip(name))
@@ -157,11 +170,6 @@ def split_file_name(artifact: str, version: str, name: str) -> FileName:
     if not _EXTENSION.fullmatch(rest):
         raise InvalidInput(f"file {clip(name)!r} has no valid extension", file=clip(name))
     return FileName(name, classifier, rest, stamp)
-
-
-def package_key(coordinates: Coordinates) -> str:
-    """The Hoist package key of a groupId:artifactId (design: ``maven/<groupId>:<artifactId>``)."""
-    return f"maven/{coordinates.native_name}"
 
 
 def snapshot_base(version: str) -> str:
