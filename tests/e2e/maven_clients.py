@@ -63,8 +63,8 @@ class Library:
         return hashlib.sha256(self.jar.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def library(tmp_path: Path) -> Iterator[Library]:
+@pytest.fixture(name="library")
+def library_fixture(tmp_path: Path) -> Iterator[Library]:
     """A fresh ``<group>:shop-core:1.4.0`` jar; its group is removed from ``~/.m2`` afterwards."""
     group = f"hoiste2e.t{secrets.token_hex(4)}"
     yield build_library(tmp_path / "library", group, "shop-core", "1.4.0")
@@ -91,6 +91,7 @@ def build_library(where: Path, group: str, artifact: str, version: str) -> Libra
 
 def settings_xml(where: Path, username: str, password: str) -> Path:
     """settings.xml with the credentials for server id ``hoist`` (an API token goes in as the password)."""
+    where.mkdir(parents=True, exist_ok=True)
     path = where / "settings.xml"
     path.write_text(
         "<settings><servers><server>"

@@ -17,18 +17,8 @@ from hoist.client import HoistClient
 from hoist.domain.events import AuditEvent
 from hoist.metadata.sql.store import SqlMetadataStore
 from tests.asgi import SyncASGITransport
-from tests.functional.helpers import row_counts
+from tests.functional.helpers import NO_GATES, row_counts
 
-NO_GATES = """
-[registries.dev]
-direct_push = true
-overwrite_snapshots = true
-
-[registries.prod]
-direct_push = false
-promote_from = ["dev"]
-seal_on_promotion = true
-"""
 KEY = "maven/org.acme:shop-core"
 BASE = "/maven/dev/org/acme/shop-core"
 JAR = b"PK\x03\x04 not really a jar, but bytes all the same"

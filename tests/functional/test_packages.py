@@ -19,18 +19,7 @@ from hoist.formats.common.ingest import store_bytes
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.services.packages import FileNotFound
 from hoist.services.publishing import Outcome
-from tests.functional.helpers import row_counts
-
-NO_GATES = """
-[registries.dev]
-direct_push = true
-overwrite_snapshots = true
-
-[registries.prod]
-direct_push = false
-promote_from = ["dev"]
-seal_on_promotion = true
-"""
+from tests.functional.helpers import NO_GATES, row_counts
 
 
 @pytest.fixture
