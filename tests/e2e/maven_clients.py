@@ -71,13 +71,13 @@ def library_fixture(tmp_path: Path) -> Iterator[Library]:
     shutil.rmtree(LOCAL_REPOSITORY / group.replace(".", "/"), ignore_errors=True)
 
 
-def build_library(where: Path, group: str, artifact: str, version: str) -> Library:
+def build_library(where: Path, group: str, artifact: str, version: str, greeting: str = "hello") -> Library:
     jdk = "apt-get install -y default-jdk-headless"
     javac, jar = tool("javac", jdk), tool("jar", jdk)
     source = where / "src" / group.replace(".", "/") / "Greeter.java"
     source.parent.mkdir(parents=True)
     source.write_text(
-        f'package {group};\npublic final class Greeter {{ public static String hello() {{ return "hello"; }} }}\n'
+        f'package {group};\npublic final class Greeter {{ public static String hello() {{ return "{greeting}"; }} }}\n'
     )
     classes = where / "classes"
     run([javac, "--release", "11", "-d", str(classes), str(source)], cwd=where)

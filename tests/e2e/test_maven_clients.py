@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
@@ -14,7 +17,9 @@ import pytest
 from hoist.client import HoistClient
 from tests.e2e.conftest import Server
 from tests.e2e.maven_clients import (
+    LOCAL_REPOSITORY,
     Library,
+    build_library,
     consumer_project,
     deploy_file,
     gradle_resolve,
@@ -63,3 +68,25 @@ def test_mvn_deploys_to_dev_and_prod_resolves_only_what_was_promoted(
 
     fetched = gradle_resolve(tmp_path / "gradle", library, prod, "app", tokens["app"])
     assert hashlib.sha256(fetched.read_bytes()).hexdigest() == library.sha256
+
+
+def test_snapshot_deploys_number_their_builds_from_the_servers_metadata(server: Server, tmp_path: Path) -> None:
+    """Maven numbers a snapshot build by reading the version's maven-metadata.xml: the server's
+    rendering must count the builds it holds, and a consumer gets the newest one."""
+    group = f"hoiste2e.s{secrets.token_hex(4)}"
+    try:
+        with HoistClient(server.url, token=server.admin_token) as admin:
+            token = robot(admin, "ci", "ci")
+        settings = settings_xml(tmp_path / "ci", "ci", token)
+        dev = f"{server.url}/maven/dev"
+        first = build_library(tmp_path / "one", group, "shop-core", "1.5.0-SNAPSHOT", greeting="one")
+        second = build_library(tmp_path / "two", group, "shop-core", "1.5.0-SNAPSHOT", greeting="two")
+        deploy_file(first, dev, settings)
+        deploy_file(second, dev, settings)
+        folder = f"{dev}/{group.replace('.', '/')}/shop-core/1.5.0-SNAPSHOT"
+        metadata = ET.fromstring(httpx.get(f"{folder}/maven-metadata.xml", auth=("ci", token)).content)
+        assert metadata.findtext("versioning/snapshot/buildNumber") == "2"
+        mvn_compile(consumer_project(tmp_path / "consumer", second, dev), settings)
+        assert hashlib.sha256(resolved_jar(second).read_bytes()).hexdigest() == second.sha256 != first.sha256
+    finally:
+        shutil.rmtree(LOCAL_REPOSITORY / group.replace(".", "/"), ignore_errors=True)
