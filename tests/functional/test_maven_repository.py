@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 
@@ -257,3 +258,11 @@ def test_bad_requests_get_a_text_answer_and_change_nothing(
     after = row_counts(metadata)
     after.pop("audit_events"), before.pop("audit_events")  # refusals may be audited
     assert after == before
+
+
+def test_a_deployed_version_gets_an_sbom_naming_it_as_a_maven_package(
+    ci: httpx.Client, client_as: Callable[..., HoistClient]
+) -> None:
+    deploy(ci)  # JAR holds no pom.properties: the key names the package
+    sbom = json.loads(client_as("vera", ["role:viewer"]).sbom(f"{KEY}@1.4.0"))
+    assert sbom["metadata"]["component"]["purl"] == "pkg:maven/org.acme/shop-core@1.4.0"
