@@ -213,11 +213,12 @@ def test_prod_shows_only_what_was_promoted_with_identical_bytes(
     assert ops.get(f"{prod}/1.4.0/shop-core-1.4.0.jar").status_code == 404
     assert ops.get(f"{prod}/maven-metadata.xml").status_code == 404
     client_as("rel", ["role:release"]).promote(f"{KEY}@1.4.0", to="prod")
+    assert ops.head(f"{prod}/1.4.0/shop-core-1.4.0.jar").headers["content-length"] == str(len(JAR))
     got = ops.get(f"{prod}/1.4.0/shop-core-1.4.0.jar")
     assert got.status_code == 200 and got.content == JAR
     assert ops.get(f"{prod}/1.4.0/shop-core-1.4.0.jar.sha256").text == hashlib.sha256(JAR).hexdigest()
     assert [v.text for v in ET.fromstring(ops.get(f"{prod}/maven-metadata.xml").content).iterfind(".//version")] == ["1.4.0"]
-    downloads = events(services, "artifact:download")
+    downloads = events(services, "artifact:download")  # the HEAD took no bytes: not a download
     assert [(e.actor, e.details["file"]) for e in downloads] == [("otto", "shop-core-1.4.0.jar")]
     # sealed by the promotion: dev takes no new file for it either
     late = ci.put(f"{BASE}/1.4.0/shop-core-1.4.0-javadoc.jar", content=b"docs")
