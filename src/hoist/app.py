@@ -31,6 +31,7 @@ from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
 from hoist.formats.common.edge import NATIVE
+from hoist.formats.maven.routes import maven_app
 from hoist.formats.oci import errors as oci_errors
 from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.carry import carry as oci_carry
@@ -197,6 +198,7 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     lookups = HotLookups(services.metadata.hot, settings.policy)
     oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), blobs, lookups)
     dispatch = PathDispatch("/v2", oci, build_api(settings, services, blobs))
+    dispatch = PathDispatch("/maven", maven_app(services.packages, services.uploads), dispatch)
     return IdentityMiddleware(dispatch, services.authentication, signer, EDGES, services.guard.record_unauthenticated)
 
 

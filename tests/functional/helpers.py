@@ -12,6 +12,19 @@ from hoist.client import HoistClient
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.metadata.sql.tables import Base
 
+# dev takes pushes, prod only promotions, and no gate stands between them: the tests of a protocol
+# need the promotion, not its evidence
+NO_GATES = """
+[registries.dev]
+direct_push = true
+overwrite_snapshots = true
+
+[registries.prod]
+direct_push = false
+promote_from = ["dev"]
+seal_on_promotion = true
+"""
+
 
 def push(
     client: HoistClient,

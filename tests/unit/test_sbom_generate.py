@@ -315,3 +315,14 @@ def test_several_files_make_one_sbom(tmp_path: Path) -> None:
     assert purls(doc) == {"pkg:pypi/a@1", "pkg:maven/org.b/b@2"}
     assert root(doc)["purl"] == "pkg:generic/bundle@1"  # two identities: none names the artifact
     assert generate_for_files(list(reversed(files)), name="bundle", version="1", now=NOW).raw == doc.raw
+
+
+def test_a_native_package_without_metadata_in_its_files_is_named_by_its_key(tmp_path: Path) -> None:
+    """A jar Gradle built (no pom.properties) deployed as maven/<g>:<a> is still pkg:maven/<g>/<a>."""
+    plain = make_zip({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\n", "org/acme/Core.class": b"\xca\xfe"})
+    doc = generate(tmp_path, "shop-core-1.4.0.jar", plain, name="maven/org.acme:shop-core", version="1.4.0")
+    assert root(doc)["purl"] == "pkg:maven/org.acme/shop-core@1.4.0"
+    npm = generate(tmp_path, "ui-1.2.0.tgz", b"not a tarball", name="npm/@acme/ui", version="1.2.0")
+    assert root(npm)["purl"] == "pkg:npm/%40acme/ui@1.2.0"
+    pypi = generate(tmp_path, "x.whl", b"not a wheel", name="pypi/shop-utils", version="1.0")
+    assert root(pypi)["purl"] == "pkg:pypi/shop-utils@1.0"

@@ -12,6 +12,7 @@ from typing import BinaryIO
 from packageurl import PackageURL
 
 from hoist.domain.errors import InvalidInput
+from hoist.domain.packages import PackageFormat, split_key
 from hoist.domain.sbom import SbomDocument
 from hoist.sbom.archives import Scan, scan_archive
 from hoist.sbom.bom import Subject, build
@@ -45,7 +46,7 @@ def generate_for_files(files: Sequence[tuple[Path, str]], *, name: str, version:
         listing = "".join(f"{filename} {hexdigest}\n" for filename, hexdigest in sorted(digests))
         digest = "sha256:" + hashlib.sha256(listing.encode()).hexdigest()
     own = {p.purl().to_string(): p for p in scan.own}
-    purl = next(iter(own.values())).purl() if len(own) == 1 else PackageURL("generic", None, name, version)
+    purl = next(iter(own.values())).purl() if len(own) == 1 else _named(name, version)
     subject = Subject(name=name, version=version, digest=digest, container=False, purl=purl)
     return build(subject, apply_distro(scan.packages, scan.distro), now=now)
 
@@ -64,6 +65,19 @@ def generate_for_image(
         name=name, version=version, digest=digest, container=True, purl=PackageURL("oci", None, repository, digest)
     )
     return build(subject, apply_distro(packages, distro), now=now)
+
+
+def _named(name: str, version: str) -> PackageURL:
+    """The purl a package key gives when its files do not say (a jar without pom.properties):
+    ``maven/<g>:<a>`` is ``pkg:maven/<g>/<a>``, ``npm/@s/n`` ``pkg:npm/%40s/n``, ``pypi/n`` ``pkg:pypi/n``."""
+    fmt, native = split_key(name)
+    if fmt is PackageFormat.MAVEN:
+        group, _, artifact = native.partition(":")
+        return PackageURL("maven", group, artifact, version)
+    if fmt in {PackageFormat.NPM, PackageFormat.PYPI}:
+        scope, _, bare = native.rpartition("/")
+        return PackageURL(str(fmt), scope or None, bare, version)
+    return PackageURL("generic", None, name, version)
 
 
 def _sha256(path: Path) -> str:

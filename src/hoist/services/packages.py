@@ -95,14 +95,10 @@ class PackageService:
         """``files`` join the version's files (a new version if there is none). A file already there
         with the same bytes is a no-op; with other bytes it is refused, unless ``replace`` and the
         version is a snapshot the registry lets change (the core's overwrite rule)."""
-        validate_package_name(package)
         fmt = format_of(package)
         parsed = version if isinstance(version, Version) else version_of(package, version)
-        reg = self._policy.registry(registry)
         subject = f"{package}@{parsed}"
-        if not reg.direct_push:
-            self._publisher.refuse_direct_push(registry, subject, package, actor, pipeline)
-        self._guard.require(actor, Right.PUSH, registry, asked=f"push {subject} into {registry}", subject=subject)
+        self.check_push(registry, package, actor, pipeline, subject=subject)
         for f in files:
             validate_file_name(f.name)
         self._publisher.check_files(list(files), actor)
@@ -143,6 +139,18 @@ class PackageService:
         if hook is not None and result.outcome in {Outcome.CREATED, Outcome.OVERWRITTEN}:
             hook(registry, package, parse_manifest(generic_manifest(package, result.artifact.version, merged)))
         return result
+
+    def check_push(
+        self, registry: str, package: str, actor: Actor, pipeline: Pipeline | None = None, *, subject: str | None = None
+    ) -> None:
+        """Refuse (audited) what ``add_files`` would refuse whatever the files: a registry that takes
+        promotions only, an actor without ``push`` there. Protocols call it before reading a body, so
+        a refused upload costs no transfer (Maven waits on ``Expect: 100-continue``)."""
+        validate_package_name(package)
+        subject = subject or package
+        if not self._policy.registry(registry).direct_push:
+            self._publisher.refuse_direct_push(registry, subject, package, actor, pipeline)
+        self._guard.require(actor, Right.PUSH, registry, asked=f"push {subject} into {registry}", subject=subject)
 
     # --- reading ---------------------------------------------------------------------------------
 
