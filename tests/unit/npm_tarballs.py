@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import io
 import json
 import tarfile
 from typing import Any
+
+from hoist.domain.digests import Digest
+from hoist.domain.models import CHECKSUM_ALGORITHMS, FileEntry
+from hoist.formats.common.ingest import Received
 
 
 def tarball(manifest: dict[str, Any] | None, *, folder: str = "package", extra: dict[str, bytes] | None = None) -> bytes:
@@ -39,3 +44,9 @@ def publish_document(name: str, version: str, data: bytes, **manifest: Any) -> d
             }
         },
     }
+
+
+def entry(name: str, data: bytes) -> FileEntry:
+    """The file entry ingest records for ``data``: its digest and the checksums npm reads."""
+    sums = {alg: hashlib.new(alg, data).hexdigest() for alg in ("sha256", *CHECKSUM_ALGORITHMS)}
+    return Received(Digest("sha256", sums["sha256"]), len(data), sums).entry(name)

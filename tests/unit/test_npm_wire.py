@@ -16,7 +16,7 @@ from hoist.domain.errors import InvalidInput, InvalidName, InvalidVersion, NotFo
 from hoist.domain.versions import Version
 from hoist.formats.npm import audit, documents, names, packuments, paths, tarballs
 from hoist.formats.npm.paths import Kind, Target
-from tests.unit.npm_tarballs import publish_document, tarball
+from tests.unit.npm_tarballs import entry, publish_document, tarball
 
 
 @pytest.mark.parametrize("name", ["left-pad", "@acme/ui", "a.b_c-d", "@a-b/c.d", "x" * 214, "-dash"])
@@ -102,15 +102,13 @@ def test_a_publish_is_decoded_hashed_and_checked_against_its_package_json() -> N
     assert documents.is_publication(read)
     pub = documents.publication(read, "@acme/ui")
     assert (pub.version, pub.tags) == ("1.2.0", ("latest",))
-    sink = io.BytesIO()
-    digests = tarballs.decode_attachment(pub.data, sink)
-    assert sink.getvalue() == data
-    assert digests.integrity == "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-    assert digests.shasum == hashlib.sha1(data, usedforsecurity=False).hexdigest()
-    assert digests == tarballs.digests_of(io.BytesIO(data))
-    raw, manifest = tarballs.package_json(sink)
+    assert b"".join(tarballs.decoded(pub.data)) == data
+    stored = entry("ui-1.2.0.tgz", data)
+    assert tarballs.integrity(stored) == "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+    assert tarballs.shasum(stored) == hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    raw, manifest = tarballs.package_json(io.BytesIO(data))
     assert manifest == {"name": "@acme/ui", "version": "1.2.0"} and json.loads(raw) == manifest
-    documents.check_tarball(pub, digests, manifest)
+    documents.check_tarball(pub, stored, manifest)
 
 
 @pytest.mark.parametrize(
@@ -124,9 +122,8 @@ def test_a_publish_is_decoded_hashed_and_checked_against_its_package_json() -> N
 def test_a_tarball_that_disagrees_with_the_publish_is_refused(inside: dict[str, str], message: str) -> None:
     data = tarball(inside)
     pub = documents.publication(publish_document("left-pad", "1.2.0", data), "left-pad")
-    digests = tarballs.decode_attachment(pub.data, io.BytesIO())
     with pytest.raises(InvalidInput, match=message):
-        documents.check_tarball(pub, digests, tarballs.package_json(io.BytesIO(data))[1])
+        documents.check_tarball(pub, entry("x.tgz", data), tarballs.package_json(io.BytesIO(data))[1])
 
 
 def test_client_digests_that_are_not_those_of_the_bytes_are_refused() -> None:
@@ -134,9 +131,8 @@ def test_client_digests_that_are_not_those_of_the_bytes_are_refused() -> None:
     doc = publish_document("left-pad", "1.2.0", data)
     doc["versions"]["1.2.0"]["dist"] = {"shasum": "0" * 40}
     pub = documents.publication(doc, "left-pad")
-    digests = tarballs.decode_attachment(pub.data, io.BytesIO())
     with pytest.raises(InvalidInput, match=r"dist\.shasum"):
-        documents.check_tarball(pub, digests, {"name": "left-pad", "version": "1.2.0"})
+        documents.check_tarball(pub, entry("left-pad-1.2.0.tgz", data), {"name": "left-pad", "version": "1.2.0"})
 
 
 @pytest.mark.parametrize(
@@ -159,11 +155,11 @@ def test_malformed_publishes_are_refused_with_a_reason(change: object, message: 
 
 def test_attachments_that_are_not_base64_or_too_large_are_refused() -> None:
     with pytest.raises(InvalidInput, match="not base64"):
-        tarballs.decode_attachment("not*base64!", io.BytesIO())
+        list(tarballs.decoded("not*base64!"))
     with pytest.raises(InvalidInput, match="empty"):
-        tarballs.decode_attachment("", io.BytesIO())
+        list(tarballs.decoded(""))
     with pytest.raises(TooLarge):
-        tarballs.decode_attachment(base64.b64encode(b"x" * 100).decode(), io.BytesIO(), limit=99)
+        list(tarballs.decoded(base64.b64encode(b"x" * 100).decode(), limit=99))
 
 
 def test_tarballs_without_a_readable_package_json_are_refused() -> None:
@@ -190,8 +186,8 @@ def test_deprecations_come_back_in_the_changed_packument() -> None:
 
 
 def _release(version: str, *, sealed: bool = False, day: int = 1, **manifest: object) -> packuments.Release:
-    digests = tarballs.digests_of(io.BytesIO(version.encode()))
-    return packuments.Release(Version.parse(version), manifest, digests, datetime(2026, 1, day, tzinfo=UTC), sealed)
+    tarball = entry(f"x-{version}.tgz", version.encode())
+    return packuments.Release(Version.parse(version), manifest, tarball, datetime(2026, 1, day, tzinfo=UTC), sealed)
 
 
 def test_one_build_per_version_the_sealed_one_else_the_highest() -> None:
@@ -219,7 +215,7 @@ def test_packuments_full_and_abbreviated() -> None:
             _release("1.1.0+4", day=2, dependencies={"a": "^1"}, scripts={"postinstall": "x"}),
         ]
     )
-    held[0] = packuments.Release(held[0].version, held[0].manifest, held[0].digests, held[0].published, deprecated="old")
+    held[0] = packuments.Release(held[0].version, held[0].manifest, held[0].tarball, held[0].published, deprecated="old")
 
     def url(version: str) -> str:
         return f"http://h/npm/prod/x/-/x-{version}.tgz"
@@ -232,8 +228,8 @@ def test_packuments_full_and_abbreviated() -> None:
     assert (newest["_id"], newest["version"], newest["hasInstallScript"]) == ("x@1.1.0", "1.1.0", True)
     assert newest["dist"] == {
         "tarball": url("1.1.0"),
-        "integrity": held[1].digests.integrity,
-        "shasum": held[1].digests.shasum,
+        "integrity": tarballs.integrity(held[1].tarball),
+        "shasum": tarballs.shasum(held[1].tarball),
     }
     assert full["time"] == {
         "created": "2026-01-01T00:00:00.000Z",

@@ -10,9 +10,10 @@ from typing import Any
 
 from hoist.domain.errors import InvalidInput
 from hoist.domain.jsonlimits import MIB, read_json
+from hoist.domain.models import FileEntry
 from hoist.domain.names import clip
 from hoist.formats.npm.names import npm_version, shown
-from hoist.formats.npm.tarballs import MAX_TARBALL_BYTES, Digests
+from hoist.formats.npm.tarballs import MAX_TARBALL_BYTES, integrity, shasum
 
 # base64 makes the tarball 4/3 larger; the rest of the document is the client's metadata
 MAX_DOCUMENT_BYTES = MAX_TARBALL_BYTES * 4 // 3 + 16 * MIB
@@ -73,7 +74,7 @@ def publication(doc: dict[str, Any], name: str) -> Publication:
     return Publication(name, version, data, tuple(tags), dist if isinstance(dist, dict) else {})
 
 
-def check_tarball(pub: Publication, digests: Digests, package: dict[str, Any]) -> None:
+def check_tarball(pub: Publication, tarball: FileEntry, package: dict[str, Any]) -> None:
     """The tarball's own package.json names the package and version published, and the digests the
     client computed (if any) are those of the bytes that arrived."""
     if package.get("name") != pub.name:
@@ -81,7 +82,7 @@ def check_tarball(pub: Publication, digests: Digests, package: dict[str, Any]) -
     inside = package.get("version")
     if not isinstance(inside, str) or shown(npm_version(inside)) != pub.version:
         raise InvalidInput(f"package.json in the tarball has version {clip(str(inside))!r}, not {pub.version}")
-    for field, actual in (("integrity", digests.integrity), ("shasum", digests.shasum)):
+    for field, actual in (("integrity", integrity(tarball)), ("shasum", shasum(tarball))):
         claimed = pub.claimed.get(field)
         if claimed is not None and claimed != actual:
             raise InvalidInput(

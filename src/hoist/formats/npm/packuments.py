@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from hoist.domain.models import FileEntry
 from hoist.domain.versions import Channel, Version
 from hoist.formats.npm.names import shown
-from hoist.formats.npm.tarballs import Digests
+from hoist.formats.npm.tarballs import integrity, shasum
 
 ABBREVIATED = "application/vnd.npm.install-v1+json"
 LATEST = "latest"
@@ -45,7 +46,7 @@ class Release:
 
     version: Version
     manifest: Mapping[str, Any]  # the package.json read from the tarball at publish
-    digests: Digests
+    tarball: FileEntry
     published: datetime
     sealed: bool = False
     deprecated: str | None = None
@@ -84,7 +85,7 @@ def version_document(name: str, release: Release, tarball_url: str) -> dict[str,
         name=name,
         version=release.shown,
         _id=f"{name}@{release.shown}",
-        dist={"tarball": tarball_url, "integrity": release.digests.integrity, "shasum": release.digests.shasum},
+        dist={"tarball": tarball_url, "integrity": integrity(release.tarball), "shasum": shasum(release.tarball)},
     )
     scripts = release.manifest.get("scripts")
     if isinstance(scripts, dict) and any(s in scripts for s in _INSTALL_SCRIPTS):
@@ -119,7 +120,7 @@ def abbreviated(
 
 def revision(releases: list[Release], tags: Mapping[str, str]) -> str:
     """A CouchDB-style ``_rev`` that changes when the view changes (npm sends it back on writes)."""
-    state = [(r.shown, r.digests.integrity, r.deprecated) for r in releases], sorted(tags.items())
+    state = [(r.shown, str(r.tarball.digest), r.deprecated) for r in releases], sorted(tags.items())
     return f"{len(releases)}-{hashlib.sha256(json.dumps(state).encode()).hexdigest()[:32]}"
 
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from hoist.domain.errors import NotFound
 from hoist.domain.names import clip
-from hoist.formats.npm.names import validate_npm_name
+from hoist.domain.packages import validate_npm_name
 
 USER_PREFIX = "org.couchdb.user:"
 

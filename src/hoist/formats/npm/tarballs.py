@@ -1,21 +1,21 @@
-"""A published tarball: base64 decoded in bounded chunks into a file while it is hashed, and the
-``package.json`` inside it read, so that what Hoist serves is computed from the bytes, never taken
-from the client's metadata."""
+"""A published tarball: base64 decoded in bounded chunks, the ``package.json`` inside it read, and
+npm's ``dist`` digests taken from the checksums recorded as the bytes arrived: what Hoist serves
+is computed from the bytes, never taken from the client's metadata."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import gzip
-import hashlib
 import io
 import tarfile
 import zlib
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import IO, Any
 
 from hoist.domain.errors import InvalidInput, TooLarge
 from hoist.domain.jsonlimits import MIB, PACKAGE_FILE_BYTES, read_json
+from hoist.domain.models import FileEntry
 
 MAX_TARBALL_BYTES = 256 * MIB
 # A gzip bomb is read no further than this while looking for package.json.
@@ -23,40 +23,29 @@ MAX_UNPACKED_BYTES = 1024 * MIB
 _CHUNK = 4 * 256 * 1024  # base64 characters per step: a multiple of 4, so every chunk decodes alone
 
 
-@dataclass(frozen=True, slots=True)
-class Digests:
-    size: int
-    sha512: bytes
-    sha1: bytes
-    sha256: bytes
-
-    @property
-    def integrity(self) -> str:
-        """Subresource Integrity, as npm's ``dist.integrity``."""
-        return "sha512-" + base64.b64encode(self.sha512).decode()
-
-    @property
-    def shasum(self) -> str:
-        """npm's legacy ``dist.shasum``: sha1, hex."""
-        return self.sha1.hex()
+def integrity(tarball: FileEntry) -> str:
+    """npm's ``dist.integrity`` (Subresource Integrity, sha512) of a stored tarball."""
+    return "sha512-" + base64.b64encode(bytes.fromhex(_checksum(tarball, "sha512"))).decode()
 
 
-def digests_of(data: IO[bytes]) -> Digests:
-    """The digests of a stored tarball, read from its start."""
-    hashers = (hashlib.sha512(), hashlib.sha1(usedforsecurity=False), hashlib.sha256())
-    size = 0
-    while chunk := data.read(1024 * 1024):
-        size += len(chunk)
-        for h in hashers:
-            h.update(chunk)
-    return Digests(size, hashers[0].digest(), hashers[1].digest(), hashers[2].digest())
+def shasum(tarball: FileEntry) -> str:
+    """npm's legacy ``dist.shasum``: sha1, hex."""
+    return _checksum(tarball, "sha1")
 
 
-def decode_attachment(text: str, sink: IO[bytes], *, limit: int = MAX_TARBALL_BYTES) -> Digests:
-    """Base64 ``text`` decoded into ``sink`` a chunk at a time, hashed on the way."""
+def _checksum(tarball: FileEntry, algorithm: str) -> str:
+    value = tarball.checksum(algorithm)
+    if value is None:  # every tarball comes in through ingest, which records both
+        raise ValueError(f"{tarball.name} has no {algorithm} recorded")
+    return value
+
+
+def decoded(text: str, *, limit: int = MAX_TARBALL_BYTES) -> Iterator[bytes]:
+    """Base64 ``text`` decoded a chunk at a time, refused past ``limit`` bytes or when it is empty."""
     if (len(text) // 4) * 3 > limit + 2:
         raise TooLarge(f"the tarball is larger than {limit} bytes", limit=limit)
-    hashers = (hashlib.sha512(), hashlib.sha1(usedforsecurity=False), hashlib.sha256())
+    if not text:
+        raise InvalidInput("the tarball attachment is empty")
     size = 0
     for start in range(0, len(text), _CHUNK):
         try:
@@ -66,12 +55,7 @@ def decode_attachment(text: str, sink: IO[bytes], *, limit: int = MAX_TARBALL_BY
         size += len(chunk)
         if size > limit:
             raise TooLarge(f"the tarball is larger than {limit} bytes", limit=limit)
-        for h in hashers:
-            h.update(chunk)
-        sink.write(chunk)
-    if size == 0:
-        raise InvalidInput("the tarball attachment is empty")
-    return Digests(size, hashers[0].digest(), hashers[1].digest(), hashers[2].digest())
+        yield chunk
 
 
 class _Bounded(io.RawIOBase):
