@@ -30,7 +30,9 @@ from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
-from hoist.formats.npm.routes import NpmEndpoints, npm_app
+from hoist.formats.npm.packages import NpmPackages
+from hoist.formats.npm.routes import npm_app
+from hoist.formats.npm.session import NpmSession
 from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.routes import oci_app
 from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
@@ -180,7 +182,11 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     signer = TokenSigner(token_secret(settings))
     urls = blob_urls(settings)
     oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), urls)
-    npm = npm_app(NpmEndpoints(settings.policy, services.authentication, services.tokens, services.vulnerabilities))
+    npm = npm_app(
+        settings.policy,
+        NpmSession(services.authentication, services.tokens, services.vulnerabilities).handlers(),
+        NpmPackages(services.packages, services.deletion, services.uploads, urls).handlers(),
+    )
     dispatch = PathDispatch("/v2", oci, PathDispatch("/npm", npm, build_api(settings, services)))
     return IdentityMiddleware(dispatch, services.authentication, signer, services.guard.record_unauthenticated)
 

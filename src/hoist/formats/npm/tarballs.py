@@ -80,7 +80,6 @@ class _Bounded(io.RawIOBase):
 def package_json(tarball: IO[bytes], *, unpacked_limit: int = MAX_UNPACKED_BYTES) -> tuple[bytes, dict[str, Any]]:
     """(bytes, parsed) of the ``<folder>/package.json`` in a gzipped npm tarball (npm packs under
     ``package/``, older tools under other folder names: pacote takes any single top folder)."""
-    tarball.seek(0)
     stream = _Bounded(gzip.GzipFile(fileobj=tarball, mode="rb"), unpacked_limit)  # type: ignore[arg-type]
     try:
         with tarfile.open(fileobj=io.BufferedReader(stream), mode="r|") as archive:
