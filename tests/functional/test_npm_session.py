@@ -63,7 +63,7 @@ def test_unknown_registries_and_endpoints_answer_in_npms_shape(npm_as: Callable[
         # old npm asks audits/quick first and falls back on a 404; npm 11 falls back from web login on one
         assert answer.status_code == 404 and set(answer.json()) == {"error"}, answer.text
     bad = ci.get("Left-Pad")
-    assert bad.status_code == 400 and "not an npm package name" in bad.json()["error"]
+    assert bad.status_code == 400 and "npm names are lowercase" in bad.json()["error"]
 
 
 def test_audit_answers_from_imported_advisories_only_for_affected_versions(
