@@ -11,7 +11,7 @@ import pytest
 
 from hoist.client import HoistClient
 from tests.asgi import SyncASGITransport
-from tests.conftest import _Unclosable
+from tests.functional.npm_helpers import npm_clients
 
 PAD_ADVISORY = {
     "id": "GHSA-pad0-0000-0001",
@@ -32,18 +32,7 @@ PAD_ADVISORY = {
 
 @pytest.fixture
 def npm_as(transport: SyncASGITransport, token_for: Callable[..., str]) -> Iterator[Callable[..., httpx.Client]]:
-    """An HTTP client with a principal's token, as npm sends ``_authToken`` (Bearer)."""
-    opened: list[httpx.Client] = []
-
-    def make(name: str, grants: tuple[str, ...] = ("role:ci",)) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token_for(name, grants, robot=name.endswith('-bot'))}"}
-        c = httpx.Client(transport=_Unclosable(transport), base_url="http://hoist.test/npm/dev/", headers=headers)
-        opened.append(c)
-        return c
-
-    yield make
-    for c in opened:
-        c.close()
+    yield from npm_clients(transport, token_for)
 
 
 def test_ping_and_whoami(npm_as: Callable[..., httpx.Client], anonymous: httpx.Client) -> None:

@@ -16,7 +16,7 @@ from hoist.domain.errors import InvalidInput, InvalidName, InvalidVersion, NotFo
 from hoist.domain.versions import Version
 from hoist.formats.npm import audit, documents, names, packuments, paths, tarballs
 from hoist.formats.npm.paths import Kind, Target
-from tests.unit.npm_tarballs import entry, publish_document, tarball
+from tests.npm_documents import entry, publish_document, tarball
 
 
 @pytest.mark.parametrize("name", ["left-pad", "@acme/ui", "a.b_c-d", "@a-b/c.d", "x" * 214, "-dash"])
@@ -108,7 +108,8 @@ def test_a_publish_is_decoded_hashed_and_checked_against_its_package_json() -> N
     assert tarballs.shasum(stored) == hashlib.sha1(data, usedforsecurity=False).hexdigest()
     raw, manifest = tarballs.package_json(io.BytesIO(data))
     assert manifest == {"name": "@acme/ui", "version": "1.2.0"} and json.loads(raw) == manifest
-    documents.check_tarball(pub, stored, manifest)
+    documents.check_package(pub, manifest)
+    documents.check_digests(pub, stored)
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,7 @@ def test_a_tarball_that_disagrees_with_the_publish_is_refused(inside: dict[str, 
     data = tarball(inside)
     pub = documents.publication(publish_document("left-pad", "1.2.0", data), "left-pad")
     with pytest.raises(InvalidInput, match=message):
-        documents.check_tarball(pub, entry("x.tgz", data), tarballs.package_json(io.BytesIO(data))[1])
+        documents.check_package(pub, tarballs.package_json(io.BytesIO(data))[1])
 
 
 def test_client_digests_that_are_not_those_of_the_bytes_are_refused() -> None:
@@ -132,7 +133,7 @@ def test_client_digests_that_are_not_those_of_the_bytes_are_refused() -> None:
     doc["versions"]["1.2.0"]["dist"] = {"shasum": "0" * 40}
     pub = documents.publication(doc, "left-pad")
     with pytest.raises(InvalidInput, match=r"dist\.shasum"):
-        documents.check_tarball(pub, entry("left-pad-1.2.0.tgz", data), {"name": "left-pad", "version": "1.2.0"})
+        documents.check_digests(pub, entry("left-pad-1.2.0.tgz", data))
 
 
 @pytest.mark.parametrize(

@@ -74,14 +74,17 @@ def publication(doc: dict[str, Any], name: str) -> Publication:
     return Publication(name, version, data, tuple(tags), dist if isinstance(dist, dict) else {})
 
 
-def check_tarball(pub: Publication, tarball: FileEntry, package: dict[str, Any]) -> None:
-    """The tarball's own package.json names the package and version published, and the digests the
-    client computed (if any) are those of the bytes that arrived."""
+def check_package(pub: Publication, package: dict[str, Any]) -> None:
+    """The tarball's own package.json names the package and version published."""
     if package.get("name") != pub.name:
         raise InvalidInput(f"package.json in the tarball names {clip(str(package.get('name')))!r}, not {pub.name!r}")
     inside = package.get("version")
     if not isinstance(inside, str) or shown(npm_version(inside)) != pub.version:
         raise InvalidInput(f"package.json in the tarball has version {clip(str(inside))!r}, not {pub.version}")
+
+
+def check_digests(pub: Publication, tarball: FileEntry) -> None:
+    """The digests the client computed (if it sent any) are those of the bytes that arrived."""
     for field, actual in (("integrity", integrity(tarball)), ("shasum", shasum(tarball))):
         claimed = pub.claimed.get(field)
         if claimed is not None and claimed != actual:

@@ -6,10 +6,11 @@ version (``packuments.one_per_version``)."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import IO, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -37,6 +38,8 @@ from hoist.services.uploads import UploadService
 
 PACKAGE_JSON = "package.json"
 _CACHED_MANIFESTS = 4096  # package.json of a version never changes: kept by digest
+_SPOOLED_IN_MEMORY = 8 * 1024 * 1024  # a larger tarball is staged on disk
+_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +135,12 @@ class NpmPackages:
         ceilings, immutability, audit)."""
         actor, pipeline = actor_of(request), pipeline_of(request)
         key = storage_key(pub.name)
-        received = await run_in_threadpool(store_bytes, tarballs.decoded(pub.data), self.uploads)
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOLED_IN_MEMORY) as staged:
+            # checked before a byte is stored, so that a refused tarball leaves nothing behind
+            raw = await run_in_threadpool(_stage, pub, staged)
+            received = await run_in_threadpool(store_bytes, iter(partial(staged.read, _CHUNK), b""), self.uploads)
         tarball = received.entry(tarball_name(pub.name, pub.version), "application/gzip")
-        raw, manifest = await run_in_threadpool(lambda: tarballs.package_json(self.uploads.read(received.digest)))
-        documents.check_tarball(pub, tarball, manifest)
+        documents.check_digests(pub, tarball)
         package_json = (await run_in_threadpool(store_bytes, raw, self.uploads)).entry(PACKAGE_JSON, "application/json")
         await run_in_threadpool(
             lambda: self.packages.add_files(
@@ -261,6 +266,17 @@ class NpmPackages:
                 self._manifests.pop(next(iter(self._manifests)))
             self._manifests[file.digest] = cached
         return cached
+
+
+def _stage(pub: documents.Publication, staged: IO[bytes]) -> bytes:
+    """The tarball decoded into ``staged`` and its package.json checked; the package.json's bytes."""
+    for chunk in tarballs.decoded(pub.data):
+        staged.write(chunk)
+    staged.seek(0)
+    raw, manifest = tarballs.package_json(staged)
+    documents.check_package(pub, manifest)
+    staged.seek(0)
+    return raw
 
 
 def _movable(tag: str) -> str:
