@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from hoist.app import Services
 from hoist.client import HoistClient
 from tests.asgi import SyncASGITransport
+from tests.conftest import ADMIN
 from tests.functional.npm_helpers import npm_clients
 
 PAD_ADVISORY = {
@@ -93,3 +95,29 @@ def test_audit_needs_read_on_the_registry_and_refuses_bad_bodies(npm_as: Callabl
     for body, message in ((b"[1]", "not a JSON object"), (b'{"a": [1]}', "version strings"), (b"{", "not JSON")):
         refused = ci.post("-/npm/v1/security/advisories/bulk", content=body)
         assert refused.status_code == 400 and message in refused.json()["error"], refused.text
+
+
+def test_npm_login_trades_a_password_for_a_token_and_creates_nobody(
+    services: Services, anonymous: httpx.Client, client: HoistClient
+) -> None:
+    services.administration.create_user(ADMIN, "erin", password="correct horse battery", grants=["role:developer"])
+    login = "/npm/dev/-/user/org.couchdb.user:"
+    body = {"_id": "org.couchdb.user:erin", "name": "erin", "password": "correct horse battery", "type": "user"}
+    answer = anonymous.put(login + "erin", json=body)
+    assert answer.status_code == 201, answer.text
+    token = answer.json()["token"]
+    me = anonymous.get("/npm/dev/-/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert me.json() == {"username": "erin"}
+
+    wrong = anonymous.put(login + "erin", json={**body, "password": "wrong"})
+    assert wrong.status_code == 401 and set(wrong.json()) == {"error"}
+    nobody = anonymous.put(login + "nobody", json={**body, "name": "nobody"})
+    assert nobody.status_code == 401
+    assert "nobody" not in {u["name"] for u in client.users()}
+    failures = [e for e in map(json.loads, client.export_lines()) if e["action"] == "auth:failed"]
+    assert {e["actor"] for e in failures} >= {"erin", "nobody"}
+    mismatch = anonymous.put(login + "erin", json={**body, "name": "other"})
+    assert mismatch.status_code == 400 and "the URL" in mismatch.json()["error"]
+    # only the login takes a change from nobody: anything else is refused before its body is read
+    refused = anonymous.put("/npm/dev/left-pad", content=b"{}")
+    assert refused.status_code == 401 and "npm login" in refused.json()["error"]

@@ -1,5 +1,6 @@
 """The npm registry at ``/npm/<registry>/``: one route that reads what npm asks for (``paths``)
-and hands it to its endpoint; errors come back as npm prints them: ``{"error": "..."}``."""
+and hands it to its endpoint; errors come back as npm prints them (``{"error": "..."}``), the
+way the edge answers them (``formats/common/edge.NPM``)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,19 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from hoist.domain.errors import HoistError, NotFound
 from hoist.domain.names import clip
 from hoist.domain.policy import Policy
+from hoist.formats.common.edge import NPM
 from hoist.formats.npm.paths import Kind, Target, parse
 from hoist.http.bodies import capped, check_declared_length
-from hoist.http.errors import status_of
 
 Handler = Callable[[Request, str, Target], Awaitable[Response]]
 Handlers = Mapping[tuple[Kind, str], Handler]
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
-
-
-def npm_error(error: HoistError) -> JSONResponse:
-    """npm prints ``error`` after the status line (npm-registry-fetch's HttpErrorGeneral)."""
-    return JSONResponse({"error": error.message}, status_of(error))
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -47,7 +43,7 @@ def npm_app(policy: Policy, *endpoints: Handlers) -> Starlette:
                 raise NotFound(f"npm asks for no {request.method} on {clip(request.url.path)!r}: Hoist answers none")
             return await handler(request, registry, target)
         except HoistError as exc:
-            return npm_error(exc)
+            return NPM.refusal(exc, request.scope)
 
     return Starlette(
         routes=[
