@@ -141,7 +141,9 @@ def test_dist_tags(npm_as: NpmAs) -> None:
     for version in ("1.0.0", "1.1.0", "2.0.0-rc.1"):
         publish(ci, "left-pad", version)
     assert ci.get("-/package/left-pad/dist-tags").json() == {"latest": "1.1.0"}
+    assert ci.get("left-pad").json()["dist-tags"] == {"latest": "1.1.0"}  # the page is now cached
     assert ci.put("-/package/left-pad/dist-tags/next", json="2.0.0-rc.1").status_code == 201
+    assert ci.get("left-pad").json()["dist-tags"] == {"latest": "1.1.0", "next": "2.0.0-rc.1"}
     assert ci.put("-/package/left-pad/dist-tags/latest", json="1.0.0").status_code == 201
     assert ci.get("-/package/left-pad/dist-tags").json() == {"latest": "1.0.0", "next": "2.0.0-rc.1"}
     assert ci.get("-/package/left-pad/dist-tags/next").json() == "2.0.0-rc.1"

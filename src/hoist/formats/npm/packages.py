@@ -6,11 +6,12 @@ version (``packuments.one_per_version``)."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -38,6 +39,9 @@ from hoist.services.uploads import UploadService
 
 PACKAGE_JSON = "package.json"
 _CACHED_MANIFESTS = 4096  # package.json of a version never changes: kept by digest
+_CACHED_PAGES = 1024  # rendered packuments, by the view's generation
+K = TypeVar("K")
+V = TypeVar("V")
 _SPOOLED_IN_MEMORY = 8 * 1024 * 1024  # a larger tarball is staged on disk
 _CHUNK = 1024 * 1024
 
@@ -70,6 +74,7 @@ class NpmPackages:
     uploads: UploadService
     blob_urls: BlobUrls | None = None
     _manifests: dict[Digest, Mapping[str, Any]] = field(default_factory=dict)
+    _pages: dict[tuple[str, str, int, bool, str], bytes] = field(default_factory=dict)
 
     def handlers(self) -> Handlers:
         return {
@@ -88,12 +93,19 @@ class NpmPackages:
     # --- reading ---------------------------------------------------------------------------------
 
     async def packument(self, request: Request, registry: str, target: Target) -> Response:
-        held = await self._held(request, registry, target.name)
-        url = _tarball_urls(request, registry, target.name)
-        if packuments.ABBREVIATED in request.headers.get("accept", ""):
-            doc = packuments.abbreviated(target.name, held.releases, held.tags, url)
-            return JSONResponse(doc, media_type=packuments.ABBREVIATED)
-        return JSONResponse(packuments.full(target.name, held.releases, held.tags, url))
+        view = await self._view(request, registry, target.name)
+        short = packuments.ABBREVIATED in request.headers.get("accept", "")
+        media_type = packuments.ABBREVIATED if short else "application/json"
+        # the view is read (and the right to read it checked) every time; the page only when it changed
+        page = (registry, view.package, view.generation, short, str(request.base_url))
+        body = self._pages.get(page)
+        if body is None:
+            held = await run_in_threadpool(self._hold, target.name, view)
+            url = _tarball_urls(request, registry, target.name)
+            render = packuments.abbreviated if short else packuments.full
+            body = json.dumps(render(target.name, held.releases, held.tags, url), separators=(",", ":")).encode()
+            _remember(self._pages, page, body, _CACHED_PAGES)
+        return Response(body, media_type=media_type)
 
     async def version(self, request: Request, registry: str, target: Target) -> Response:
         held = await self._held(request, registry, target.name)
@@ -226,13 +238,18 @@ class NpmPackages:
 
     # --- the view --------------------------------------------------------------------------------
 
-    async def _held(self, request: Request, registry: str, name: str) -> Held:
-        key = storage_key(name)
-        view = await run_in_threadpool(self.packages.view, registry, key, actor_of(request))
+    async def _view(self, request: Request, registry: str, name: str) -> PackageView:
+        view = await run_in_threadpool(self.packages.view, registry, storage_key(name), actor_of(request))
         if view is None:
             raise NotFound(f"{name} is not in {registry}")
-        releases = await run_in_threadpool(self._releases, name, view.versions)
-        chosen = packuments.one_per_version(releases)
+        return view
+
+    async def _held(self, request: Request, registry: str, name: str) -> Held:
+        view = await self._view(request, registry, name)
+        return await run_in_threadpool(self._hold, name, view)
+
+    def _hold(self, name: str, view: PackageView) -> Held:
+        chosen = packuments.one_per_version(self._releases(name, view.versions))
         tags = {tag: shown(v.artifact.version) for tag, d in view.tags.items() if (v := view.by_digest(d)) is not None}
         return Held(name, view, chosen, tags)
 
@@ -262,10 +279,16 @@ class NpmPackages:
             with self.uploads.read(file.digest) as f:
                 doc = read_json(f.read(PACKAGE_FILE_BYTES + 1), limit=PACKAGE_FILE_BYTES, where=PACKAGE_JSON)
             cached = doc if isinstance(doc, dict) else {}
-            if len(self._manifests) >= _CACHED_MANIFESTS:
-                self._manifests.pop(next(iter(self._manifests)))
-            self._manifests[file.digest] = cached
+            _remember(self._manifests, file.digest, cached, _CACHED_MANIFESTS)
         return cached
+
+
+def _remember(cache: dict[K, V], key: K, value: V, limit: int) -> None:
+    """Keep ``value``, dropping the oldest entry once ``limit`` are kept (entries never go stale:
+    manifests are keyed by digest, pages by the view's generation)."""
+    if len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 def _stage(pub: documents.Publication, staged: IO[bytes]) -> bytes:
