@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -99,6 +100,14 @@ def test_bad_publishes_change_nothing(npm_as: NpmAs, metadata: SqlMetadataStore,
         assert answer.status_code == status and message in answer.json()["error"], answer.text
     assert row_counts(metadata) == before
     assert sorted((tmp_path / "store").rglob("*")) == stored  # not even a blob
+
+
+def test_a_tarball_over_the_upload_limit_is_refused(npm_as: NpmAs, tmp_path: Path) -> None:
+    """The tests' server takes uploads up to 8 MiB (max_upload_bytes): npm tarballs too."""
+    stored = sorted((tmp_path / "store").rglob("*"))
+    refused = publish(npm_as("ci-bot"), "left-pad", "1.0.0", os.urandom(9 * 1024 * 1024))
+    assert refused.status_code == 413 and "8388608 bytes" in refused.json()["error"], refused.text[:200]
+    assert sorted((tmp_path / "store").rglob("*")) == stored
 
 
 def test_a_version_keeps_its_bytes(npm_as: NpmAs) -> None:

@@ -108,6 +108,10 @@ def test_npm_login_trades_a_password_for_a_token_and_creates_nobody(
     token = answer.json()["token"]
     me = anonymous.get("/npm/dev/-/whoami", headers={"Authorization": f"Bearer {token}"})
     assert me.json() == {"username": "erin"}
+    # npm's _auth (Basic) maps to the same principal, with the password or with a token
+    for secret in ("correct horse battery", token):
+        basic = anonymous.get("/npm/dev/-/whoami", auth=("erin", secret))
+        assert basic.json() == {"username": "erin"}, basic.text
 
     wrong = anonymous.put(login + "erin", json={**body, "password": "wrong"})
     assert wrong.status_code == 401 and set(wrong.json()) == {"error"}

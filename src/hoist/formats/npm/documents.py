@@ -15,8 +15,11 @@ from hoist.domain.names import clip
 from hoist.formats.npm.names import npm_version, shown
 from hoist.formats.npm.tarballs import MAX_TARBALL_BYTES, integrity, shasum
 
-# base64 makes the tarball 4/3 larger; the rest of the document is the client's metadata
-MAX_DOCUMENT_BYTES = MAX_TARBALL_BYTES * 4 // 3 + 16 * MIB
+
+def document_limit(tarball_limit: int = MAX_TARBALL_BYTES) -> int:
+    """The largest publish document: base64 makes the tarball 4/3 larger; the rest is the
+    client's metadata."""
+    return tarball_limit * 4 // 3 + 16 * MIB
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,7 @@ class Changes:
 
 
 def read_document(body: bytes, name: str) -> dict[str, Any]:
-    doc = read_json(body, limit=MAX_DOCUMENT_BYTES, where="the npm document")
+    doc = read_json(body, limit=document_limit(), where="the npm document")
     if not isinstance(doc, dict):
         raise InvalidInput("the npm document is not a JSON object")
     if doc.get("name", name) != name or doc.get("_id", name) != name:

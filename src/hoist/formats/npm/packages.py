@@ -90,6 +90,11 @@ class NpmPackages:
             (Kind.DIST_TAGS, "DELETE"): self.remove_tag,
         }
 
+    @property
+    def _tarball_limit(self) -> int:
+        """npm's cap, or the server's upload limit where that is lower."""
+        return min(tarballs.MAX_TARBALL_BYTES, self.uploads.max_upload_bytes)
+
     # --- reading ---------------------------------------------------------------------------------
 
     async def packument(self, request: Request, registry: str, target: Target) -> Response:
@@ -135,7 +140,7 @@ class NpmPackages:
     # --- changing --------------------------------------------------------------------------------
 
     async def put_package(self, request: Request, registry: str, target: Target) -> Response:
-        body = await read_body(request, documents.MAX_DOCUMENT_BYTES)
+        body = await read_body(request, documents.document_limit(self._tarball_limit))
         doc = documents.read_document(body, target.name)
         if documents.is_publication(doc):
             return await self._publish(request, registry, documents.publication(doc, target.name))
@@ -149,7 +154,7 @@ class NpmPackages:
         key = storage_key(pub.name)
         with tempfile.SpooledTemporaryFile(max_size=_SPOOLED_IN_MEMORY) as staged:
             # checked before a byte is stored, so that a refused tarball leaves nothing behind
-            raw = await run_in_threadpool(_stage, pub, staged)
+            raw = await run_in_threadpool(_stage, pub, staged, self._tarball_limit)
             received = await run_in_threadpool(store_bytes, iter(partial(staged.read, _CHUNK), b""), self.uploads)
         tarball = received.entry(tarball_name(pub.name, pub.version), "application/gzip")
         documents.check_digests(pub, tarball)
@@ -291,9 +296,9 @@ def _remember(cache: dict[K, V], key: K, value: V, limit: int) -> None:
     cache[key] = value
 
 
-def _stage(pub: documents.Publication, staged: IO[bytes]) -> bytes:
+def _stage(pub: documents.Publication, staged: IO[bytes], limit: int) -> bytes:
     """The tarball decoded into ``staged`` and its package.json checked; the package.json's bytes."""
-    for chunk in tarballs.decoded(pub.data):
+    for chunk in tarballs.decoded(pub.data, limit=limit):
         staged.write(chunk)
     staged.seek(0)
     raw, manifest = tarballs.package_json(staged)
