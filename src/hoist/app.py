@@ -32,6 +32,9 @@ from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
 from hoist.formats.common.edge import NATIVE
 from hoist.formats.maven.routes import maven_app
+from hoist.formats.npm.packages import NpmPackages
+from hoist.formats.npm.routes import npm_app
+from hoist.formats.npm.session import NpmSession
 from hoist.formats.oci import errors as oci_errors
 from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.carry import carry as oci_carry
@@ -197,8 +200,14 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     blobs = BlobResponses(services.blobs, urls)
     lookups = HotLookups(services.metadata.hot, settings.policy)
     oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), blobs, lookups)
+    npm = npm_app(
+        settings.policy,
+        NpmSession(services.authentication, services.tokens, services.vulnerabilities).handlers(),
+        NpmPackages(services.packages, services.deletion, services.uploads, blobs).handlers(),
+    )
     dispatch = PathDispatch("/v2", oci, build_api(settings, services, blobs))
-    dispatch = PathDispatch("/maven", maven_app(services.packages, services.uploads), dispatch)
+    dispatch = PathDispatch("/npm", npm, dispatch)
+    dispatch = PathDispatch("/maven", maven_app(services.packages, services.uploads, blobs), dispatch)
     return IdentityMiddleware(dispatch, services.authentication, signer, EDGES, services.guard.record_unauthenticated)
 
 

@@ -9,6 +9,7 @@ error table) and puts them together, since this layer may not import the formats
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -41,11 +42,15 @@ class Edge:
     credentials: frozenset[Credential] = EVERY_CREDENTIAL
     challenge: Callable[[Scope], str] | None = None  # WWW-Authenticate on a 401: the client retries with credentials
     anonymous_changes: bool = False  # whether a change from nobody reaches the routes (/v2 decides per repository)
+    logins: re.Pattern[str] | None = None  # paths where a change from nobody is a login (npm login), for the route
     probes: frozenset[str] = frozenset()  # paths where a request without credentials is a 401 with the challenge
     login: str = "hoist login, or a token"
 
     def holds(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
+
+    def takes_anonymous_change(self, path: str) -> bool:
+        return self.anonymous_changes or (self.logins is not None and self.logins.fullmatch(path) is not None)
 
     def accepting(self, credential: Credential) -> None:
         if credential not in self.credentials:

@@ -133,7 +133,7 @@ class IdentityMiddleware:
             error = Unauthenticated("authentication required: log in, or fetch an anonymous token")
             await edge.refusal(error, scope)(scope, receive, send)
             return
-        if not edge.anonymous_changes and not actor.authenticated and scope.get("method") not in READ_METHODS:
+        if not edge.takes_anonymous_change(path) and not actor.authenticated and scope.get("method") not in READ_METHODS:
             # No anonymous caller may change anything, so the answer is known before the body is
             # read: a large body from nobody costs the server nothing.
             asked = f"{scope.get('method')} {path[:200]}"

@@ -4,13 +4,13 @@ artifact's SBOMs list, reported per artifact and used by the promotion gate on s
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hoist.domain.access import Right
-from hoist.domain.advisories import Advisory, Severity
+from hoist.domain.advisories import Advisory, Affected, Severity
 from hoist.domain.digests import Digest
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.inventory import AdvisoryMatcher
@@ -122,6 +122,27 @@ class VulnerabilityService:
             artifact = resolve(s, ref)
             sboms, components, findings = findings_for(s, self._matcher, artifact.digest)
         return VulnerabilityReport(artifact.ref, str(artifact.digest), sboms, len(components), findings)
+
+    def affecting(
+        self, purl_type: str, installed: Mapping[str, Sequence[str]], *, registry: str, actor: Actor
+    ) -> list[tuple[str, Advisory, Affected]]:
+        """A package manager's audit question, asked of a registry (npm audit's bulk request): for
+        each package name and the versions installed, every advisory entry naming that package that
+        affects at least one of them, as (name, advisory, entry). Offline: only imported advisories."""
+        self._guard.require_read(actor, [registry], asked=f"audit packages against {registry}", subject=registry)
+        by_key = {
+            self._matcher.component_keys(Component(purl_type, name))[0]: (name, versions)
+            for name, versions in installed.items()
+        }
+        with self._metadata.reader() as s:
+            advisories = s.advisories.naming(by_key)
+        found: list[tuple[str, Advisory, Affected]] = []
+        for advisory in sorted(advisories, key=lambda a: (-a.severity, a.id)):
+            for affected in advisory.affected:
+                asked = by_key.get(self._matcher.affected_key(affected))
+                if asked and any(self._matcher.affects(affected, Component(purl_type, asked[0], v)) for v in asked[1]):
+                    found.append((asked[0], advisory, affected))
+        return found
 
     def severities(self, s: MetadataSession, digest: Digest) -> tuple[int, dict[str, Severity]]:
         """For the gate: SBOM count and the severity of each advisory affecting the artifact."""

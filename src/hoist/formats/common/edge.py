@@ -3,6 +3,8 @@ before routing, and what each room's exception handler answers (``refusals(EDGE)
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ExceptionHandler, Scope
@@ -22,7 +24,14 @@ def basic_challenge(_scope: Scope) -> str:
 
 
 # npm answers a 401 by telling its user to log in; it needs no challenge, and reads npm's JSON.
-NPM = Edge("/npm", npm_error, NATIVE_CREDENTIALS, login="npm login, or an _authToken in .npmrc")
+# npm login PUTs the name and password with no credentials: the route checks them.
+NPM = Edge(
+    "/npm",
+    npm_error,
+    NATIVE_CREDENTIALS,
+    login="npm login, or an _authToken in .npmrc",
+    logins=re.compile(r"/npm/[^/]+/-/user/org\.couchdb\.user:[^/]+"),
+)
 MAVEN = Edge("/maven", text_error, NATIVE_CREDENTIALS, basic_challenge, login="a <server> in Maven's settings.xml")
 PYPI = Edge("/pypi", text_error, NATIVE_CREDENTIALS, basic_challenge, login="a username and password, or a token")
 GENERIC = Edge("/generic", text_error, NATIVE_CREDENTIALS, basic_challenge, login="Basic credentials, or a token")
