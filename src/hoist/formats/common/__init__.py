@@ -1,0 +1,1 @@
+"""Shared pieces of the format rooms: error shapes, checksums, streaming a body into the blob store."""
