@@ -6,7 +6,6 @@ held whole in memory; size limits are enforced as bytes arrive, not after.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import BinaryIO
 
@@ -20,17 +19,13 @@ DEFAULT_UPLOAD_EXPIRY = timedelta(hours=24)
 
 
 class UploadSession:
-    """One request's worth of appends to an upload. ``tap`` sees every chunk before it is written
-    (a format computing its own checksums on the way in)."""
+    """One request's worth of appends to an upload."""
 
-    def __init__(
-        self, writer: BlobWriter, *, limit: int, declared: int | None, tap: Callable[[bytes], None] | None = None
-    ) -> None:
+    def __init__(self, writer: BlobWriter, *, limit: int, declared: int | None) -> None:
         self._writer = writer
         self._limit = limit
         self._start = writer.size
         self._declared = declared
-        self._tap = tap
 
     @property
     def upload_id(self) -> str:
@@ -44,8 +39,6 @@ class UploadSession:
         if self._writer.size + len(chunk) > self._limit:
             self._writer.cancel()
             raise TooLarge(f"the upload exceeds the limit of {self._limit} bytes and was discarded", limit=self._limit)
-        if self._tap is not None:
-            self._tap(chunk)
         self._writer.write(chunk)
 
     def check_complete(self) -> None:
@@ -101,17 +94,9 @@ class UploadService:
             )
         return state
 
-    def open(
-        self,
-        upload_id: str | None,
-        *,
-        offset: int | None = None,
-        length: int | None = None,
-        tap: Callable[[bytes], None] | None = None,
-    ) -> UploadSession:
+    def open(self, upload_id: str | None, *, offset: int | None = None, length: int | None = None) -> UploadSession:
         """Append to ``upload_id`` (a new upload if None). ``offset`` is where the client thinks the
-        upload ends (UploadOutOfOrder otherwise); ``length`` is the body size the client declared;
-        ``tap`` sees every chunk before it is written."""
+        upload ends (UploadOutOfOrder otherwise); ``length`` is the body size the client declared."""
         if upload_id is not None:
             self.state(upload_id)
         writer = self._blobs.writer(upload_id)
@@ -127,7 +112,7 @@ class UploadService:
                 f"the upload would exceed the limit of {self.max_upload_bytes} bytes and was discarded",
                 limit=self.max_upload_bytes,
             )
-        return UploadSession(writer, limit=self.max_upload_bytes, declared=length, tap=tap)
+        return UploadSession(writer, limit=self.max_upload_bytes, declared=length)
 
     def cancel(self, upload_id: str) -> None:
         self.state(upload_id)

@@ -1,1 +1,1 @@
-"""Shared pieces of the format rooms: error shapes, checksums, streaming a body into the blob store."""
+"""What every package protocol room shares: body ingest, error shapes, the edge's challenges."""

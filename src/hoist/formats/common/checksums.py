@@ -1,5 +1,5 @@
-"""The checksums package clients send and expect beside a file's bytes: hashing them in one pass,
-reading the ones a client declares, and the headers a download carries.
+"""The checksums package clients send and expect beside a file's bytes: reading the ones a client
+declares, checking them against what the body hashed to, and the headers a download carries.
 
 Clients declare checksums three ways, all read here, each checked against the bytes received:
 ``X-Checksum-Sha256`` / ``-Sha1`` / ``-Md5`` / ``-Sha512`` (hex; Artifactory's and Nexus's headers,
@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
-from hoist.domain.digests import Digest
 from hoist.domain.errors import DigestMismatch, InvalidInput
 
 ALGORITHMS = ("sha256", "sha1", "md5", "sha512")
@@ -29,59 +25,6 @@ _HEX = re.compile(r"[0-9a-f]+")
 _HTTP_NAMES = {"sha-256": "sha256", "sha-512": "sha512", "sha": "sha1", "md5": "md5"}
 _CHECKSUM_HEADERS = {f"x-checksum-{a}": a for a in ALGORITHMS}
 _DIGEST_HEADERS = ("digest", "content-digest", "repr-digest")
-
-# Each algorithm hashes in its own thread (hashlib releases the GIL on large buffers), so four
-# checksums cost about the time of the slowest one, not the sum.
-_POOL = ThreadPoolExecutor(max_workers=len(ALGORITHMS), thread_name_prefix="checksums")
-_PARALLEL_FROM = 256 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Checksums:
-    """A file's sha256, sha1, md5 and sha512, as lowercase hex."""
-
-    sha256: str
-    sha1: str
-    md5: str
-    sha512: str
-
-    @property
-    def digest(self) -> Digest:
-        """The sha256 digest the blob store keys the bytes by."""
-        return Digest("sha256", self.sha256)
-
-    def hex(self, algorithm: str) -> str:
-        if algorithm not in HEX_LENGTH:
-            raise InvalidInput(f"unsupported checksum algorithm {algorithm[:20]!r}: use one of {', '.join(ALGORITHMS)}")
-        value: str = getattr(self, algorithm)
-        return value
-
-    def as_dict(self) -> dict[str, str]:
-        return {a: self.hex(a) for a in ALGORITHMS}
-
-    @classmethod
-    def of(cls, data: bytes) -> Checksums:
-        hashing = MultiHasher()
-        hashing.update(data)
-        return hashing.result()
-
-
-class MultiHasher:
-    """The four checksums of a stream, fed chunk by chunk."""
-
-    def __init__(self) -> None:
-        self._hashers = {a: hashlib.new(a) for a in ALGORITHMS}
-
-    def update(self, chunk: bytes) -> None:
-        if len(chunk) < _PARALLEL_FROM:
-            for h in self._hashers.values():
-                h.update(chunk)
-            return
-        for done in [_POOL.submit(h.update, chunk) for h in self._hashers.values()]:
-            done.result()
-
-    def result(self) -> Checksums:
-        return Checksums(**{a: h.hexdigest() for a, h in self._hashers.items()})
 
 
 def declared_checksums(headers: Mapping[str, str]) -> dict[str, str]:
@@ -106,22 +49,23 @@ def declared_checksums(headers: Mapping[str, str]) -> dict[str, str]:
     return {a: v for a, (v, _) in declared.items()}
 
 
-def check_declared(actual: Checksums, declared: Mapping[str, str]) -> None:
-    """DigestMismatch naming the first declared checksum the bytes do not have."""
+def check_declared(actual: Mapping[str, str], declared: Mapping[str, str]) -> None:
+    """DigestMismatch naming the first declared checksum the bytes (``actual``: hex by algorithm,
+    every one of ``ALGORITHMS``) do not have."""
     for algorithm, value in declared.items():
-        if actual.hex(algorithm) != value:
+        if actual[algorithm] != value:
             raise DigestMismatch(
-                f"the body's {algorithm} is {actual.hex(algorithm)}, but the request declared {value}: nothing was stored",
+                f"the body's {algorithm} is {actual[algorithm]}, but the request declared {value}: nothing was stored",
                 algorithm=algorithm,
                 expected=value,
-                actual=actual.hex(algorithm),
+                actual=actual[algorithm],
             )
 
 
-def checksum_headers(digest: Digest, checksums: Checksums | None = None) -> dict[str, str]:
+def checksum_headers(known: Mapping[str, str]) -> dict[str, str]:
     """What a download carries: ``X-Checksum-*`` and ``Digest`` (RFC 3230) for every checksum
-    known; the sha256 alone when only the digest is known."""
-    known = checksums.as_dict() if checksums is not None else {digest.algorithm: digest.hex}
+    known (hex by algorithm; files stored before checksums were recorded have their sha256 only)."""
+    known = {a: known[a] for a in ALGORITHMS if a in known}
     headers = {f"X-Checksum-{a.capitalize()}": v for a, v in known.items()}
     names = {v: k for k, v in _HTTP_NAMES.items()}
     headers["Digest"] = ",".join(
