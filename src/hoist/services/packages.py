@@ -18,10 +18,10 @@ from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import generic_manifest, parse_manifest
 from hoist.domain.models import GENERIC, Actor, Artifact, FileEntry, MarkKind, Pipeline
 from hoist.domain.names import clip, validate_file_name, validate_package_name
-from hoist.domain.packages import split_key
+from hoist.domain.packages import split_key, version_of
 from hoist.domain.policy import Policy
 from hoist.domain.ports import ListedVersion, MetadataSession, MetadataStore
-from hoist.domain.versions import Version, parse_version, scheme_for
+from hoist.domain.versions import Version
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.guard import Guard
 from hoist.services.publishing import Outcome, PublishResult, PublishService
@@ -60,11 +60,6 @@ def format_of(package: str) -> str:
     return str(fmt) if fmt is not None else GENERIC
 
 
-def version_of(package: str, text: str) -> Version:
-    """``text`` read with the version scheme of the package's format."""
-    return parse_version(scheme_for(format_of(package)), text)
-
-
 class PackageService:
     def __init__(
         self,
@@ -82,6 +77,21 @@ class PackageService:
 
     # --- publishing ------------------------------------------------------------------------------
 
+    def check_publish(
+        self, *, registry: str, package: str, version: str | Version, actor: Actor, pipeline: Pipeline | None = None
+    ) -> Version:
+        """Refuse (audited) a publish that no bytes could make acceptable: a registry that takes
+        promotions only, an actor without ``push`` there, a bad name or version. A room calls it
+        before it reads a file's body, so a refused upload costs the server nothing."""
+        validate_package_name(package)
+        parsed = version if isinstance(version, Version) else version_of(package, version)
+        reg = self._policy.registry(registry)
+        subject = f"{package}@{parsed}"
+        if not reg.direct_push:
+            self._publisher.refuse_direct_push(registry, subject, package, actor, pipeline)
+        self._guard.require(actor, Right.PUSH, registry, asked=f"push {subject} into {registry}", subject=subject)
+        return parsed
+
     def add_files(
         self,
         *,
@@ -96,14 +106,9 @@ class PackageService:
         """``files`` join the version's files (a new version if there is none). A file already there
         with the same bytes is a no-op; with other bytes it is refused, unless ``replace`` and the
         version is a snapshot the registry lets change (the core's overwrite rule)."""
-        validate_package_name(package)
+        parsed = self.check_publish(registry=registry, package=package, version=version, actor=actor, pipeline=pipeline)
         fmt = format_of(package)
-        parsed = version if isinstance(version, Version) else version_of(package, version)
-        reg = self._policy.registry(registry)
         subject = f"{package}@{parsed}"
-        if not reg.direct_push:
-            self._publisher.refuse_direct_push(registry, subject, package, actor, pipeline)
-        self._guard.require(actor, Right.PUSH, registry, asked=f"push {subject} into {registry}", subject=subject)
         for f in files:
             validate_file_name(f.name)
         self._publisher.check_files(list(files), actor)
