@@ -30,6 +30,7 @@ from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
+from hoist.formats.generic.routes import generic_app
 from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.routes import oci_app
 from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
@@ -179,7 +180,8 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     signer = TokenSigner(token_secret(settings))
     urls = blob_urls(settings)
     oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), urls)
-    dispatch = PathDispatch("/v2", oci, build_api(settings, services))
+    generic = generic_app(services.packages, services.uploads)
+    dispatch = PathDispatch("/v2", oci, PathDispatch("/generic", generic, build_api(settings, services)))
     return IdentityMiddleware(dispatch, services.authentication, signer, services.guard.record_unauthenticated)
 
 

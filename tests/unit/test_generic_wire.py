@@ -33,6 +33,8 @@ def test_an_address_is_read_from_its_end(path: str, address: Address) -> None:
         ("/generic/Dev/shop/1.0.0/a", InvalidName, "registry name 'Dev' is invalid"),
         ("/generic/dev/Shop/1.0.0/a", InvalidName, "is not a valid package name"),
         ("/generic/dev/shop/../1.0.0/a", InvalidName, "contains a '.' or '..' path component"),
+        ("/generic/dev/npm/left-pad/1.0.0/a", InvalidName, "'npm/left-pad' is reserved for the npm view: publish with npm"),
+        ("/generic/dev/maven/org.acme:lib/1.0/a", InvalidName, "is reserved for the maven view"),
         ("/generic/dev/shop/1.0.0/..", InvalidName, "is not a file name"),
         ("/generic/dev/shop/1.0.0/a\x01b", InvalidName, "contains a control character"),
         ("/other/dev/shop/1.0.0/a", InvalidInput, "is not under /generic/"),

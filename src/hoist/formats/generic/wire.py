@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from hoist.domain.errors import InvalidInput
 from hoist.domain.models import FileEntry
-from hoist.domain.names import clip, validate_file_name, validate_package_name, validate_registry_name
+from hoist.domain.names import clip, validate_file_name, validate_plain_package_name, validate_registry_name
 
 PREFIX = "/generic"
 USAGE = "use /generic/<registry>/<package>/<version>/<file>"
@@ -45,7 +45,7 @@ def parse_address(path: str) -> Address:
         raise InvalidInput(f"{clip(path)!r} is not a file address: {USAGE}")
     registry, *package, version, file = parts
     validate_registry_name(registry)
-    name = validate_package_name("/".join(package))
+    name = validate_plain_package_name("/".join(package))  # npm/, pypi/, maven/ belong to their own views
     if not version.strip():
         raise InvalidInput(f"{clip(path)!r} names no version: {USAGE}")
     return Address(registry, name, version, validate_file_name(file) if file else None)
