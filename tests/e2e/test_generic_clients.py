@@ -68,7 +68,7 @@ def test_curl_uploads_to_dev_and_downloads_from_prod_only_after_promotion(server
     assert status(put) == 201, put.stdout + put.stderr
     assert status(curl("-u", ci, "-T", str(bundle), f"{dev}/bundle.js")) == 201
     listed = curl("-u", ci, "-H", "Accept: text/plain", f"{dev}/")
-    assert status(listed) == 200 and body(listed) == "app.tgz\nbundle.js"
+    assert status(listed) == 200 and body(listed) == "app.tgz\nbundle.js\n"
 
     # bytes that are not what the client declared: refused, in a text body curl prints
     wrong = curl("-u", ci, "-T", str(bundle), "-H", f"X-Checksum-Sha256: {sha256}", f"{dev}/other.js")
