@@ -1,1 +1,1 @@
-"""Plain HTTP at /generic/<registry>/<package>/<version>/<file>: curl -T to upload, curl -O to download."""
+"""Plain HTTP files at ``/generic``."""

@@ -12,12 +12,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from hoist.domain.errors import HoistError, NotFound, Unauthenticated
+from hoist.domain.errors import NotFound
 from hoist.domain.models import FileEntry
 from hoist.formats.common.checksums import checksum_headers, declared_checksums
+from hoist.formats.common.edge import GENERIC, refusals
 from hoist.formats.common.ingest import receive_body
 from hoist.formats.generic.wire import PREFIX, Address, listing_json, listing_text, parse_address, wants_text
-from hoist.http.errors import range_headers, status_of
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.http.ranges import blob_response
 from hoist.services.packages import PackageService
@@ -104,19 +104,10 @@ def _media_type(request: Request) -> str:
     return value if _MEDIA_TYPE.fullmatch(value) and not value.startswith("application/x-www-form") else OCTETS
 
 
-async def _refusal(_request: Request, exc: Exception) -> Response:
-    """A text body curl prints (``--fail-with-body``); a 401 asks for Basic credentials."""
-    assert isinstance(exc, HoistError)
-    headers = range_headers(exc)
-    if isinstance(exc, Unauthenticated):
-        headers["WWW-Authenticate"] = 'Basic realm="hoist"'
-    return PlainTextResponse(exc.message + "\n", status_of(exc), headers=headers)
-
-
 def generic_app(packages: PackageService, uploads: UploadService) -> Starlette:
     endpoints = GenericEndpoints(packages, uploads)
     routes = [
         Route(PREFIX + "/{path:path}", endpoints.put, methods=["PUT"]),
         Route(PREFIX + "/{path:path}", endpoints.get, methods=["GET", "HEAD"]),
     ]
-    return Starlette(routes=routes, exception_handlers={HoistError: _refusal})
+    return Starlette(routes=routes, exception_handlers=refusals(GENERIC))
