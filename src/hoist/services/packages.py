@@ -8,8 +8,10 @@ of a package is what is placed there, so a prod view shows only what was promote
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from threading import Lock
 
 from hoist.domain.access import Right
 from hoist.domain.digests import Digest
@@ -42,6 +44,7 @@ class PackageView:
     package: str
     versions: Sequence[ListedVersion]
     tags: Mapping[str, Digest]
+    generation: int = 0  # changes with anything a view shows: rooms key their rendered pages by it
 
     def by_digest(self, digest: Digest) -> ListedVersion | None:
         return next((v for v in self.versions if v.artifact.digest == digest), None)
@@ -74,6 +77,7 @@ class PackageService:
         self._publisher = publisher
         self._guard = guard
         self._clock = clock
+        self._views = _ViewCache()
 
     # --- publishing ------------------------------------------------------------------------------
 
@@ -157,11 +161,19 @@ class PackageService:
         self._policy.registry(registry)
         self._require_read(actor, registry, package)
         with self._metadata.reader() as s:
-            versions = s.listings.versions(registry, package)
-            if not versions:
+            # the generation first: what is read after it is at least as new, so a page cached
+            # under it is never older than it says (a later change bumps it again)
+            generation = s.listings.generation(package)
+            if generation is None:
                 return None
-            tags = dict(s.repositories.tags(registry, package))
-        return PackageView(registry, package, versions, tags)
+            cached = self._views.get((registry, package), generation)
+            if cached is not None:
+                return cached.view
+            versions = s.listings.versions(registry, package)
+            tags = dict(s.repositories.tags(registry, package)) if versions else {}
+        view = PackageView(registry, package, versions, tags, generation) if versions else None
+        self._views.put((registry, package), generation, _Cached(view))
+        return view
 
     def packages(self, registry: str, fmt: str, actor: Actor) -> list[str]:
         """The packages of a format with a version in ``registry``, by key."""
@@ -280,6 +292,36 @@ class PackageService:
 
     def _require_read(self, actor: Actor, registry: str, subject: str) -> None:
         self._guard.require(actor, Right.READ, registry, asked=f"read {subject} in {registry}", subject=subject)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    view: PackageView | None
+
+
+class _ViewCache:
+    """The latest view of each (registry, package) this process read, with its generation: a
+    repeated read costs one indexed lookup while nothing changed."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._items: OrderedDict[tuple[str, str], tuple[int, _Cached]] = OrderedDict()
+        self._limit = limit
+        self._lock = Lock()
+
+    def get(self, key: tuple[str, str], generation: int) -> _Cached | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None or found[0] != generation:
+                return None
+            self._items.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple[str, str], generation: int, value: _Cached) -> None:
+        with self._lock:
+            self._items[key] = (generation, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
 
 
 def _placed(s: MetadataSession, registry: str, package: str, version: Version) -> tuple[Artifact, bool]:
