@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import HoistError
-from hoist.formats.common.checksums import declared_checksums
+from hoist.formats.common.checksum_headers import declared_checksums
 from hoist.formats.common.ingest import BATCH, receive_body, receive_stream
 from hoist.http.errors import handle_hoist_error
 from hoist.services.uploads import UploadService

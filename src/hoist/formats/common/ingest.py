@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from hoist.domain.digests import Digest
 from hoist.domain.errors import UploadTruncated
 from hoist.domain.models import CHECKSUM_ALGORITHMS, FileEntry
-from hoist.formats.common.checksums import check_declared
+from hoist.formats.common.checksum_headers import check_declared
 from hoist.http.streaming import declared_length
 from hoist.services.uploads import UploadService, UploadSession
 

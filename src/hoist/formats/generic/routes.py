@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from hoist.domain.errors import NotFound
 from hoist.domain.models import FileEntry
-from hoist.formats.common.checksums import checksum_headers, declared_checksums
+from hoist.formats.common.checksum_headers import checksum_headers, declared_checksums
 from hoist.formats.common.edge import GENERIC, refusals
 from hoist.formats.common.ingest import receive_body
 from hoist.formats.generic.wire import PREFIX, Address, listing_json, listing_text, parse_address, wants_text

@@ -1,5 +1,6 @@
-"""The checksums package clients send and expect beside a file's bytes: reading the ones a client
-declares, checking them against what the body hashed to, and the headers a download carries.
+"""Checksums in HTTP headers: the ones a client declares beside a file's bytes (checked against what
+the body hashed to before anything is stored) and the ones a download carries. Checksum *files*
+(Maven's ``.sha1`` beside a jar) are another matter.
 
 Clients declare checksums three ways, all read here, each checked against the bytes received:
 ``X-Checksum-Sha256`` / ``-Sha1`` / ``-Md5`` / ``-Sha512`` (hex; Artifactory's and Nexus's headers,

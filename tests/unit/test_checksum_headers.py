@@ -9,7 +9,7 @@ import hashlib
 import pytest
 
 from hoist.domain.errors import DigestMismatch, InvalidInput
-from hoist.formats.common.checksums import check_declared, checksum_headers, declared_checksums
+from hoist.formats.common.checksum_headers import check_declared, checksum_headers, declared_checksums
 
 DATA = b"build once, promote the same bytes" * 10_000  # above the size hashed in parallel
 
