@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from hoist.app import Services, build_services
+from hoist.client import HoistClient
 from hoist.config import Settings
 from hoist.domain import errors as e
 from hoist.domain.events import AuditEvent
@@ -232,3 +233,30 @@ def test_a_cached_view_follows_changes_made_by_another_worker(
     assert [v[0] for v in seen("dev", ci)[:2]] == ["1.0.0", "2.0.0"]
     other.deletion.delete(ArtifactRef.parse(f"{key}@2.0.0"), registry="dev", actor=dev_user)
     assert [v[0] for v in seen("dev", ci)[:1]] == ["1.0.0"] and len(seen("dev", ci)) == 2  # 1.0.0 and the tag
+
+
+def test_a_native_version_is_promoted_deployed_and_rolled_back_by_its_key(
+    services: Services, actor: Callable[..., Actor], client_as: Callable[..., HoistClient]
+) -> None:
+    """The CLI's and API's verbs take native keys (``maven/<g>:<a>@<v>``, ``npm/@scope/name@<v>``)
+    with the format's own version spelling."""
+    ci = actor("ci-bot", "role:ci", robot=True)
+    for version, data in [("1.4.0", b"one"), ("1.5.0-RC1", b"two"), ("1.5.0", b"three")]:
+        services.packages.add_files(
+            registry="dev",
+            package="maven/org.acme:core",
+            version=version,
+            files=[_file(services, "core.jar", data)],
+            actor=ci,
+        )
+    release = client_as("rel", ["role:release"])
+    for version in ("1.4.0", "1.5.0"):
+        assert release.promote(f"maven/org.acme:core@{version}", to="prod")["status"] == "promoted"
+    assert release.artifact("maven/org.acme:core@1.5.0-RC1")["channel"] == "rc"
+    robot = client_as("ci-bot", ["role:ci"])
+    for version in ("1.4.0", "1.5.0"):
+        deployment = robot.deploy(f"maven/org.acme:core@{version}", environment="dev", pending=True)
+        robot.finish(deployment["id"], succeeded=True)
+    back = robot.rollback("maven/org.acme:core", environment="dev")
+    assert back["deployment"]["version"] == "1.4.0"
+    assert [a["version"] for a in release.artifacts(package="maven/org.acme:core", registry="prod")] == ["1.4.0", "1.5.0"]

@@ -15,13 +15,13 @@ from threading import Lock
 
 from hoist.domain.access import Right
 from hoist.domain.digests import Digest
-from hoist.domain.errors import ArtifactNotFound, NotFound, VersionExists
+from hoist.domain.errors import ArtifactNotFound, Denied, NotFound, VersionExists
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import generic_manifest, parse_manifest
 from hoist.domain.models import GENERIC, Actor, Artifact, FileEntry, MarkKind, Pipeline
 from hoist.domain.names import clip, validate_file_name, validate_package_name
 from hoist.domain.packages import split_key, version_of
-from hoist.domain.policy import Policy
+from hoist.domain.policy import Policy, signature_problems
 from hoist.domain.ports import ListedVersion, MetadataSession, MetadataStore
 from hoist.domain.versions import Version
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
@@ -189,9 +189,15 @@ class PackageService:
         parsed = version if isinstance(version, Version) else version_of(package, version)
         subject = f"{package}@{parsed}"
         self._require_read(actor, registry, subject)
+        reg = self._policy.registry(registry)
         with self._metadata.reader() as s:
             artifact, sealed = _placed(s, registry, package, parsed)
             manifest = s.manifests.get(artifact.digest)
+            problems = (
+                signature_problems(reg, artifact, s.attachments.of(artifact.digest)) if reg.require_signature_to_pull else []
+            )
+        if problems:
+            raise Denied(f"registry {registry} serves only signed artifacts: {problems[0].message}", problems)
         found = next((f for f in manifest.files() if f.name == name), None) if manifest else None
         if found is None:
             raise FileNotFound(f"{subject} in {registry} has no file {clip(name)!r}", name=clip(name))
