@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import affected, cli_startup, gc, oci, promotion, sbom, transfer
+from bench import affected, cli_startup, gc, oci, packages, promotion, sbom, transfer
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
         ("promotion", promotion),
         ("transfer", transfer),
         ("oci", oci),
+        ("packages", packages),
         ("affected", affected),
         ("sbom", sbom),
         ("gc", gc),

@@ -31,6 +31,7 @@ from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
 from hoist.formats.common.edge import NATIVE
+from hoist.formats.generic.routes import generic_app
 from hoist.formats.maven.routes import maven_app
 from hoist.formats.npm.packages import NpmPackages
 from hoist.formats.npm.routes import npm_app
@@ -208,6 +209,7 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     dispatch = PathDispatch("/v2", oci, build_api(settings, services, blobs))
     dispatch = PathDispatch("/npm", npm, dispatch)
     dispatch = PathDispatch("/maven", maven_app(services.packages, services.uploads, blobs), dispatch)
+    dispatch = PathDispatch("/generic", generic_app(services.packages, services.uploads, blobs), dispatch)
     return IdentityMiddleware(dispatch, services.authentication, signer, EDGES, services.guard.record_unauthenticated)
 
 

@@ -81,6 +81,17 @@ class PackageService:
 
     # --- publishing ------------------------------------------------------------------------------
 
+    def check_publish(
+        self, *, registry: str, package: str, version: str | Version, actor: Actor, pipeline: Pipeline | None = None
+    ) -> Version:
+        """Refuse (audited) a publish that no bytes could make acceptable: a registry that takes
+        promotions only, an actor without ``push`` there, a bad name or version. A room calls it
+        before it reads a file's body, so a refused upload costs the server nothing."""
+        validate_package_name(package)
+        parsed = version if isinstance(version, Version) else version_of(package, version)
+        self.check_push(registry, package, actor, pipeline, subject=f"{package}@{parsed}")
+        return parsed
+
     def add_files(
         self,
         *,
@@ -95,10 +106,9 @@ class PackageService:
         """``files`` join the version's files (a new version if there is none). A file already there
         with the same bytes is a no-op; with other bytes it is refused, unless ``replace`` and the
         version is a snapshot the registry lets change (the core's overwrite rule)."""
+        parsed = self.check_publish(registry=registry, package=package, version=version, actor=actor, pipeline=pipeline)
         fmt = format_of(package)
-        parsed = version if isinstance(version, Version) else version_of(package, version)
         subject = f"{package}@{parsed}"
-        self.check_push(registry, package, actor, pipeline, subject=subject)
         for f in files:
             validate_file_name(f.name)
         self._publisher.check_files(list(files), actor)

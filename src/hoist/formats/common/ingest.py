@@ -10,7 +10,7 @@ behind: the upload is discarded, never resumable (these protocols cannot resume)
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from hoist.domain.digests import Digest
 from hoist.domain.errors import UploadTruncated
 from hoist.domain.models import CHECKSUM_ALGORITHMS, FileEntry
+from hoist.formats.common.checksum_headers import check_declared
 from hoist.http.streaming import declared_length
 from hoist.services.uploads import UploadService, UploadSession
 
@@ -52,15 +53,25 @@ class _Hashing:
             h.update(chunk)
         self.size += len(chunk)
 
-    def commit(self) -> Received:
+    def commit(self, declared: Mapping[str, str] | None = None) -> Received:
+        """Publish the bytes, once they have every checksum the client ``declared`` (by algorithm,
+        hex): DigestMismatch otherwise, and the caller discards the upload."""
         checksums = {alg: h.hexdigest() for alg, h in self.hashers.items()}
+        check_declared(checksums, declared or {})
         digest = Digest("sha256", checksums["sha256"])
         info = self.session.commit(digest)
         return Received(info.digest, info.size, checksums)
 
 
-async def receive_stream(chunks: AsyncIterable[bytes], uploads: UploadService, *, declared: int | None = None) -> Received:
-    """Store what ``chunks`` yields; with ``declared``, a body that ends short is refused."""
+async def receive_stream(
+    chunks: AsyncIterable[bytes],
+    uploads: UploadService,
+    *,
+    declared: int | None = None,
+    checksums: Mapping[str, str] | None = None,
+) -> Received:
+    """Store what ``chunks`` yields; with ``declared``, a body that ends short is refused; with
+    ``checksums`` (what the client declared, hex by algorithm), bytes that do not have them."""
     session = await run_in_threadpool(uploads.open, None, length=declared)
     hashing = _Hashing(session)
     try:
@@ -78,7 +89,7 @@ async def receive_stream(chunks: AsyncIterable[bytes], uploads: UploadService, *
             await run_in_threadpool(hashing.write, b"".join(pending))
         if declared is not None and hashing.size != declared:
             raise UploadTruncated(f"the request declared {declared} bytes but carried {hashing.size}; nothing was stored")
-        return await run_in_threadpool(hashing.commit)
+        return await run_in_threadpool(hashing.commit, checksums)
     except ClientDisconnect:
         await run_in_threadpool(session.cancel)
         raise UploadTruncated(f"the client went away after {hashing.size} bytes; nothing was stored") from None
@@ -87,9 +98,9 @@ async def receive_stream(chunks: AsyncIterable[bytes], uploads: UploadService, *
         raise
 
 
-async def receive_body(request: Request, uploads: UploadService) -> Received:
-    """Store the request body (a PUT of one file)."""
-    return await receive_stream(request.stream(), uploads, declared=declared_length(request))
+async def receive_body(request: Request, uploads: UploadService, *, checksums: Mapping[str, str] | None = None) -> Received:
+    """Store the request body (a PUT of one file); ``checksums``: see ``receive_stream``."""
+    return await receive_stream(request.stream(), uploads, declared=declared_length(request), checksums=checksums)
 
 
 def store_bytes(data: bytes | Iterable[bytes], uploads: UploadService) -> Received:
