@@ -51,3 +51,23 @@ def sdist(name: str, version: str, *, inside: bytes | None = None) -> bytes:
 
 def _record_hash(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def twine_form(
+    content: bytes, filename: str, name: str, version: str, *, filetype: str | None = None, **extra: str
+) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]:
+    """The fields and the file twine sends for one distribution (httpx's ``data=``, ``files=``)."""
+    data = {
+        ":action": "file_upload",
+        "protocol_version": "1",
+        "metadata_version": "2.1",
+        "name": name,
+        "version": version,
+        "filetype": filetype or ("bdist_wheel" if filename.endswith(".whl") else "sdist"),
+        "pyversion": "py3" if filename.endswith(".whl") else "source",
+        "sha256_digest": hashlib.sha256(content).hexdigest(),
+        "md5_digest": hashlib.md5(content).hexdigest(),
+        "blake2_256_digest": hashlib.blake2b(content, digest_size=32).hexdigest(),
+        **extra,
+    }
+    return data, {"content": (filename, content, "application/octet-stream")}
