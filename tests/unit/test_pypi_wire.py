@@ -52,6 +52,28 @@ def test_wheel_names_parse_with_and_without_a_build_tag() -> None:
     assert tagged.metadata_name == "shop_utils-1.4.0-57-py3-none-any.whl.metadata"
 
 
+@pytest.mark.parametrize(
+    ("filename", "version"),
+    [
+        ("shop-1.4.0-py3-none-any.whl", "1.4.0"),
+        ("shop-1.4.0-57-py3-none-any.whl", "1.4.0.57"),  # the build tag is Hoist's build
+        ("shop-1.4.0.57.tar.gz", "1.4.0.57"),  # so is a fourth release number (the design's X.Y.Z.Build)
+        ("shop-1.4.0rc1.tar.gz", "1.4.0rc1"),
+        ("shop-1.4.0.dev3-py3-none-any.whl", "1.4.0.dev3"),
+    ],
+)
+def test_each_file_names_the_hoist_version_it_joins(filename: str, version: str) -> None:
+    assert parse_filename(filename).hoist_version == version
+
+
+@pytest.mark.parametrize(
+    "filename", ["shop-1.4-3-py3-none-any.whl", "shop-1.4.0rc1-3-py3-none-any.whl", "shop-1.4.0.1-3-py3-none-any.whl"]
+)
+def test_a_build_tag_needs_a_plain_release_to_become_hoists_build(filename: str) -> None:
+    with pytest.raises(InvalidVersion, match="build tag"):
+        parse_filename(filename).hoist_version  # noqa: B018
+
+
 def test_sdist_names_parse() -> None:
     dist = parse_filename("shop_utils-1.4.0.dev3.tar.gz")
     assert (dist.project, str(dist.version), dist.kind) == ("shop-utils", "1.4.0.dev3", "sdist")

@@ -47,3 +47,11 @@ def pep440(text: str) -> Version:
     if version.local is not None:
         raise InvalidVersion(f"{text!r} has a local version label ('+{version.local}'), which an index cannot serve")
     return version
+
+
+def with_build(version: Version, build: int) -> str:
+    """``version`` carrying Hoist's build as its fourth release number (the design's
+    Major.Minor.Patch.Build): only a plain three-number release has room for one."""
+    if len(version.release) != 3 or version.epoch or version.pre or version.post is not None or version.dev is not None:
+        raise InvalidVersion(f"a build tag needs a plain X.Y.Z version to become Hoist's build, not {version}")
+    return f"{version}.{build}"
