@@ -53,6 +53,7 @@ from hoist.services.fsck import Fsck
 from hoist.services.guard import Guard
 from hoist.services.inventory import InventoryService
 from hoist.services.maintenance import Maintenance
+from hoist.services.packages import PackageService
 from hoist.services.promotion import PromotionService
 from hoist.services.publishing import PublishService
 from hoist.services.repositories import RepositoryService
@@ -85,6 +86,7 @@ class Services:
     vulnerabilities: VulnerabilityService
     uploads: UploadService
     publisher: PublishService
+    packages: PackageService
     repositories: RepositoryService
     catalog: CatalogService
     promotions: PromotionService
@@ -153,6 +155,7 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         signer=signer,
         uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes, expire_after=upload_expiry, clock=clock),
         publisher=publisher,
+        packages=PackageService(metadata, policy, publisher, guard, clock),
         repositories=repositories,
         catalog=CatalogService(metadata, policy, guard),
         promotions=PromotionService(metadata, policy, PromotionSummaries(statements, policy), vulnerabilities, guard, clock),

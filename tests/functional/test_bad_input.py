@@ -112,3 +112,37 @@ def test_a_pipeline_header_nested_deeply_is_invalid_input(ci: HoistClient, tmp_p
     header = "[" * 4000 + "]" * 4000
     r = ci.http.post("/api/v1/artifacts", json=body, headers={"X-Hoist-Pipeline": header})
     assert r.status_code == 400 and "nested too deeply" in r.json()["error"]["message"], r.text
+
+
+# The keys of native packages (npm/, pypi/, maven/) are not for OCI pushes or generic publishes.
+
+
+@pytest.mark.parametrize(
+    ("package", "message"),
+    [
+        ("npm/left-pad", "reserved for the npm view: publish with npm"),
+        ("pypi/shop-utils", "reserved for the pypi view: publish with twine"),
+        ("npm/Left-Pad", "reserved for the npm view"),
+    ],
+)
+def test_a_generic_publish_under_a_native_prefix_is_refused(
+    ci: HoistClient, tmp_path: Path, metadata: SqlMetadataStore, package: str, message: str
+) -> None:
+    before = row_counts(metadata)
+    with pytest.raises(e.InvalidName, match=message):
+        push(ci, tmp_path, package=package, version="1.0.0")
+    assert row_counts(metadata) == before
+
+
+def test_an_oci_push_under_a_native_prefix_is_name_invalid(ci_http: httpx.Client, metadata: SqlMetadataStore) -> None:
+    raw = image_manifest(ci_http, "dev/pypi/django")
+    before = row_counts(metadata)
+    r = put_manifest(ci_http, "dev/pypi/django", "1.0.0", raw)
+    assert r.status_code == 400, r.text
+    assert oci_error(r) == "NAME_INVALID"
+    assert "reserved for the pypi view" in r.json()["errors"][0]["message"]
+    assert row_counts(metadata) == before
+
+
+def test_plain_names_that_only_look_alike_still_publish(ci: HoistClient, tmp_path: Path) -> None:
+    assert push(ci, tmp_path, package="npmjs/left-pad", version="1.0.0")["artifact"]["package"] == "npmjs/left-pad"

@@ -17,7 +17,7 @@ from hoist.api.schemas import (
 )
 from hoist.domain.models import ArtifactRef
 from hoist.domain.names import validate_package_name
-from hoist.domain.versions import Version
+from hoist.domain.packages import version_of
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.services.deployments import DeploymentService
 
@@ -67,11 +67,12 @@ def router(deployments: DeploymentService) -> APIRouter:
     def rollback(body: RollbackIn, request: Request, response: Response) -> RollbackOut:
         """Return to the previous good version (or ``to``): checked present, intact and through the
         gates, recorded with its reason; the rejected version is held back until approved again."""
+        package = validate_package_name(body.package)
         plan = deployments.rollback(
-            validate_package_name(body.package),
+            package,
             environment=body.environment,
             actor=actor_of(request),
-            to=Version.parse(body.to) if body.to else None,
+            to=version_of(package, body.to) if body.to else None,
             dry_run=body.dry_run,
             pending=body.pending,
             reason=body.reason,

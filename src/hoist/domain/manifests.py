@@ -17,7 +17,7 @@ from typing import Any
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidDigest, InvalidManifest
 from hoist.domain.jsonlimits import MANIFEST_BYTES, read_json
-from hoist.domain.models import FileEntry
+from hoist.domain.models import CHECKSUM_ALGORITHMS, FileEntry
 from hoist.domain.names import validate_file_name
 from hoist.domain.versions import Version
 
@@ -32,6 +32,7 @@ GENERIC_ARTIFACT_TYPE = "application/vnd.hoist.generic.v1"
 TITLE = "org.opencontainers.image.title"
 VERSION_ANNOTATION = "org.opencontainers.image.version"
 PACKAGE_ANNOTATION = "dev.hoist.package"
+CHECKSUM_ANNOTATION = "dev.hoist.checksum."  # + md5, sha1, sha512: computed by the server on arrival
 # Layers a registry need not hold: they are fetched from the descriptor's ``urls`` (image-spec
 # layer.md, "Non-distributable layers"; Docker's foreign layers, e.g. Windows base images).
 NONDISTRIBUTABLE = frozenset(
@@ -90,8 +91,20 @@ class Manifest:
     def files(self) -> tuple[FileEntry, ...]:
         """The files of a generic artifact: every layer with a title."""
         return tuple(
-            FileEntry(d.annotations[TITLE], d.digest, d.size, d.media_type) for d in self.layers if TITLE in d.annotations
+            FileEntry(d.annotations[TITLE], d.digest, d.size, d.media_type, _checksums(d.annotations))
+            for d in self.layers
+            if TITLE in d.annotations
         )
+
+
+def _checksums(annotations: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        sorted(
+            (key[len(CHECKSUM_ANNOTATION) :], value)
+            for key, value in annotations.items()
+            if key.startswith(CHECKSUM_ANNOTATION) and key[len(CHECKSUM_ANNOTATION) :] in CHECKSUM_ALGORITHMS
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +157,7 @@ def generic_manifest(package: str, version: Version, files: list[FileEntry]) -> 
             "mediaType": f.media_type,
             "digest": str(f.digest),
             "size": f.size,
-            "annotations": {TITLE: f.name},
+            "annotations": {TITLE: f.name, **{CHECKSUM_ANNOTATION + alg: hexed for alg, hexed in f.checksums}},
         }
         for f in sorted(files, key=lambda f: f.name)
     ]

@@ -11,6 +11,7 @@ from hoist.domain.access import NOBODY, Permissions, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput
 from hoist.domain.names import clip, validate_package_name
+from hoist.domain.packages import version_of
 from hoist.domain.versions import Channel, Version
 
 GENERIC = "generic"
@@ -68,7 +69,8 @@ def _fields(p: Pipeline) -> dict[str, str | None]:
 
 @dataclass(frozen=True, slots=True)
 class ArtifactRef:
-    """``name@version`` or ``name@sha256:...``."""
+    """``name@version`` or ``name@sha256:...``; the version is read in the package's scheme
+    (``pypi/shop-utils@1.4.0rc1``, ``maven/org.acme:shop-core@1.4.0-RC1``, ``npm/@acme/ui@1.2.0``)."""
 
     package: str
     version: Version | None = None
@@ -82,18 +84,32 @@ class ArtifactRef:
         validate_package_name(name)
         if ":" in rest:
             return cls(name, digest=Digest.parse(rest))
-        return cls(name, version=Version.parse(rest))
+        return cls(name, version=version_of(name, rest))
 
     def __str__(self) -> str:
         return f"{self.package}@{self.version if self.version is not None else self.digest}"
 
 
+CHECKSUM_ALGORITHMS = ("md5", "sha1", "sha512")  # besides the digest: what package clients check
+
+
 @dataclass(frozen=True, slots=True)
 class FileEntry:
+    """A file of an artifact version. ``checksums`` are the other hashes package clients ask for
+    (Maven's ``.sha1``/``.md5``, npm's sha512 ``integrity``), computed by the server as the bytes
+    arrived, as sorted ``(algorithm, hex)`` pairs; files pushed before had none."""
+
     name: str
     digest: Digest
     size: int
     media_type: str = "application/octet-stream"
+    checksums: tuple[tuple[str, str], ...] = ()
+
+    def checksum(self, algorithm: str) -> str | None:
+        """The hex digest under ``algorithm`` (``sha256`` is the digest itself), None if not recorded."""
+        if algorithm == self.digest.algorithm:
+            return self.digest.hex
+        return dict(self.checksums).get(algorithm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +148,13 @@ class Placement:
     via: PlacementVia
     placed_by: str
     placed_at: datetime
+
+
+class MarkKind(StrEnum):
+    """What a registry may say of a version it holds, without changing its bytes."""
+
+    DEPRECATED = "deprecated"  # npm deprecate: still installable, the client warns
+    YANKED = "yanked"  # PEP 592: installers skip it unless pinned exactly
 
 
 class AttachmentKind(StrEnum):

@@ -3,7 +3,9 @@
 Package names follow the OCI repository grammar (distribution-spec, "Pulling manifests"), so that
 every package is reachable as ``/v2/<registry>/<package>`` without any translation. That grammar
 already excludes ``..``, absolute paths and empty path components; the checks below exist to give
-those cases a message that says what went wrong.
+those cases a message that says what went wrong. Keys of native packages (``npm/@acme/ui``,
+``pypi/shop-utils``, ``maven/org.acme:shop-core``) follow their format's rules instead
+(``hoist.domain.packages``); the first components ``npm``, ``pypi`` and ``maven`` hold nothing else.
 """
 
 from __future__ import annotations
@@ -29,8 +31,25 @@ def clip(value: str, limit: int = ECHO_LIMIT) -> str:
 
 
 def validate_package_name(name: str) -> str:
+    """An OCI or generic package name, or the key of a native package (checked with its format's rules)."""
     if not name:
         raise InvalidName("the package name is empty")
+    # imported here because packages builds on this module's names and versions
+    from hoist.domain.packages import package_key, publishing_client, split_key
+
+    fmt, native = split_key(name)
+    if fmt is not None:
+        try:
+            key = package_key(fmt, native)
+        except InvalidName as e:
+            raise InvalidName(
+                f"{clip(name)!r}: names under {fmt}/ are reserved for the {fmt} view (publish with "
+                f"{publishing_client(fmt)}), and {e.message}",
+                name=clip(name),
+            ) from None
+        if key != name:
+            raise InvalidName(f"{clip(name)!r} is spelled {key!r} in Hoist: use that name", name=clip(name))
+        return name
     if name.startswith("/"):
         raise InvalidName(f"package name {clip(name)!r} is an absolute path: use a relative name like shop/api")
     parts = name.split("/")
@@ -45,6 +64,18 @@ def validate_package_name(name: str) -> str:
             f"{clip(name)!r} is not a valid package name: use lowercase letters, digits and '.', '_', '-' "
             "between them, with '/' between path components (e.g. shop-api or shop/api)",
             name=clip(name),
+        )
+    return name
+
+
+def validate_plain_package_name(name: str) -> str:
+    """A name an OCI push or a generic publish may use: not under a native format's prefix."""
+    from hoist.domain.packages import publishing_client, split_key
+
+    fmt, _ = split_key(validate_package_name(name))
+    if fmt is not None:
+        raise InvalidName(
+            f"{clip(name)!r} is reserved for the {fmt} view: publish with {publishing_client(fmt)}", name=clip(name)
         )
     return name
 

@@ -26,6 +26,7 @@ from hoist.domain.models import (
     DeploymentKind,
     DeploymentStatus,
     Hold,
+    MarkKind,
     Pipeline,
     Placement,
     PlacementVia,
@@ -431,6 +432,37 @@ class AuditLog(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ListedVersion:
+    """A version as a registry's package view shows it: where it is placed, its manifest (the
+    files) and the marks that registry set on it."""
+
+    artifact: Artifact
+    placement: Placement
+    manifest: Manifest
+    marks: Mapping[MarkKind, str]
+
+
+class ListingRepository(Protocol):
+    """What the package views (npm, PyPI, Maven, plain HTTP) read: a few statements per page."""
+
+    def versions(self, registry: str, package: str) -> Sequence[ListedVersion]:
+        """Every version of ``package`` placed in ``registry``, in version order."""
+        ...
+
+    def packages(self, registry: str, format: str) -> Sequence[str]:
+        """The packages of ``format`` with at least one version placed in ``registry``, by name."""
+        ...
+
+    def mark(self, artifact_id: int, registry: str, kind: MarkKind, message: str, *, actor: str, now: datetime) -> None:
+        """Set (or replace) the mark."""
+        ...
+
+    def unmark(self, artifact_id: int, registry: str, kind: MarkKind) -> bool:
+        """Clear the mark; False if there was none."""
+        ...
+
+
 class MetadataSession(Protocol):
     @property
     def manifests(self) -> ManifestRepository: ...
@@ -456,6 +488,8 @@ class MetadataSession(Protocol):
     def principals(self) -> PrincipalRepository: ...
     @property
     def trash(self) -> TrashRepository: ...
+    @property
+    def listings(self) -> ListingRepository: ...
 
 
 class HotReads(Protocol):

@@ -32,7 +32,7 @@ from hoist.domain.models import (
     PlacementVia,
     Result,
 )
-from hoist.domain.names import validate_file_name, validate_package_name
+from hoist.domain.names import validate_file_name, validate_plain_package_name
 from hoist.domain.policy import Policy
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.versions import Channel, Version, bounded_build
@@ -90,12 +90,12 @@ class PublishService:
         max_env: str | None = None,
         pipeline: Pipeline | None = None,
     ) -> PublishResult:
-        validate_package_name(package)
+        validate_plain_package_name(package)
         reg = self._policy.registry(registry)
         parsed = Version.parse(version)
         if build is not None and build != AUTO and not isinstance(build, int):
             raise InvalidInput(f"--build must be a number or 'auto', not {build!r}")
-        if build is not None and parsed.build:
+        if build is not None and parsed.has_build:
             raise InvalidInput(f"{version} already has a build part: drop --build", version=version)
         if isinstance(build, int):
             bounded_build(build)  # refused before anything is checked or written
@@ -105,8 +105,8 @@ class PublishService:
         self._guard.require(
             actor, Right.PUSH, registry, asked=f"push {package}@{parsed} into {registry}", subject=f"{package}@{parsed}"
         )
-        self._check_files(files, actor)
-        self._ensure_empty_config()
+        self.check_files(files, actor)
+        self.ensure_empty_config()
 
         def unit_of_work() -> PublishResult:
             with self._metadata.session() as s:
@@ -124,7 +124,7 @@ class PublishService:
             self.on_manifest(registry, package, parse_manifest(generic_manifest(package, result.artifact.version, files)))
         return result
 
-    def _check_files(self, files: list[FileEntry], actor: Actor) -> None:
+    def check_files(self, files: list[FileEntry], actor: Actor) -> None:
         if not files:
             raise InvalidManifest("an artifact needs at least one file")
         for f in files:
@@ -140,7 +140,7 @@ class PublishService:
             if stored.size != f.size:
                 raise InvalidInput(f"file {f.name}: the blob holds {stored.size} bytes, not {f.size}")
 
-    def _ensure_empty_config(self) -> None:
+    def ensure_empty_config(self) -> None:
         try:
             self._blobs.stat(EMPTY_DIGEST)
         except BlobNotFound:
@@ -180,12 +180,17 @@ class PublishService:
         actor: Actor,
         pipeline: Pipeline | None,
         format: str,
+        added: Sequence[str] = (),
     ) -> PublishResult:
         """Make ``manifest`` the version ``version`` of ``package`` in ``registry``, inside the caller's
-        unit of work: whatever path the bytes came by (files, an OCI manifest), versions behave alike."""
+        unit of work: whatever path the bytes came by (files, an OCI manifest), versions behave alike.
+
+        ``added`` names files that join the version's files (a package format's files arrive one
+        request at a time: a pom, then its jar): that is not a change of bytes but of the file set,
+        allowed while the version sits unsealed in this registry alone."""
         now = self._clock()
         existing_format = s.artifacts.package_format(package)
-        if existing_format not in {None, GENERIC, OCI}:
+        if existing_format not in {None, format} and not {existing_format, format} <= {GENERIC, OCI}:
             raise Conflict(f"package {package} holds {existing_format} artifacts, not {format} ones")
         s.manifests.add(manifest, now=now)
         s.artifacts.ensure_package(package, format, now=now)
@@ -226,6 +231,8 @@ class PublishService:
             s.placements.add(existing.id, registry, sealed=False, via=PlacementVia.PUSH, actor=actor.name, now=now)
             s.audit.append(artifact_event(Action.PLACE, existing, actor, pipeline, registry=registry), now=now)
             return PublishResult(existing, registry, Outcome.PLACED)
+        if added:
+            return self._add_files(s, existing, registry, manifest, added, placements, actor, pipeline, now)
         refusal = self._overwrite_refusal(existing, registry, placements)
         if refusal:
             raise VersionExists(refusal, existing_digest=str(existing.digest), version=str(version))
@@ -237,6 +244,46 @@ class PublishService:
                 actor,
                 pipeline,
                 registry=registry,
+                replaced=str(existing.digest),
+            ),
+            now=now,
+        )
+        self._provenance(s, updated, registry, actor, pipeline, now)
+        return PublishResult(updated, registry, Outcome.OVERWRITTEN, replaced=str(existing.digest))
+
+    def _add_files(
+        self,
+        s: MetadataSession,
+        existing: Artifact,
+        registry: str,
+        manifest: Manifest,
+        added: Sequence[str],
+        placements: Sequence[Placement],
+        actor: Actor,
+        pipeline: Pipeline | None,
+        now: datetime,
+    ) -> PublishResult:
+        names = ", ".join(added)
+        sealed = sorted(p.registry for p in placements if p.sealed)
+        elsewhere = sorted(p.registry for p in placements if p.registry != registry)
+        if sealed or elsewhere or not any(p.registry == registry for p in placements):
+            where = f"sealed in {', '.join(sealed)}" if sealed else f"in {', '.join(elsewhere) or 'another registry'}"
+            raise VersionExists(
+                f"{existing.ref} is {where}: its files are fixed; publish a new version to add {names}",
+                existing_digest=str(existing.digest),
+                version=str(existing.version),
+            )
+        updated = s.artifacts.replace_content(existing.id, manifest, pushed_by=actor.name, pushed_at=now)
+        # the file set it replaces was a step on the way, never a version of its own: not kept pullable
+        s.repositories.remove_manifest(registry, existing.package, existing.digest)
+        s.audit.append(
+            artifact_event(
+                Action.ADD_FILES,
+                updated,
+                actor,
+                pipeline,
+                registry=registry,
+                added=list(added),
                 replaced=str(existing.digest),
             ),
             now=now,

@@ -32,7 +32,7 @@ from hoist.domain.errors import (
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import Manifest, SizeMismatch, parse_manifest, size_mismatches
 from hoist.domain.models import OCI, Actor, AttachmentKind, Pipeline, Result
-from hoist.domain.names import validate_package_name
+from hoist.domain.names import validate_package_name, validate_plain_package_name
 from hoist.domain.policy import Policy, signature_problems
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore, SignatureCheck, SignatureVerifier
 from hoist.domain.retention import deployed, rollback_window
@@ -252,6 +252,7 @@ class RepositoryService:
         extra_tags: tuple[str, ...] = (),
     ) -> PushedManifest:
         self.check(registry, package)
+        validate_plain_package_name(package)  # native packages are published through their own view
         tags = [Tag.parse(name) for name in extra_tags]
         algorithm = "sha256"
         if ":" in reference:

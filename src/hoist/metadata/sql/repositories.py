@@ -27,8 +27,9 @@ from hoist.domain.models import (
     PlacementVia,
     Result,
 )
+from hoist.domain.packages import scheme_for
 from hoist.domain.ports import ManifestGraph
-from hoist.domain.versions import Version, build_after
+from hoist.domain.versions import Version, build_after, parse_version
 from hoist.metadata.sql.tables import (
     ArtifactRow,
     AttachmentRow,
@@ -124,7 +125,7 @@ class SqlArtifacts:
 
     @staticmethod
     def _record(row: ArtifactRow, package: PackageRow) -> Artifact:
-        version = Version.parse(row.version)
+        version = parse_version(scheme_for(package.format), row.version)
         return Artifact(
             id=row.id,
             package=package.name,
@@ -363,18 +364,18 @@ class SqlDeployments:
 
     def _select(self) -> Any:
         return (
-            select(DeploymentRow, ArtifactRow.version, PackageRow.name)
+            select(DeploymentRow, ArtifactRow.version, PackageRow.name, PackageRow.format)
             .join(ArtifactRow, DeploymentRow.artifact_id == ArtifactRow.id)
             .join(PackageRow, ArtifactRow.package_id == PackageRow.id)
         )
 
     @staticmethod
-    def _record(row: DeploymentRow, version: str, package: str) -> Deployment:
+    def _record(row: DeploymentRow, version: str, package: str, format: str) -> Deployment:
         return Deployment(
             id=row.id,
             artifact_id=row.artifact_id,
             package=package,
-            version=Version.parse(version),
+            version=parse_version(scheme_for(format), version),
             digest=Digest.parse(row.digest),
             environment=row.environment,
             status=DeploymentStatus(row.status),

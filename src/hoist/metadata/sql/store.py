@@ -17,6 +17,7 @@ from hoist.domain.errors import ConcurrentUpdate
 from hoist.metadata.sql.audit import SqlAuditLog
 from hoist.metadata.sql.hot import SqlHotReads
 from hoist.metadata.sql.inventory import SqlAdvisories, SqlSboms
+from hoist.metadata.sql.listings import SqlListings
 from hoist.metadata.sql.oci import SqlRepositories
 from hoist.metadata.sql.principals import SqlPrincipals
 from hoist.metadata.sql.repositories import (
@@ -46,6 +47,7 @@ class SqlMetadataSession:
         self.advisories = SqlAdvisories(session)
         self.principals = SqlPrincipals(session)
         self.trash = SqlTrash(session)
+        self.listings = SqlListings(session)
 
 
 class SqlMetadataStore:

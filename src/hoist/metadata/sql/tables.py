@@ -138,6 +138,18 @@ class AttachmentRow(Base):
     pipeline: Mapped[dict[str, Any] | None]
 
 
+class VersionMarkRow(Base):
+    """What a registry says of a version it holds: ``deprecated`` (npm) or ``yanked`` (PEP 592)."""
+
+    __tablename__ = "version_marks"
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), primary_key=True)
+    registry_name: Mapped[str] = mapped_column("registry", String(64), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
 class DeploymentRow(Base):
     __tablename__ = "deployments"
     __table_args__ = (Index("ix_deployments_environment_id", "environment", "id"),)

@@ -1,0 +1,1 @@
+"""What every package protocol room shares: body ingest, error shapes, the edge's challenges."""
