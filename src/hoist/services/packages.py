@@ -18,10 +18,10 @@ from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import generic_manifest, parse_manifest
 from hoist.domain.models import GENERIC, Actor, Artifact, FileEntry, MarkKind, Pipeline
 from hoist.domain.names import clip, validate_file_name, validate_package_name
-from hoist.domain.packages import split_key
+from hoist.domain.packages import scheme_for, split_key
 from hoist.domain.policy import Policy
 from hoist.domain.ports import ListedVersion, MetadataSession, MetadataStore
-from hoist.domain.versions import Version, parse_version, scheme_for
+from hoist.domain.versions import Version, parse_version
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.guard import Guard
 from hoist.services.publishing import Outcome, PublishResult, PublishService
