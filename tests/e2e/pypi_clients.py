@@ -74,11 +74,15 @@ def twine_upload(repository_url: str, user: str, password: str, files: list[Path
     )  # fmt: skip
 
 
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def requirements(path: Path, pins: dict[str, list[Path]]) -> Path:
     """A hash-pinned requirements file (``pip install --require-hashes``) for the given files."""
     lines = []
     for pin, files in pins.items():
-        hashes = " ".join(f"--hash=sha256:{hashlib.sha256(f.read_bytes()).hexdigest()}" for f in files)
+        hashes = " ".join(f"--hash=sha256:{sha256(f)}" for f in files)
         lines.append(f"{pin} {hashes}")
     path.write_text("\n".join(lines) + "\n")
     return path

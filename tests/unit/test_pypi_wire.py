@@ -27,7 +27,7 @@ def test_names_are_normalised_per_pep_503(name: str, key: str) -> None:
     assert storage_key(name) == key
 
 
-@pytest.mark.parametrize("name", ["", "-a", "a-", "a b", "a/b", "ä", "../x", "a" * 201])
+@pytest.mark.parametrize("name", ["", "-a", "a-", "a b", "a/b", "ä", "../x", "a" * 300])
 def test_invalid_project_names_are_refused(name: str) -> None:
     with pytest.raises(InvalidName):
         normalise(name)
@@ -63,14 +63,14 @@ def test_wheel_names_parse_with_and_without_a_build_tag() -> None:
     ],
 )
 def test_each_file_names_the_hoist_version_it_joins(filename: str, version: str) -> None:
-    assert parse_filename(filename).hoist_version == version
+    assert str(parse_filename(filename).hoist_version) == version
 
 
 @pytest.mark.parametrize(
     "filename", ["shop-1.4-3-py3-none-any.whl", "shop-1.4.0rc1-3-py3-none-any.whl", "shop-1.4.0.1-3-py3-none-any.whl"]
 )
 def test_a_build_tag_needs_a_plain_release_to_become_hoists_build(filename: str) -> None:
-    with pytest.raises(InvalidVersion, match="build tag"):
+    with pytest.raises(InvalidVersion, match=r"cannot take a build|already has a build"):
         parse_filename(filename).hoist_version  # noqa: B018
 
 
@@ -177,29 +177,34 @@ def parse(
     return parser.finish(), bytes(received)
 
 
-def test_the_upload_form_streams_content_and_computes_every_digest() -> None:
-    content = bytes(range(256)) * 40 + b"\r\n--xYzZ"  # bytes that look like a boundary's start
-    fields = {":action": "file_upload", "name": "shop", "version": "1.0", "classifiers": "A"}
-    parsed, received = parse(form({**fields, "sha256_digest": hashlib.sha256(content).hexdigest()}, content))
-    assert received == content
-    assert parsed.filename == "shop-1.0.tar.gz" and parsed.size == len(content)
-    assert parsed.digests == {
+def digests(content: bytes) -> dict[str, str]:
+    return {
         "sha256_digest": hashlib.sha256(content).hexdigest(),
         "md5_digest": hashlib.md5(content).hexdigest(),
         "blake2_256_digest": hashlib.blake2b(content, digest_size=32).hexdigest(),
     }
+
+
+def test_the_upload_form_streams_content_and_keeps_the_fields() -> None:
+    content = bytes(range(256)) * 40 + b"\r\n--xYzZ"  # bytes that look like a boundary's start
+    fields = {":action": "file_upload", "name": "shop", "version": "1.0", "classifiers": "A", **digests(content)}
+    parsed, received = parse(form(fields, content))
+    assert received == content
+    assert parsed.filename == "shop-1.0.tar.gz" and parsed.size == len(content)
     assert parsed.require("name") == "shop" and parsed.value(":action") == "file_upload"
-    parsed.check_digests()
+    parsed.check_digests(digests(content))
+    parsed, _ = parse(form({}, content))
+    parsed.check_digests(digests(content))  # a client that sends no digest is not refused
 
 
 @pytest.mark.parametrize("field", ["sha256_digest", "md5_digest", "blake2_256_digest"])
 def test_a_digest_that_is_not_the_contents_is_refused(field: str) -> None:
     parsed, _ = parse(form({field: "00" * 16}, b"payload"))
     with pytest.raises(DigestMismatch, match=field):
-        parsed.check_digests()
+        parsed.check_digests(digests(b"payload"))
     parsed, _ = parse(form({field: "é"}, b"payload"))  # not even ASCII: still a clean refusal
     with pytest.raises(DigestMismatch):
-        parsed.check_digests()
+        parsed.check_digests(digests(b"payload"))
 
 
 @pytest.mark.parametrize(

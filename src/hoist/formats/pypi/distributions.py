@@ -22,7 +22,8 @@ from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sd
 from packaging.version import Version
 
 from hoist.domain.errors import InvalidInput
-from hoist.formats.pypi.names import normalise, pep440, with_build
+from hoist.domain.pep440 import Pep440
+from hoist.formats.pypi.names import hoist_version, normalise, pep440
 
 Kind = Literal["bdist_wheel", "sdist"]
 
@@ -44,10 +45,9 @@ class Distribution:
     kind: Kind
 
     @property
-    def hoist_version(self) -> str:
-        """The Hoist version this file joins: its PEP 440 version, with a wheel's build tag as
-        Hoist's build (``1.4.0`` tagged ``57`` → ``1.4.0.57``: base 1.4.0, build 57)."""
-        return str(self.version) if self.build is None else with_build(self.version, self.build)
+    def hoist_version(self) -> Pep440:
+        """The Hoist version this file joins (``names.hoist_version``)."""
+        return hoist_version(self.version, self.build)
 
     @property
     def metadata_name(self) -> str:

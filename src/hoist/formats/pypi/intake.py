@@ -1,21 +1,27 @@
-"""A twine upload taken in: the form streamed into the blob store under the upload size limit, the
-client's digests checked, the file's name, its core metadata and the form made to agree, and the
-metadata stored as its own blob (served as ``<file>.metadata``, PEP 658)."""
+"""A twine upload taken in: the form's file streamed into the blob store (the shared ingest, under
+the upload size limit), the client's digests checked, the file's name, its core metadata and the
+form made to agree, and the metadata stored as its own blob (served as ``<file>.metadata``, PEP 658).
+
+A refusal after the file's bytes are stored leaves a blob nothing names: garbage collection takes it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
-from hoist.domain.digests import Digest
-from hoist.domain.errors import InvalidInput, UploadTruncated
+from hoist.domain.errors import InvalidInput
 from hoist.domain.models import FileEntry
+from hoist.formats.common.ingest import receive_stream, store_bytes
 from hoist.formats.pypi.distributions import CoreMetadata, Distribution, check_agrees, parse_filename, read_metadata
 from hoist.formats.pypi.seekable import SeekableBlob
-from hoist.formats.pypi.upload import UploadForm, UploadParser
-from hoist.services.uploads import UploadService, UploadSession
+from hoist.formats.pypi.upload import UploadParser
+from hoist.services.uploads import UploadService
 
 BATCH = 1024 * 1024
 MEDIA_TYPES = {"bdist_wheel": "application/zip", "sdist": "application/gzip"}
@@ -28,60 +34,58 @@ class Received:
     metadata: CoreMetadata
     file: FileEntry
     metadata_file: FileEntry
-    form: UploadForm
 
 
 async def receive(request: Request, uploads: UploadService) -> Received:
-    session = await run_in_threadpool(uploads.open, None)
-    try:
-        form = await _read_form(request, session)
-        if form.value(":action") != "file_upload":
-            raise InvalidInput("only ':action=file_upload' is supported (the upload API twine uses)")
-        form.check_digests()
-        dist = parse_filename(form.filename)
-        digest = Digest("sha256", form.digests["sha256_digest"])
-        await run_in_threadpool(session.commit, digest)
-    except BaseException:
-        session.cancel()
-        raise
-    # Past this point a refusal leaves an unreferenced blob, which garbage collection removes.
-    metadata = await run_in_threadpool(_metadata_of, uploads, dist, digest, form.size)
-    check_agrees(dist, metadata, form.require("name"), form.require("version"), form.require("filetype"))
-    metadata_file = await run_in_threadpool(_store, uploads, dist.metadata_name, metadata.raw)
-    file = FileEntry(dist.filename, digest, form.size, MEDIA_TYPES[dist.kind])
-    return Received(dist, metadata, file, metadata_file, form)
+    pieces: deque[bytes] = deque()
+    blake2 = hashlib.blake2b(digest_size=32)  # twine sends it; the ingest does not compute it
 
+    def sink(piece: bytes) -> None:
+        blake2.update(piece)
+        pieces.append(piece)
 
-async def _read_form(request: Request, session: UploadSession) -> UploadForm:
-    parser = UploadParser(request.headers.get("content-type"), session.write)
-    pending: list[bytes] = []
-    size = 0
-    try:
+    parser = UploadParser(request.headers.get("content-type"), sink)
+
+    async def content() -> AsyncIterator[bytes]:
+        batch: list[bytes] = []
+        size = 0
         async for chunk in request.stream():
-            pending.append(chunk)
+            batch.append(chunk)
             size += len(chunk)
-            if size >= BATCH:  # the parser writes the file's bytes: off the event loop, in batches
-                await run_in_threadpool(parser.feed, b"".join(pending))
-                pending, size = [], 0
-    except ClientDisconnect:
-        raise UploadTruncated("the client went away mid-upload; nothing was stored") from None
-    if pending:
-        await run_in_threadpool(parser.feed, b"".join(pending))
-    return parser.finish()
+            if size >= BATCH:  # parsing and hashing a file's worth of bytes: off the event loop
+                await run_in_threadpool(parser.feed, b"".join(batch))
+                batch, size = [], 0
+                while pieces:
+                    yield pieces.popleft()
+        if batch:
+            await run_in_threadpool(parser.feed, b"".join(batch))
+        while pieces:
+            yield pieces.popleft()
+        parser.finish()  # a form cut short fails the ingest, which then keeps nothing
+
+    stored = await receive_stream(content(), uploads)
+    form = parser.finish()
+    if form.value(":action") != "file_upload":
+        raise InvalidInput("only ':action=file_upload' is supported (the upload API twine uses)")
+    form.check_digests(
+        {
+            "sha256_digest": stored.checksums["sha256"],
+            "md5_digest": stored.checksums["md5"],
+            "blake2_256_digest": blake2.hexdigest(),
+        }
+    )
+    dist = parse_filename(form.filename)
+    metadata = await run_in_threadpool(_metadata_of, uploads, dist, stored.digest, stored.size)
+    check_agrees(dist, metadata, form.require("name"), form.require("version"), form.require("filetype"))
+    meta_stored = await run_in_threadpool(store_bytes, metadata.raw, uploads)
+    return Received(
+        dist,
+        metadata,
+        stored.entry(dist.filename, MEDIA_TYPES[dist.kind]),
+        meta_stored.entry(dist.metadata_name, METADATA_MEDIA_TYPE),
+    )
 
 
-def _metadata_of(uploads: UploadService, dist: Distribution, digest: Digest, size: int) -> CoreMetadata:
-    with SeekableBlob(lambda offset: uploads.read(digest, offset), size) as raw:
+def _metadata_of(uploads: UploadService, dist: Distribution, digest: object, size: int) -> CoreMetadata:
+    with SeekableBlob(lambda offset: uploads.read(digest, offset), size) as raw:  # type: ignore[arg-type]
         return read_metadata(dist, raw)  # type: ignore[arg-type]  # a RawIOBase is a binary file
-
-
-def _store(uploads: UploadService, name: str, data: bytes) -> FileEntry:
-    session = uploads.open(None)
-    try:
-        session.write(data)
-        digest = Digest.of(data)
-        session.commit(digest)
-    except BaseException:
-        session.cancel()
-        raise
-    return FileEntry(name, digest, len(data), METADATA_MEDIA_TYPE)

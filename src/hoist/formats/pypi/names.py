@@ -1,41 +1,31 @@
-"""Project names and versions as Hoist stores them: ``pypi/<PEP 503 name>`` at a PEP 440 version."""
+"""Project names and versions as Hoist stores them: ``pypi/<PEP 503 name>`` at a PEP 440 version
+(the rules are the domain's; this module adds what the wire needs: PyPA's reading of versions for
+comparing a file's name, its metadata and the upload form)."""
 
 from __future__ import annotations
 
-import re
-
-from packaging.utils import InvalidName as _PackagingInvalidName
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion as _PackagingInvalidVersion
 from packaging.version import Version
 
-from hoist.domain.errors import InvalidName, InvalidVersion
-
-PREFIX = "pypi/"
-
-# PEP 508's project name: ASCII letters, digits and ._- , starting and ending with a letter or digit
-_NAME = re.compile(r"[A-Z0-9]([A-Z0-9._-]*[A-Z0-9])?", re.IGNORECASE)
-_MAX_NAME = 200
-
-
-def normalise(name: str) -> str:
-    """PEP 503's normalised form (``Zope.Interface`` → ``zope-interface``); InvalidName if it is none."""
-    if len(name) > _MAX_NAME or not _NAME.fullmatch(name):
-        raise InvalidName(f"{name[:_MAX_NAME]!r} is not a Python project name (PEP 508: letters, digits, '.', '_', '-')")
-    try:
-        return str(canonicalize_name(name, validate=True))
-    except _PackagingInvalidName:  # pragma: no cover - the pattern above is stricter
-        raise InvalidName(f"{name!r} is not a Python project name") from None
+from hoist.domain.errors import InvalidVersion
+from hoist.domain.packages import PackageFormat, package_key, split_key
+from hoist.domain.pep440 import Pep440
 
 
 def storage_key(name: str) -> str:
-    """The package key Hoist keeps a project under (the design's ``package_key(pypi, name)``)."""
-    return PREFIX + normalise(name)
+    """The package key Hoist keeps a project under; InvalidName if ``name`` is not a project name."""
+    return package_key(PackageFormat.PYPI, name)
+
+
+def normalise(name: str) -> str:
+    """PEP 503's normalised form (``Zope.Interface`` → ``zope-interface``)."""
+    return split_key(storage_key(name))[1]
 
 
 def project_of(key: str) -> str | None:
     """The normalised project name of a ``pypi/`` key, or None for any other key."""
-    return key.removeprefix(PREFIX) if key.startswith(PREFIX) else None
+    fmt, native = split_key(key)
+    return native if fmt is PackageFormat.PYPI else None
 
 
 def pep440(text: str) -> Version:
@@ -49,9 +39,8 @@ def pep440(text: str) -> Version:
     return version
 
 
-def with_build(version: Version, build: int) -> str:
-    """``version`` carrying Hoist's build as its fourth release number (the design's
-    Major.Minor.Patch.Build): only a plain three-number release has room for one."""
-    if len(version.release) != 3 or version.epoch or version.pre or version.post is not None or version.dev is not None:
-        raise InvalidVersion(f"a build tag needs a plain X.Y.Z version to become Hoist's build, not {version}")
-    return f"{version}.{build}"
+def hoist_version(version: Version, build: int | None) -> Pep440:
+    """The Hoist version of a file: its PEP 440 version, with a wheel's build tag as Hoist's build
+    (the design's Major.Minor.Patch.Build: ``1.4.0`` tagged ``57`` is ``1.4.0.57``)."""
+    parsed = Pep440.parse(str(version))
+    return parsed if build is None else parsed.with_build(build)

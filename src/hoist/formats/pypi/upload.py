@@ -1,14 +1,12 @@
 """twine's upload form (the legacy upload API: ``multipart/form-data`` with ``:action=file_upload``),
-read as a stream: the ``content`` part goes to a sink chunk by chunk while its sha256, md5 and
-blake2b-256 are computed; the other fields are kept, under a cap, as text."""
+read as a stream: the ``content`` part goes to a sink chunk by chunk (the blob store's ingest, which
+hashes it); the other fields are kept, under a cap, as text."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -20,17 +18,11 @@ MAX_PARTS = 1000
 DIGEST_FIELDS = ("sha256_digest", "md5_digest", "blake2_256_digest")
 
 
-class _Hasher(Protocol):
-    def update(self, data: bytes, /) -> None: ...
-    def hexdigest(self) -> str: ...
-
-
 @dataclass(slots=True)
 class UploadForm:
     fields: dict[str, list[str]]
     filename: str
     size: int
-    digests: dict[str, str]  # keyed like the form's digest fields, lowercase hex
 
     def value(self, name: str) -> str | None:
         values = self.fields.get(name)
@@ -42,16 +34,15 @@ class UploadForm:
             raise InvalidInput(f"the upload form has no {name!r} field")
         return value
 
-    def check_digests(self) -> None:
-        """Every digest the client sent must be the content's; a client that sent none is trusted
-        for nothing but is not refused (the index publishes the digest Hoist computed)."""
+    def check_digests(self, computed: Mapping[str, str]) -> None:
+        """Every digest the client sent (``computed`` has the content's, keyed like the form's
+        fields) must be the content's; a client that sent none is not refused: the index publishes
+        the digest Hoist computed."""
         for name in DIGEST_FIELDS:
             sent = self.value(name)
             # bytes: compare_digest refuses non-ASCII text, and a client may send anything
-            if sent is not None and not hmac.compare_digest(sent.strip().lower().encode(), self.digests[name].encode()):
-                raise DigestMismatch(
-                    f"{self.filename}: the form's {name} {sent[:128]!r} is not the file's {self.digests[name]}"
-                )
+            if sent is not None and not hmac.compare_digest(sent.strip().lower().encode(), computed[name].encode()):
+                raise DigestMismatch(f"{self.filename}: the form's {name} {sent[:128]!r} is not the file's {computed[name]}")
 
 
 @dataclass(slots=True)
@@ -80,11 +71,6 @@ class UploadParser:
         self._header_value = bytearray()
         self._filename: str | None = None
         self._size = 0
-        self._hashes: dict[str, _Hasher] = {
-            "sha256_digest": hashlib.sha256(),
-            "md5_digest": hashlib.md5(usedforsecurity=False),
-            "blake2_256_digest": hashlib.blake2b(digest_size=32),
-        }
         self._ended = False
         self._parser = MultipartParser(
             boundary,
@@ -111,8 +97,7 @@ class UploadParser:
             raise InvalidInput("the upload form ended before its closing boundary")
         if self._filename is None:
             raise InvalidInput("the upload form has no 'content' file")
-        digests = {name: h.hexdigest() for name, h in self._hashes.items()}
-        return UploadForm(self._fields, self._filename, self._size, digests)
+        return UploadForm(self._fields, self._filename, self._size)
 
     def _begin(self) -> None:
         self._parts += 1
@@ -140,8 +125,6 @@ class UploadParser:
     def _data(self, data: bytes, start: int, end: int) -> None:
         piece = data[start:end]
         if self._part.name == "content":
-            for h in self._hashes.values():
-                h.update(piece)
             self._size += len(piece)
             self._sink(piece)
             return
