@@ -69,8 +69,8 @@ def with_credentials(url: str, user: str, password: str) -> str:
 def twine_upload(repository_url: str, user: str, password: str, files: list[Path], ok: bool = True) -> CompletedProcess[str]:
     env = {**os.environ, "TWINE_USERNAME": user, "TWINE_PASSWORD": password}
     return run(
-        tool("twine"), "upload", "--repository-url", repository_url, "--non-interactive", "--disable-progress-bar",
-        *map(str, files), env=env, ok=ok,
+        tool("twine"), "upload", "--verbose", "--repository-url", repository_url, "--non-interactive",
+        "--disable-progress-bar", *map(str, files), env=env, ok=ok,
     )  # fmt: skip
 
 

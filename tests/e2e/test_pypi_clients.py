@@ -118,7 +118,8 @@ def test_twine_to_dev_then_pip_and_uv_from_prod_only_after_promotion(
     assert before.returncode != 0 and "No matching distribution" in before.stderr
     # prod takes promotions only: twine is told so (403, "promote")
     direct = clients.twine_upload(f"{server.url}/pypi/prod/", "rel", release, [built.wheel], ok=False)
-    assert direct.returncode != 0 and "403" in direct.stdout + direct.stderr
+    said = direct.stdout + direct.stderr
+    assert direct.returncode != 0 and "403" in said and "accepts no direct pushes" in said and "promote" in said
     hoist(server, "attest", f"pypi/{NAME}@0.1.0", "--type", "unit-tests", "--result", "pass", token=ci)
     hoist(server, "promote", f"pypi/{NAME}@0.1.0", "--to", "prod", token=release)
     req = clients.requirements(tmp_path / "req.txt", {f"{NAME}==0.1.0": built.files})

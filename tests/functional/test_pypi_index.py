@@ -68,8 +68,10 @@ def test_an_unacceptable_accept_is_a_406(published: httpx.Client) -> None:
 def test_a_name_that_is_not_normalised_redirects(published: httpx.Client) -> None:
     r = published.get("/pypi/dev/simple/Shop_Utils/")
     assert r.status_code == 301 and r.headers["location"].endswith("/pypi/dev/simple/shop-utils/")
-    r = published.get("/pypi/dev/simple/shop-utils")
-    assert r.status_code in {301, 307, 308} and r.headers["location"].endswith("/pypi/dev/simple/shop-utils/")
+    for path in ("/pypi/dev/simple/shop-utils", "/pypi/dev/simple/Shop.Utils"):
+        r = published.get(path)
+        assert r.status_code == 301 and r.headers["location"] == "/pypi/dev/simple/shop-utils/"
+    assert published.get("/pypi/dev/simple").headers["location"] == "/pypi/dev/simple/"
     assert published.get("/pypi/dev/simple/bad name!/").status_code == 400
 
 
@@ -79,9 +81,29 @@ def test_unknown_projects_and_files_are_404s(published: httpx.Client) -> None:
         "/pypi/nowhere/simple/",
         "/pypi/dev/files/shop-utils/1.4.0/shop_utils-1.4.0.tar.gz",
         "/pypi/dev/files/shop-utils/9.9.9/shop_utils-9.9.9-py3-none-any.whl",
+        "/pypi/dev/simple/a%2Fb/",
+        "/pypi/dev/nothing/here",
     ):
         r = published.get(path)
         assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain"), path
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/pypi/dev/files/shop-utils/not-a-version/x.whl", "not a PEP 440 version"),
+        ("/pypi/dev/files/Bad%20Name/1.4.0/x.whl", "not a valid Python package name"),
+        ("/pypi/dev/files/shop-utils/1.4.0+local/x.whl", "local version"),
+    ],
+)
+def test_bad_download_paths_are_400s_in_text(published: httpx.Client, path: str, says: str) -> None:
+    r = published.get(path)
+    assert r.status_code == 400 and says in r.text and r.headers["content-type"].startswith("text/plain")
+
+
+def test_an_anonymous_reader_is_asked_for_basic_credentials(published: httpx.Client, anonymous: httpx.Client) -> None:
+    r = anonymous.get("/pypi/dev/simple/shop-utils/")
+    assert r.status_code == 401 and r.headers["www-authenticate"] == 'Basic realm="hoist"'
 
 
 def test_other_formats_do_not_show_in_the_index(published: httpx.Client, client: HoistClient, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from hoist.client import HoistClient
+from hoist.domain.errors import Denied
 from hoist.metadata.sql.store import SqlMetadataStore
 from tests import pypi_files
 from tests.functional.helpers import row_counts
@@ -148,3 +149,46 @@ def test_an_upload_over_the_size_limit_is_refused(pypi_as: PypiAs, metadata: Sql
 def test_an_unknown_registry_is_a_404(pypi_as: PypiAs) -> None:
     r = upload(pypi_as("ci"), "nowhere", WHEEL, WHL_NAME, "shop-utils", "1.4.0")
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain")
+
+
+def test_a_dev_release_may_be_rebuilt_in_dev_a_release_may_not(pypi_as: PypiAs) -> None:
+    ci = pypi_as("ci")
+    name = "shop_utils-1.5.0.dev3-py3-none-any.whl"
+    first, second = (pypi_files.wheel("shop-utils", "1.5.0.dev3", module=m) for m in ("one", "two"))
+    assert upload(ci, "dev", first, name, "shop-utils", "1.5.0.dev3").status_code == 200
+    assert upload(ci, "dev", second, name, "shop-utils", "1.5.0.dev3").status_code == 200  # a snapshot
+    files = {f["filename"]: f for f in project(ci, "dev", "shop-utils")["files"]}
+    assert files[name]["hashes"] == {"sha256": sha256(second)}
+
+
+def test_a_wheel_build_tag_is_hoists_build(pypi_as: PypiAs, client: HoistClient) -> None:
+    ci = pypi_as("ci")
+    name = "shop_utils-1.4.0-57-py3-none-any.whl"
+    assert upload(ci, "dev", WHEEL, name, "shop-utils", "1.4.0").status_code == 200
+    page = project(ci, "dev", "shop-utils")
+    assert page["versions"] == ["1.4.0"]  # what pip sees: the wheel's version
+    assert page["files"][0]["url"] == f"../../files/shop-utils/1.4.0.57/{name}"  # Hoist's: build 57 of 1.4.0
+    assert client.artifact("pypi/shop-utils@1.4.0.57")["version"] == "1.4.0.57"
+    rc = pypi_files.wheel("shop-utils", "1.4.0rc1")
+    r = upload(ci, "dev", rc, "shop_utils-1.4.0rc1-3-py3-none-any.whl", "shop-utils", "1.4.0rc1")
+    assert r.status_code == 400 and "cannot take a build" in r.text
+
+
+def test_a_yank_in_prod_takes_the_right_to_promote(
+    pypi_as: PypiAs, client_as: Callable[..., HoistClient], client: HoistClient
+) -> None:
+    assert upload(pypi_as("ci"), "dev", WHEEL, WHL_NAME, "shop-utils", "1.4.0").status_code == 200
+    ref = "pypi/shop-utils@1.4.0"
+    client.attest(ref, type="unit-tests", result="pass")
+    release = client_as("rel", ["role:release"])
+    release.promote(ref, to="prod")
+    with pytest.raises(Denied):
+        client_as("dev", ["role:developer"]).mark(ref, "yanked", registry="prod", message="no")
+    release.mark(ref, "yanked", registry="prod", message="CVE-2026-1")
+    ops = pypi_as("ops")
+    assert project(ops, "prod", "shop-utils")["files"][0]["yanked"] == "CVE-2026-1"
+    assert project(pypi_as("ci"), "dev", "shop-utils")["files"][0]["yanked"] is False  # per registry
+    marks = events(client, "artifact:mark")
+    assert [(e["actor"], e["details"]["registry"]) for e in marks] == [("rel", "prod")]
+    release.unmark(ref, "yanked", registry="prod")
+    assert project(ops, "prod", "shop-utils")["files"][0]["yanked"] is False

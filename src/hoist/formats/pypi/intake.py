@@ -17,6 +17,7 @@ from starlette.requests import Request
 
 from hoist.domain.errors import InvalidInput
 from hoist.domain.models import FileEntry
+from hoist.domain.pep440 import Pep440
 from hoist.formats.common.ingest import receive_stream, store_bytes
 from hoist.formats.pypi.distributions import CoreMetadata, Distribution, check_agrees, parse_filename, read_metadata
 from hoist.formats.pypi.seekable import SeekableBlob
@@ -31,6 +32,7 @@ METADATA_MEDIA_TYPE = "text/plain"
 @dataclass(frozen=True, slots=True)
 class Received:
     dist: Distribution
+    version: Pep440  # the Hoist version the file joins
     metadata: CoreMetadata
     file: FileEntry
     metadata_file: FileEntry
@@ -75,11 +77,13 @@ async def receive(request: Request, uploads: UploadService) -> Received:
         }
     )
     dist = parse_filename(form.filename)
+    version = dist.hoist_version
     metadata = await run_in_threadpool(_metadata_of, uploads, dist, stored.digest, stored.size)
     check_agrees(dist, metadata, form.require("name"), form.require("version"), form.require("filetype"))
     meta_stored = await run_in_threadpool(store_bytes, metadata.raw, uploads)
     return Received(
         dist,
+        version,
         metadata,
         stored.entry(dist.filename, MEDIA_TYPES[dist.kind]),
         meta_stored.entry(dist.metadata_name, METADATA_MEDIA_TYPE),

@@ -61,7 +61,7 @@ class PypiEndpoints:
     async def upload(self, request: Request) -> Response:
         registry = request.path_params["registry"]
         received = await intake.receive(request, self.uploads)
-        version = received.dist.hoist_version
+        version = received.version
         await run_in_threadpool(
             self.packages.add_files,
             registry=registry,
@@ -82,11 +82,20 @@ class PypiEndpoints:
         names = [name for key in keys if (name := project_of(key))]
         return Response(simple.project_list(names, rendering), media_type=content_type, headers=VARY)
 
+    async def to_project(self, request: Request) -> Response:
+        """PEP 503: one URL per project, normalised, with its trailing slash."""
+        registry, name = request.path_params["registry"], request.path_params.get("project")
+        where = f"{normalise(name)}/" if name else ""
+        return RedirectResponse(f"/pypi/{registry}/simple/{where}", 301)
+
+    async def unknown(self, request: Request) -> Response:
+        raise NotFound(f"no PyPI endpoint at {request.url.path[:200]}: the index is at /pypi/<registry>/simple/")
+
     async def project(self, request: Request) -> Response:
         registry, name = request.path_params["registry"], request.path_params["project"]
         normal = normalise(name)
-        if normal != name:  # PEP 503: one URL per project
-            return RedirectResponse(f"/pypi/{registry}/simple/{normal}/", 301)
+        if normal != name:
+            return await self.to_project(request)
         if (chosen := simple.negotiate(request.headers.get("accept"))) is None:
             return PlainTextResponse(NOT_ACCEPTABLE, 406, headers=VARY)
         rendering, content_type = chosen
@@ -159,7 +168,10 @@ def routes(packages: PackageService, uploads: UploadService) -> list[BaseRoute]:
                 Route("/legacy/", _plain_errors(e.upload), methods=["POST"]),
                 Route("/simple/", _plain_errors(e.index), methods=["GET"]),
                 Route("/simple/{project}/", _plain_errors(e.project), methods=["GET"]),
+                Route("/simple", _plain_errors(e.to_project), methods=["GET"]),
+                Route("/simple/{project}", _plain_errors(e.to_project), methods=["GET"]),
                 Route("/files/{project}/{version}/{filename}", _plain_errors(e.download), methods=["GET"]),
+                Route("/{path:path}", _plain_errors(e.unknown)),  # in the clients' text shape, not /api/v1's
             ],
         )
     ]
