@@ -30,12 +30,15 @@ from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
 from hoist.domain.ports import BlobStore
+from hoist.formats.common.edge import NATIVE
+from hoist.formats.oci import errors as oci_errors
 from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.routes import oci_app
 from hoist.formats.pypi import routes as pypi
 from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
+from hoist.http.edge import JSON_API, Edge, EdgeTable
 from hoist.http.errors import error_body, handle_hoist_error
-from hoist.http.identity import IdentityMiddleware
+from hoist.http.identity import IdentityMiddleware, challenge
 from hoist.http.tokens import TokenSigner
 from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
 from hoist.metadata.sql.store import SqlMetadataStore
@@ -73,6 +76,11 @@ from hoist.vulns.facade import OsvMatcher
 
 log = logging.getLogger("hoist")
 API = "/api/v1"
+# /v2 first: it is asked most. OCI clients probe the base endpoint to learn how to authenticate.
+OCI_EDGE = Edge(
+    "/v2", oci_errors.from_domain, challenge=challenge, anonymous_changes=True, probes=frozenset({"/v2", "/v2/"})
+)
+EDGES = EdgeTable((OCI_EDGE, JSON_API, *NATIVE), default=JSON_API)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +189,7 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     urls = blob_urls(settings)
     oci = oci_app(services.repositories, services.uploads, signer, OciAccess(services.guard), urls)
     dispatch = PathDispatch("/v2", oci, build_api(settings, services))
-    return IdentityMiddleware(dispatch, services.authentication, signer, services.guard.record_unauthenticated)
+    return IdentityMiddleware(dispatch, services.authentication, signer, EDGES, services.guard.record_unauthenticated)
 
 
 def blob_urls(settings: Settings) -> BlobUrls | None:

@@ -304,3 +304,15 @@ def test_a_token_scope_the_owner_does_not_hold_is_refused_naming_it(
     assert counts["tokens"] == before["tokens"] and counts["audit_events"] == before["audit_events"] + 2
     held = anonymous.post("/api/v1/tokens", json={"scope": ["push:dev", "role:ci"]}, headers=bearer(kim))
     assert held.status_code == 201 and held.json()["scope"] == ["push:dev", "role:ci"]
+
+
+def test_a_token_as_password_goes_with_its_owner_token_or_pypis_token_name(
+    services: Services, token_for: Callable[..., str]
+) -> None:
+    """twine and pip send an API token with the username ``__token__`` (the PyPI convention);
+    docker login sends the owner's name or ``token``. Any other name is refused."""
+    secret = token_for("dana", ["role:developer"])
+    for username in ("dana", "token", "__token__"):
+        assert services.authentication.authenticate(username, secret, None).name == "dana"
+    with pytest.raises(e.Unauthenticated, match="does not belong"):
+        services.authentication.authenticate("erin", secret, None)

@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from hoist.app import Services
+from hoist.app import Services, build_services
+from hoist.client import HoistClient
+from hoist.config import Settings
 from hoist.domain import errors as e
 from hoist.domain.events import AuditEvent
 from hoist.domain.models import Actor, ArtifactRef, FileEntry, MarkKind
@@ -19,12 +21,14 @@ from hoist.formats.common.ingest import store_bytes
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.services.packages import FileNotFound
 from hoist.services.publishing import Outcome
+from hoist.storage.filesystem import FilesystemBlobStore
 from tests.functional.helpers import row_counts
 
 NO_GATES = """
 [registries.dev]
 direct_push = true
 overwrite_snapshots = true
+allow_delete = true
 
 [registries.prod]
 direct_push = false
@@ -188,3 +192,71 @@ def test_marks_and_tags_are_per_registry(services: Services, actor: Callable[...
     assert not services.packages.mark("dev", "npm/left-pad", "1.0.0", MarkKind.DEPRECATED, None, ci)
     assert services.packages.remove_tag("dev", "npm/left-pad", "beta", ci)
     assert services.packages.packages("dev", "npm", ci) == ["npm/left-pad"]
+
+
+def test_a_cached_view_follows_changes_made_by_another_worker(
+    services: Services,
+    actor: Callable[..., Actor],
+    settings: Settings,
+    metadata: SqlMetadataStore,
+    blobs: FilesystemBlobStore,
+) -> None:
+    """Each worker caches views by the package's generation; whatever another worker changes
+    (a file, a promotion, a mark, a tag, a deletion) is seen at the next read."""
+    other = build_services(settings, metadata, blobs)  # a second worker: its own caches, same stores
+    ci = actor("ci-bot", "role:ci", robot=True)
+    dev_user = actor("dev", "role:developer")
+    release = actor("rel", "role:release")
+    key = "npm/left-pad"
+
+    def seen(registry: str, who: Actor) -> tuple[object, ...]:
+        view = services.packages.view(registry, key, who)
+        if view is None:
+            return ()
+        return tuple(
+            (str(v.artifact.version), len(v.manifest.files()), dict(v.marks), v.placement.sealed) for v in view.versions
+        ) + tuple(sorted(view.tags))
+
+    other.packages.add_files(registry="dev", package=key, version="1.0.0", files=[_file(services, "a.tgz", b"a")], actor=ci)
+    assert seen("dev", ci) == (("1.0.0", 1, {}, False),)
+    assert services.packages.view("dev", key, ci) is services.packages.view("dev", key, ci)  # cached
+    other.packages.add_files(registry="dev", package=key, version="1.0.0", files=[_file(services, "b.txt", b"b")], actor=ci)
+    assert seen("dev", ci) == (("1.0.0", 2, {}, False),)
+    other.packages.mark("dev", key, "1.0.0", MarkKind.DEPRECATED, "old", ci)
+    assert seen("dev", ci) == (("1.0.0", 2, {MarkKind.DEPRECATED: "old"}, False),)
+    other.packages.set_tag("dev", key, "beta", "1.0.0", ci)
+    assert seen("dev", ci)[-1] == "beta"
+    assert seen("prod", release) == ()
+    other.promotions.promote(ArtifactRef.parse(f"{key}@1.0.0"), to="prod", actor=release)
+    assert seen("prod", release) == (("1.0.0", 2, {}, True),)
+    other.packages.add_files(registry="dev", package=key, version="2.0.0", files=[_file(services, "c.tgz", b"c")], actor=ci)
+    assert [v[0] for v in seen("dev", ci)[:2]] == ["1.0.0", "2.0.0"]
+    other.deletion.delete(ArtifactRef.parse(f"{key}@2.0.0"), registry="dev", actor=dev_user)
+    assert [v[0] for v in seen("dev", ci)[:1]] == ["1.0.0"] and len(seen("dev", ci)) == 2  # 1.0.0 and the tag
+
+
+def test_a_native_version_is_promoted_deployed_and_rolled_back_by_its_key(
+    services: Services, actor: Callable[..., Actor], client_as: Callable[..., HoistClient]
+) -> None:
+    """The CLI's and API's verbs take native keys (``maven/<g>:<a>@<v>``, ``npm/@scope/name@<v>``)
+    with the format's own version spelling."""
+    ci = actor("ci-bot", "role:ci", robot=True)
+    for version, data in [("1.4.0", b"one"), ("1.5.0-RC1", b"two"), ("1.5.0", b"three")]:
+        services.packages.add_files(
+            registry="dev",
+            package="maven/org.acme:core",
+            version=version,
+            files=[_file(services, "core.jar", data)],
+            actor=ci,
+        )
+    release = client_as("rel", ["role:release"])
+    for version in ("1.4.0", "1.5.0"):
+        assert release.promote(f"maven/org.acme:core@{version}", to="prod")["status"] == "promoted"
+    assert release.artifact("maven/org.acme:core@1.5.0-RC1")["channel"] == "rc"
+    robot = client_as("ci-bot", ["role:ci"])
+    for version in ("1.4.0", "1.5.0"):
+        deployment = robot.deploy(f"maven/org.acme:core@{version}", environment="dev", pending=True)
+        robot.finish(deployment["id"], succeeded=True)
+    back = robot.rollback("maven/org.acme:core", environment="dev")
+    assert back["deployment"]["version"] == "1.4.0"
+    assert [a["version"] for a in release.artifacts(package="maven/org.acme:core", registry="prod")] == ["1.4.0", "1.5.0"]

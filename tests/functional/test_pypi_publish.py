@@ -85,7 +85,8 @@ def test_a_direct_publish_into_prod_is_refused_and_audited(
 
 def test_an_anonymous_publish_is_refused_before_its_body_is_read(anonymous: httpx.Client) -> None:
     r = upload(anonymous, "dev", WHEEL, WHL_NAME, "shop-utils", "1.4.0")
-    assert r.status_code == 401
+    assert r.status_code == 401 and r.headers["www-authenticate"] == 'Basic realm="hoist"'
+    assert r.headers["content-type"].startswith("text/plain")
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,8 @@ so that the test sees exactly how many body bytes the app pulled."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -18,57 +16,10 @@ from hoist.app import Services, build_app
 from hoist.config import Settings
 from hoist.domain.jsonlimits import API_BODY_BYTES, MAX_DEPTH
 from hoist.metadata.sql.store import SqlMetadataStore
+from tests.asgi import Exchange, play
 from tests.functional.helpers import row_counts
 
 MIB = 1024 * 1024
-
-
-@dataclass
-class Exchange:
-    """One request played into the app: the body is offered in chunks, and every chunk the app
-    pulls is counted."""
-
-    status: int = 0
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    pulled: int = 0
-
-
-def play(app: Any, method: str, path: str, chunks: int, chunk: bytes, headers: dict[str, str]) -> Exchange:
-    seen = Exchange()
-    remaining = chunks
-
-    async def receive() -> dict[str, Any]:
-        nonlocal remaining
-        if remaining == 0:
-            return {"type": "http.request", "body": b"", "more_body": False}
-        remaining -= 1
-        seen.pulled += len(chunk)
-        return {"type": "http.request", "body": chunk, "more_body": remaining > 0}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            seen.status = message["status"]
-            seen.headers = {k.decode(): v.decode() for k, v in message["headers"]}
-        elif message["type"] == "http.response.body":
-            seen.body += message.get("body", b"")
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 8080),
-    }
-    asyncio.run(app(scope, receive, send))
-    return seen
 
 
 @pytest.fixture

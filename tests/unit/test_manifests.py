@@ -12,8 +12,10 @@ from hoist.domain.manifests import (
     OCI_INDEX,
     OCI_MANIFEST,
     TITLE,
+    Descriptor,
     generic_manifest,
     parse_manifest,
+    referrer_manifest,
     size_mismatches,
 )
 from hoist.domain.models import FileEntry
@@ -114,3 +116,15 @@ def test_size_mismatches_name_each_descriptor_whose_stored_size_differs() -> Non
         {"descriptor": "manifests[0]", "digest": str(Digest.of(b"m")), "declared": 9, "stored": 1}
     ]
     assert size_mismatches(index, lambda _: None, lambda _: None) == []  # not stored: presence checks report it
+
+
+def test_a_referrer_names_its_subject_and_carries_one_layer_on_the_empty_config() -> None:
+    subject = Descriptor(OCI_MANIFEST, Digest.of(b"the artifact"), 321)
+    layer = Descriptor("application/vnd.dsse.envelope.v1+json", Digest.of(b"envelope"), 8, {"predicateType": "p"})
+    raw = referrer_manifest(subject, "application/vnd.in-toto+json", layer, {"org.opencontainers.image.created": "now"})
+    read = parse_manifest(raw)
+    assert read.subject == subject and read.layers == (layer,) and read.config is not None
+    assert (read.artifact_type, read.config.digest) == ("application/vnd.in-toto+json", EMPTY_DIGEST)
+    assert read.annotations == {"org.opencontainers.image.created": "now"}
+    bare = referrer_manifest(subject, "application/spdx+json", Descriptor("application/spdx+json", A.digest, 1), {})
+    assert "annotations" not in json.loads(bare)["layers"][0]  # as oras attach writes a layer without any

@@ -8,7 +8,7 @@ from hoist.config import load_settings
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput, UnknownEnvironment, UnknownRegistry
 from hoist.domain.models import Artifact, Attachment, AttachmentKind, Result
-from hoist.domain.policy import AttestationRequirement, EnvironmentPolicy, Evidence, Policy, RegistryPolicy
+from hoist.domain.policy import AttestationRequirement, EnvironmentPolicy, Evidence, FourEyes, Policy, RegistryPolicy
 from hoist.domain.versions import Channel, Version
 
 POLICY = load_settings(environ={}).policy
@@ -106,6 +106,17 @@ def test_the_pushers_own_approval_does_not_count() -> None:
     assert gates(problems) == ["approvals"] and "alice" in problems[0].message
     other = Evidence(attachments=[accepted, approval("bob", "prod"), approval("carol", "uat")], **base)  # type: ignore[arg-type]
     assert POLICY.deployment_problems(artifact(pushed_by="alice"), other, "prod") == []
+
+
+def test_the_promoters_approval_does_not_count_either_and_the_rule_says_why() -> None:
+    promoted = {"registries": frozenset({"prod"}), "succeeded_in": frozenset({"preprod"}), "promoters": {"prod": "rita"}}
+    accepted = attestation("acceptance", Result.PASS, env="preprod")
+    evidence = Evidence(attachments=[accepted, approval("rita", "prod")], **promoted)  # type: ignore[arg-type]
+    problems = POLICY.deployment_problems(artifact(pushed_by="alice"), evidence, "prod")
+    assert gates(problems) == ["approvals"]
+    assert "other than the pusher (alice) and the promoter (rita); it has 0" in problems[0].message
+    rule = FourEyes.reading(artifact(pushed_by="alice"), evidence, "prod")
+    assert [rule.why_not(name) for name in ("alice", "rita", "bob")] == ["pushed", "promoted into prod", None]
 
 
 def test_a_held_artifact_is_refused_and_a_ceiling_is_enforced() -> None:

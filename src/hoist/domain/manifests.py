@@ -172,6 +172,28 @@ def generic_manifest(package: str, version: Version, files: list[FileEntry]) -> 
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def referrer_manifest(subject: Descriptor, artifact_type: str, layer: Descriptor, annotations: dict[str, str]) -> bytes:
+    """A manifest about ``subject`` (a signed statement, an SBOM), as ``oras attach`` stores one: one
+    layer on the empty config, listed by the subject's referrers (image-spec ``manifest.md``, "subject")."""
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": artifact_type,
+        "config": {"mediaType": EMPTY_MEDIA_TYPE, "digest": str(EMPTY_DIGEST), "size": len(EMPTY_BLOB)},
+        "layers": [_plain(layer)],
+        "subject": _plain(subject),
+        "annotations": annotations,
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _plain(d: Descriptor) -> dict[str, Any]:
+    out: dict[str, Any] = {"mediaType": d.media_type, "digest": str(d.digest), "size": d.size}
+    if d.annotations:
+        out["annotations"] = d.annotations
+    return out
+
+
 def parse_manifest(raw: bytes, media_type: str | None = None, algorithm: str = "sha256") -> Manifest:
     """Read and check a manifest or index; ``media_type`` is the Content-Type it arrived with, and
     ``algorithm`` the one its digest is named in (a client may push by sha512)."""

@@ -121,6 +121,40 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class FourEyes:
+    """Four eyes: an approval counts only from someone other than the artifact's pusher and the one
+    who promoted it into the registry the environment reads (``promoter``; None for a promotion
+    gate, or where nobody promoted it)."""
+
+    pusher: str
+    promoter: str | None = None
+    registry: str = ""
+
+    @classmethod
+    def reading(cls, artifact: Artifact, evidence: Evidence, registry: str) -> FourEyes:
+        """The rule for an environment that reads ``registry``."""
+        return cls(artifact.pushed_by, evidence.promoters.get(registry), registry)
+
+    def why_not(self, approver: str) -> str | None:
+        """What ``approver`` did that keeps their approval from counting, or None when it counts."""
+        if approver == self.pusher:
+            return "pushed"
+        if approver == self.promoter:
+            return f"promoted into {self.registry}"
+        return None
+
+    def approvers(self, attachments: Iterable[Attachment], environment: str) -> set[str]:
+        return {
+            a.actor
+            for a in attachments
+            if a.kind is AttachmentKind.APPROVAL and a.environment == environment and self.why_not(a.actor) is None
+        }
+
+    def __str__(self) -> str:
+        return f"the pusher ({self.pusher})" + (f" and the promoter ({self.promoter})" if self.promoter else "")
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     registries: Mapping[str, RegistryPolicy]
     environments: tuple[EnvironmentPolicy, ...]
@@ -215,7 +249,7 @@ class Policy:
             problems.append(Problem("sbom", f"{artifact.ref} has no SBOM: attach one with `hoist sbom attach`"))
         if registry.max_severity is not None:
             problems += vulnerability_problems(registry.max_severity, artifact, evidence)
-        problems += _gate_problems(registry.promotion_gates, artifact, evidence, approvals_for=target)
+        problems += _gate_problems(registry.promotion_gates, artifact, evidence, target, FourEyes(artifact.pushed_by))
         return problems
 
     def deployment_problems(self, artifact: Artifact, evidence: Evidence, environment: str) -> list[Problem]:
@@ -246,16 +280,14 @@ class Policy:
                     f"{artifact.ref} is held back from {environment} after a rollback: approve it for {environment} again",
                 )
             )
-        promoter = evidence.promoters.get(env.registry)
-        problems += _gate_problems(env.gates, artifact, evidence, approvals_for=environment, promoter=promoter)
+        four_eyes = FourEyes.reading(artifact, evidence, env.registry)
+        problems += _gate_problems(env.gates, artifact, evidence, environment, four_eyes)
         return problems
 
 
 def _gate_problems(
-    gates: Gates, artifact: Artifact, evidence: Evidence, *, approvals_for: str, promoter: str | None = None
+    gates: Gates, artifact: Artifact, evidence: Evidence, approvals_for: str, four_eyes: FourEyes
 ) -> list[Problem]:
-    """Four-eyes: an approval counts only from someone other than the artifact's pusher and the one
-    who promoted it into the registry the environment reads."""
     problems: list[Problem] = []
     for req in gates.attestations:
         latest = latest_attestation(evidence.attachments, req)
@@ -269,14 +301,12 @@ def _gate_problems(
                 )
             )
     if gates.approvals:
-        excluded = {artifact.pushed_by} | ({promoter} if promoter else set())
-        approvers = distinct_approvers(evidence.attachments, approvals_for, excluded=excluded)
+        approvers = four_eyes.approvers(evidence.attachments, approvals_for)
         if len(approvers) < gates.approvals:
-            who = f"the pusher ({artifact.pushed_by})" + (f" and the promoter ({promoter})" if promoter else "")
             problems.append(
                 Problem(
                     "approvals",
-                    f"{approvals_for} needs {gates.approvals} approval(s) from someone other than {who}; "
+                    f"{approvals_for} needs {gates.approvals} approval(s) from someone other than {four_eyes}; "
                     f"it has {len(approvers)}" + (f" ({', '.join(sorted(approvers))})" if approvers else ""),
                 )
             )
@@ -383,11 +413,3 @@ def latest_attestation(attachments: Iterable[Attachment], req: AttestationRequir
         and (req.environment is None or a.environment == req.environment)
     ]
     return max(matching, key=lambda a: (a.created_at, a.id)) if matching else None
-
-
-def distinct_approvers(attachments: Iterable[Attachment], environment: str, *, excluded: set[str]) -> set[str]:
-    return {
-        a.actor
-        for a in attachments
-        if a.kind is AttachmentKind.APPROVAL and a.environment == environment and a.actor not in excluded
-    }

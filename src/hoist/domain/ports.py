@@ -462,6 +462,11 @@ class ListingRepository(Protocol):
         """Clear the mark; False if there was none."""
         ...
 
+    def generation(self, package: str) -> int | None:
+        """A number that changes with every change to what any registry shows of the package
+        (placements, content, tags, marks), committed with it; None for an unknown package."""
+        ...
+
 
 class MetadataSession(Protocol):
     @property

@@ -46,11 +46,24 @@ def range_headers(error: e.HoistError) -> dict[str, str]:
     return {}
 
 
-def error_response(error: e.HoistError) -> JSONResponse:
-    headers = {"Retry-After": "1"} if isinstance(error, e.ConcurrentUpdate) else range_headers(error)
+def error_headers(error: e.HoistError) -> dict[str, str]:
+    """What an error tells a client in headers, whatever the body's shape: when to retry, how long
+    a body is that a Range missed."""
     if isinstance(error, e.TooManyAttempts):
-        headers = {"Retry-After": str(error.retry_after)}
-    return JSONResponse(error_body(error.code, error.message, error.details), status_of(error), headers=headers)
+        return {"Retry-After": str(error.retry_after)}
+    if isinstance(error, e.ConcurrentUpdate):
+        return {"Retry-After": "1"}
+    return range_headers(error)
+
+
+def api_error(error: e.HoistError) -> JSONResponse:
+    return JSONResponse(error_body(error.code, error.message, error.details), status_of(error))
+
+
+def error_response(error: e.HoistError) -> JSONResponse:
+    response = api_error(error)
+    response.headers.update(error_headers(error))
+    return response
 
 
 async def handle_hoist_error(_request: Request, exc: Exception) -> JSONResponse:

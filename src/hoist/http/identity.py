@@ -10,9 +10,11 @@ Credentials, in order:
 - ``Authorization: Basic``: a username with a password or an API token (``docker login``, twine, npm);
 - none: ``anonymous``, who may read the registries that allow anonymous reads.
 
+Which of these a protocol takes, the challenge its 401s carry and the shape of its errors are its
+row of the edge table (``http/edge.py``, filled by ``app.py``).
 Wrong credentials are a 401 (audited by the authenticator), never a silent downgrade to anonymous.
-Anonymous callers may only read: any other request to the JSON API is a 401 (audited) before its
-body is read.
+Anonymous callers may only read: any other request is a 401 (audited) before its body is read,
+except on /v2, which decides per repository.
 On /v2 a request without credentials to the base endpoint, and any 401, carry the challenge OCI
 clients answer by fetching a token (``WWW-Authenticate: Bearer realm=…,service=…,scope=…``).
 """
@@ -22,18 +24,17 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hoist.domain.errors import InvalidInput, TooManyAttempts, Unauthenticated
+from hoist.domain.errors import InvalidInput, Unauthenticated
 from hoist.domain.jsonlimits import HEADER_BYTES, read_json
 from hoist.domain.models import Actor, Pipeline
 from hoist.domain.ports import Authenticator
+from hoist.http.edge import Credential, Edge, EdgeTable
 from hoist.http.tokens import PREFIX as OCI_TOKEN_PREFIX
 from hoist.http.tokens import TokenSigner
 
@@ -104,11 +105,13 @@ class IdentityMiddleware:
         app: ASGIApp,
         authenticator: Authenticator,
         signer: TokenSigner,
+        edges: EdgeTable,
         record_unauthenticated: Callable[[Actor, str], None] | None = None,
     ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.signer = signer
+        self.edges = edges
         self.record_unauthenticated = record_unauthenticated
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -118,56 +121,43 @@ class IdentityMiddleware:
         client = scope.get("client")
         source = client[0] if client else None
         path: str = scope.get("path", "")
-        oci = path == "/v2" or path.startswith("/v2/")
+        edge = self.edges.of(path)
         authorization = Headers(scope=scope).get("authorization")
         try:
-            actor = await self._resolve(authorization, source)
-        except TooManyAttempts as exc:
-            await _error(scope, receive, send, exc, 429, {"Retry-After": str(exc.retry_after)}, oci=oci)
+            actor = await self._resolve(edge, authorization, source)
+        except Unauthenticated as exc:  # TooManyAttempts too: a 429 in the same shape
+            await edge.refusal(exc, scope)(scope, receive, send)
             return
-        except Unauthenticated as exc:
-            await _error(scope, receive, send, exc, 401, {"WWW-Authenticate": challenge(scope)} if oci else {}, oci=oci)
-            return
-        if oci and authorization is None and path in {"/v2", "/v2/"}:
+        if authorization is None and path in edge.probes:
             # Clients probe the base endpoint to learn how to authenticate (docker login, skopeo).
             error = Unauthenticated("authentication required: log in, or fetch an anonymous token")
-            await _error(scope, receive, send, error, 401, {"WWW-Authenticate": challenge(scope)}, oci=True)
+            await edge.refusal(error, scope)(scope, receive, send)
             return
-        if not oci and not actor.authenticated and scope.get("method") not in READ_METHODS:
+        if not edge.anonymous_changes and not actor.authenticated and scope.get("method") not in READ_METHODS:
             # No anonymous caller may change anything, so the answer is known before the body is
-            # read: a large body from nobody costs the server nothing (/v2 decides per repository).
+            # read: a large body from nobody costs the server nothing.
             asked = f"{scope.get('method')} {path[:200]}"
             if self.record_unauthenticated is not None:
                 await run_in_threadpool(self.record_unauthenticated, actor, asked)
-            error = Unauthenticated(f"{asked} needs you to log in (hoist login, or a token)")
-            await _error(scope, receive, send, error, 401, {}, oci=False)
+            error = Unauthenticated(f"{asked} needs you to log in ({edge.login})")
+            await edge.refusal(error, scope)(scope, receive, send)
             return
         scope[SCOPE_KEY] = actor
         await self.app(scope, receive, send)
 
-    async def _resolve(self, authorization: str | None, source: str | None) -> Actor:
+    async def _resolve(self, edge: Edge, authorization: str | None, source: str | None) -> Actor:
         if not authorization:
             return self.authenticator.anonymous(source)
         kind, _, value = authorization.partition(" ")
         value = value.strip()
         if kind.lower() == "bearer":
             if value.startswith(OCI_TOKEN_PREFIX + "."):
+                edge.accepting(Credential.OCI_BEARER)
                 return self.signer.verify(value).actor(source)
+            edge.accepting(Credential.API_TOKEN)
             return await run_in_threadpool(self.authenticator.authenticate_token, value, source)
         if kind.lower() == "basic":
+            edge.accepting(Credential.BASIC)
             username, secret = basic_credentials(value)
             return await run_in_threadpool(self.authenticator.authenticate, username, secret, source)
         raise Unauthenticated(f"unsupported authorization scheme {kind[:20]!r}: use Basic or Bearer")
-
-
-async def _error(
-    scope: Scope, receive: Receive, send: Send, exc: Unauthenticated, status: int, headers: dict[str, str], *, oci: bool
-) -> None:
-    body: dict[str, Any]
-    if oci:
-        headers = {**headers, "Docker-Distribution-API-Version": "registry/2.0"}
-        code = "TOOMANYREQUESTS" if status == 429 else "UNAUTHORIZED"
-        body = {"errors": [{"code": code, "message": exc.message, "detail": {}}]}
-    else:
-        body = {"error": {"code": exc.code, "message": exc.message, "details": {}}}
-    await JSONResponse(body, status, headers=headers)(scope, receive, send)

@@ -23,6 +23,9 @@ from hoist.domain.ports import MetadataSession, MetadataStore, PasswordHasher
 from hoist.domain.principals import TOKEN_PREFIX, PrincipalKind, Token, User, new_token, token_hash
 from hoist.services.base import Clock, retrying, utcnow
 
+# usernames that say "the password is an API token": docker login -u token; twine/pip (PyPI convention)
+TOKEN_USERNAMES = frozenset({"token", "__token__"})
+
 ADMIN = "admin"
 ANONYMOUS = "anonymous"
 TOKEN_CACHE_SECONDS = 2.0
@@ -89,13 +92,16 @@ class Authentication:
         return Actor(ANONYMOUS, "anonymous", False, source, self.access.anonymous())
 
     def authenticate(self, username: str, secret: str, source: str | None) -> Actor:
-        """A password, or a token sent as the password (``docker login -u NAME -p TOKEN``)."""
+        """A password, or a token sent as the password with its owner's name, ``token``
+        (``docker login -u token -p TOKEN``) or ``__token__`` (twine's and pip's convention)."""
         claimed = username.strip()[:64] or ANONYMOUS
         if secret.startswith(TOKEN_PREFIX):
             actor = self.authenticate_token(secret, source)
-            if claimed not in {actor.name, "token"}:
+            if claimed not in {actor.name, *TOKEN_USERNAMES}:
                 self._failed(claimed, source, "token", f"the token belongs to another principal ({actor.name})")
-                raise Unauthenticated("this token does not belong to that username (use the token owner's name, or 'token')")
+                raise Unauthenticated(
+                    "this token does not belong to that username (use the token owner's name, 'token' or '__token__')"
+                )
             return actor
         keys = self._throttle.keys(claimed, source)
         now = self._clock()

@@ -14,7 +14,7 @@ from hoist.domain.errors import InvalidEvidence, InvalidInput
 from hoist.domain.events import Action
 from hoist.domain.models import Actor, Artifact, ArtifactRef, Attachment, AttachmentKind, Pipeline, PlacementVia, Result
 from hoist.domain.names import clip
-from hoist.domain.policy import Evidence, Policy
+from hoist.domain.policy import Evidence, FourEyes, Policy
 from hoist.domain.ports import MetadataSession, MetadataStore, OpenedStatement, StatementVerifier
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import holding, resolve
@@ -181,10 +181,8 @@ class EvidenceService:
         def unit_of_work() -> ApprovalResult:
             with self._metadata.session() as s:
                 artifact = resolve(s, ref)
-                reads = self._policy.environment(environment).registry
-                promoter = gather_evidence(s, artifact).promoters.get(reads)
-                counts = actor.name not in {artifact.pushed_by, promoter}
-                did = "pushed" if actor.name == artifact.pushed_by else f"promoted into {reads}"
+                did = FourEyes.reading(artifact, gather_evidence(s, artifact), env.registry).why_not(actor.name)
+                counts = did is None
                 note = None if counts else f"{actor} {did} {artifact.ref}: their approval does not count (four eyes)"
                 held = environment in {h.environment for h in s.holds.of(artifact.id)}
                 for existing in s.attachments.of(artifact.digest):

@@ -4,7 +4,6 @@ referrer), indexed by component, and the "am I affected?" query answered from th
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
 import tempfile
@@ -20,13 +19,8 @@ from hoist.domain.events import Action
 from hoist.domain.inventory import AdvisoryMatcher, Running, SbomReader
 from hoist.domain.jsonlimits import SBOM_BYTES
 from hoist.domain.manifests import (
-    EMPTY_BLOB,
-    EMPTY_DIGEST,
-    EMPTY_MEDIA_TYPE,
-    OCI_MANIFEST,
     Descriptor,
     Manifest,
-    parse_manifest,
 )
 from hoist.domain.models import GENERIC, Actor, Artifact, ArtifactRef, Pipeline
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
@@ -35,7 +29,7 @@ from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import holding, resolve
 from hoist.services.guard import Guard
 from hoist.services.reachability import stored_descriptors
-from hoist.services.statements import put_bytes, rfc3339
+from hoist.services.statements import place_referrer, put_bytes, rfc3339
 
 log = logging.getLogger(__name__)
 
@@ -168,30 +162,13 @@ class InventoryService:
         self, s: MetadataSession, artifact: Artifact, registries: Sequence[str], sbom: SbomDocument, document: Digest
     ) -> Digest:
         """The SBOM as an OCI referrer of the artifact, as `oras attach` would store it: it travels with promotions."""
-        subject = s.manifests.get(artifact.digest)
-        assert subject is not None
-        self._store(EMPTY_BLOB)
-        raw = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": OCI_MANIFEST,
-                "artifactType": sbom.media_type,
-                "config": {"mediaType": EMPTY_MEDIA_TYPE, "digest": str(EMPTY_DIGEST), "size": len(EMPTY_BLOB)},
-                "layers": [{"mediaType": sbom.media_type, "digest": str(document), "size": len(sbom.raw)}],
-                "subject": {"mediaType": subject.media_type, "digest": str(artifact.digest), "size": len(subject.raw)},
-                "annotations": {
-                    "dev.hoist.sbom.generated": str(sbom.generated).lower(),
-                    "org.opencontainers.image.created": rfc3339(self._clock()),
-                },
-            },
-            separators=(",", ":"),
-        ).encode()
-        manifest = parse_manifest(raw)
         now = self._clock()
-        s.manifests.add(manifest, now=now)
-        for registry in sorted(set(registries)):
-            s.repositories.add_manifest(registry, artifact.package, manifest.digest, now=now)
-        return manifest.digest
+        layer = Descriptor(sbom.media_type, document, len(sbom.raw))
+        annotations = {
+            "dev.hoist.sbom.generated": str(sbom.generated).lower(),
+            "org.opencontainers.image.created": rfc3339(now),
+        }
+        return place_referrer(s, self._blobs, artifact, registries, sbom.media_type, layer, annotations, now=now)
 
     # -- commands ---------------------------------------------------------------------------------
 

@@ -8,20 +8,22 @@ of a package is what is placed there, so a prod view shows only what was promote
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from threading import Lock
 
 from hoist.domain.access import Right
 from hoist.domain.digests import Digest
-from hoist.domain.errors import ArtifactNotFound, NotFound, VersionExists
+from hoist.domain.errors import ArtifactNotFound, Denied, NotFound, VersionExists
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import generic_manifest, parse_manifest
 from hoist.domain.models import GENERIC, Actor, Artifact, FileEntry, MarkKind, Pipeline
 from hoist.domain.names import clip, validate_file_name, validate_package_name
-from hoist.domain.packages import scheme_for, split_key
-from hoist.domain.policy import Policy
+from hoist.domain.packages import split_key, version_of
+from hoist.domain.policy import Policy, signature_problems
 from hoist.domain.ports import ListedVersion, MetadataSession, MetadataStore
-from hoist.domain.versions import Version, parse_version
+from hoist.domain.versions import Version
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.guard import Guard
 from hoist.services.publishing import Outcome, PublishResult, PublishService
@@ -42,6 +44,7 @@ class PackageView:
     package: str
     versions: Sequence[ListedVersion]
     tags: Mapping[str, Digest]
+    generation: int = 0  # changes with anything a view shows: rooms key their rendered pages by it
 
     def by_digest(self, digest: Digest) -> ListedVersion | None:
         return next((v for v in self.versions if v.artifact.digest == digest), None)
@@ -60,11 +63,6 @@ def format_of(package: str) -> str:
     return str(fmt) if fmt is not None else GENERIC
 
 
-def version_of(package: str, text: str) -> Version:
-    """``text`` read with the version scheme of the package's format."""
-    return parse_version(scheme_for(format_of(package)), text)
-
-
 class PackageService:
     def __init__(
         self,
@@ -79,6 +77,7 @@ class PackageService:
         self._publisher = publisher
         self._guard = guard
         self._clock = clock
+        self._views = _ViewCache()
 
     # --- publishing ------------------------------------------------------------------------------
 
@@ -152,11 +151,19 @@ class PackageService:
         self._policy.registry(registry)
         self._require_read(actor, registry, package)
         with self._metadata.reader() as s:
-            versions = s.listings.versions(registry, package)
-            if not versions:
+            # the generation first: what is read after it is at least as new, so a page cached
+            # under it is never older than it says (a later change bumps it again)
+            generation = s.listings.generation(package)
+            if generation is None:
                 return None
-            tags = dict(s.repositories.tags(registry, package))
-        return PackageView(registry, package, versions, tags)
+            cached = self._views.get((registry, package), generation)
+            if cached is not None:
+                return cached.view
+            versions = s.listings.versions(registry, package)
+            tags = dict(s.repositories.tags(registry, package)) if versions else {}
+        view = PackageView(registry, package, versions, tags, generation) if versions else None
+        self._views.put((registry, package), generation, _Cached(view))
+        return view
 
     def packages(self, registry: str, fmt: str, actor: Actor) -> list[str]:
         """The packages of a format with a version in ``registry``, by key."""
@@ -172,9 +179,15 @@ class PackageService:
         parsed = version if isinstance(version, Version) else version_of(package, version)
         subject = f"{package}@{parsed}"
         self._require_read(actor, registry, subject)
+        reg = self._policy.registry(registry)
         with self._metadata.reader() as s:
             artifact, sealed = _placed(s, registry, package, parsed)
             manifest = s.manifests.get(artifact.digest)
+            problems = (
+                signature_problems(reg, artifact, s.attachments.of(artifact.digest)) if reg.require_signature_to_pull else []
+            )
+        if problems:
+            raise Denied(f"registry {registry} serves only signed artifacts: {problems[0].message}", problems)
         found = next((f for f in manifest.files() if f.name == name), None) if manifest else None
         if found is None:
             raise FileNotFound(f"{subject} in {registry} has no file {clip(name)!r}", name=clip(name))
@@ -275,6 +288,36 @@ class PackageService:
 
     def _require_read(self, actor: Actor, registry: str, subject: str) -> None:
         self._guard.require(actor, Right.READ, registry, asked=f"read {subject} in {registry}", subject=subject)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    view: PackageView | None
+
+
+class _ViewCache:
+    """The latest view of each (registry, package) this process read, with its generation: a
+    repeated read costs one indexed lookup while nothing changed."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._items: OrderedDict[tuple[str, str], tuple[int, _Cached]] = OrderedDict()
+        self._limit = limit
+        self._lock = Lock()
+
+    def get(self, key: tuple[str, str], generation: int) -> _Cached | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None or found[0] != generation:
+                return None
+            self._items.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple[str, str], generation: int, value: _Cached) -> None:
+        with self._lock:
+            self._items[key] = (generation, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
 
 
 def _placed(s: MetadataSession, registry: str, package: str, version: Version) -> tuple[Artifact, bool]:

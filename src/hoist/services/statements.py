@@ -4,7 +4,6 @@ promotion and anyone can verify it offline) and recorded as an attachment."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from typing import Any
 from hoist.domain import attestations as a
 from hoist.domain.digests import Digest
 from hoist.domain.errors import IntegrityFailure
-from hoist.domain.manifests import EMPTY_BLOB, EMPTY_DIGEST, EMPTY_MEDIA_TYPE, OCI_MANIFEST, parse_manifest
+from hoist.domain.manifests import EMPTY_BLOB, Descriptor, parse_manifest, referrer_manifest
 from hoist.domain.models import Artifact
 from hoist.domain.ports import BlobStore, MetadataSession, Signer
 
@@ -63,41 +62,38 @@ class SignedStatements:
         now: datetime,
     ) -> Attached:
         """Store a signed envelope (the server's, or one a client signed) as a referrer of the artifact."""
-        subject = s.manifests.get(artifact.digest)
-        if subject is None:
-            raise IntegrityFailure(f"the manifest of {artifact.ref} is missing")
-        layer = self.store(envelope)
-        self.store(EMPTY_BLOB)
-        manifest = parse_manifest(
-            _compact(
-                {
-                    "schemaVersion": 2,
-                    "mediaType": OCI_MANIFEST,
-                    "artifactType": a.IN_TOTO,
-                    "config": {"mediaType": EMPTY_MEDIA_TYPE, "digest": str(EMPTY_DIGEST), "size": len(EMPTY_BLOB)},
-                    "layers": [
-                        {
-                            "mediaType": a.DSSE_LAYER,
-                            "digest": str(layer),
-                            "size": len(envelope),
-                            "annotations": {"predicateType": predicate_type},
-                        }
-                    ],
-                    "subject": {"mediaType": subject.media_type, "digest": str(artifact.digest), "size": len(subject.raw)},
-                    "annotations": {
-                        "dev.hoist.predicateType": predicate_type,
-                        "org.opencontainers.image.created": rfc3339(now),
-                    },
-                }
-            )
-        )
-        s.manifests.add(manifest, now=now)
-        for registry in sorted(set(registries)):
-            s.repositories.add_manifest(registry, artifact.package, manifest.digest, now=now)
-        return Attached(manifest.digest, layer)
+        layer = Descriptor(a.DSSE_LAYER, self.store(envelope), len(envelope), {"predicateType": predicate_type})
+        annotations = {"dev.hoist.predicateType": predicate_type, "org.opencontainers.image.created": rfc3339(now)}
+        manifest = place_referrer(s, self._blobs, artifact, registries, a.IN_TOTO, layer, annotations, now=now)
+        return Attached(manifest, layer.digest)
 
     def store(self, data: bytes) -> Digest:
         return put_bytes(self._blobs, data)
+
+
+def place_referrer(
+    s: MetadataSession,
+    blobs: BlobStore,
+    artifact: Artifact,
+    registries: Iterable[str],
+    artifact_type: str,
+    layer: Descriptor,
+    annotations: dict[str, str],
+    *,
+    now: datetime,
+) -> Digest:
+    """Store a referrer of ``artifact`` whose layer is already stored, in the package's repository of
+    each registry given (inside the caller's unit of work): it travels with every promotion."""
+    subject = s.manifests.get(artifact.digest)
+    if subject is None:
+        raise IntegrityFailure(f"the manifest of {artifact.ref} is missing")
+    put_bytes(blobs, EMPTY_BLOB)
+    about = Descriptor(subject.media_type, artifact.digest, len(subject.raw))
+    manifest = parse_manifest(referrer_manifest(about, artifact_type, layer, annotations))
+    s.manifests.add(manifest, now=now)
+    for registry in sorted(set(registries)):
+        s.repositories.add_manifest(registry, artifact.package, manifest.digest, now=now)
+    return manifest.digest
 
 
 def put_bytes(blobs: BlobStore, data: bytes) -> Digest:
@@ -107,7 +103,3 @@ def put_bytes(blobs: BlobStore, data: bytes) -> Digest:
     writer.write(data)
     writer.commit(digest)
     return digest
-
-
-def _compact(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()

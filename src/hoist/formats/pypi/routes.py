@@ -7,49 +7,29 @@ project page, so a file has the same path (and hash) in every registry that hold
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
 from typing import BinaryIO
 
 from packaging.version import Version
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from hoist.domain.digests import Digest
-from hoist.domain.errors import HoistError, NotFound, Unauthenticated
+from hoist.domain.errors import NotFound
 from hoist.domain.models import FileEntry, MarkKind
 from hoist.domain.versions import Channel
+from hoist.formats.common.edge import PYPI, refusals
 from hoist.formats.pypi import intake, simple
 from hoist.formats.pypi.distributions import parse_filename, parse_metadata
 from hoist.formats.pypi.names import normalise, project_of, storage_key
-from hoist.http.errors import status_of
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.http.ranges import blob_response
 from hoist.services.packages import PackageService, PackageView
 from hoist.services.uploads import UploadService
 
-CHALLENGE = {"WWW-Authenticate": 'Basic realm="hoist"'}
 VARY = {"Vary": "Accept"}
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def text_error(error: HoistError) -> Response:
-    """PyPI clients print a text body (pip its first line, twine with --verbose); a 401 asks for Basic."""
-    headers = CHALLENGE if isinstance(error, Unauthenticated) else {}
-    return PlainTextResponse(error.message + "\n", status_of(error), headers=headers)
-
-
-def _plain_errors(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except HoistError as exc:
-            return text_error(exc)
-
-    return run
 
 
 class PypiEndpoints:
@@ -159,19 +139,19 @@ NOT_ACCEPTABLE = f"the simple index is served as {simple.JSON}, {simple.HTML} or
 
 
 def routes(packages: PackageService, uploads: UploadService) -> list[BaseRoute]:
+    """The room, mounted at /pypi: refusals in the PyPI row's shape (text, Basic challenge)."""
     e = PypiEndpoints(packages, uploads)
-    return [
-        Mount(
-            "/pypi/{registry}",
-            routes=[
-                Route("/", _plain_errors(e.upload), methods=["POST"]),
-                Route("/legacy/", _plain_errors(e.upload), methods=["POST"]),
-                Route("/simple/", _plain_errors(e.index), methods=["GET"]),
-                Route("/simple/{project}/", _plain_errors(e.project), methods=["GET"]),
-                Route("/simple", _plain_errors(e.to_project), methods=["GET"]),
-                Route("/simple/{project}", _plain_errors(e.to_project), methods=["GET"]),
-                Route("/files/{project}/{version}/{filename}", _plain_errors(e.download), methods=["GET"]),
-                Route("/{path:path}", _plain_errors(e.unknown)),  # in the clients' text shape, not /api/v1's
-            ],
-        )
-    ]
+    per_registry = Mount(
+        "/{registry}",
+        routes=[
+            Route("/", e.upload, methods=["POST"]),
+            Route("/legacy/", e.upload, methods=["POST"]),
+            Route("/simple/", e.index, methods=["GET"]),
+            Route("/simple/{project}/", e.project, methods=["GET"]),
+            Route("/simple", e.to_project, methods=["GET"]),
+            Route("/simple/{project}", e.to_project, methods=["GET"]),
+            Route("/files/{project}/{version}/{filename}", e.download, methods=["GET"]),
+            Route("/{path:path}", e.unknown),
+        ],
+    )
+    return [Mount("/pypi", app=Starlette(routes=[per_registry], exception_handlers=refusals(PYPI)))]

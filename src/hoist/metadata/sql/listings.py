@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from hoist.domain.manifests import Manifest, parse_manifest
 from hoist.domain.models import MarkKind
 from hoist.domain.ports import ListedVersion
+from hoist.metadata.sql.generations import bump_artifact, generation
 from hoist.metadata.sql.repositories import SqlArtifacts, SqlPlacements
 from hoist.metadata.sql.tables import ArtifactRow, ManifestRow, PackageRow, PlacementRow, VersionMarkRow
 
@@ -105,6 +106,7 @@ class SqlListings:
         else:
             row.message, row.actor, row.created_at = message, actor, now
         self._s.flush()
+        bump_artifact(self._s, artifact_id)
 
     def unmark(self, artifact_id: int, registry: str, kind: MarkKind) -> bool:
         result = self._s.execute(
@@ -114,4 +116,10 @@ class SqlListings:
                 VersionMarkRow.kind == str(kind),
             )
         )
-        return bool(getattr(result, "rowcount", 0))
+        if not getattr(result, "rowcount", 0):
+            return False
+        bump_artifact(self._s, artifact_id)
+        return True
+
+    def generation(self, package: str) -> int | None:
+        return generation(self._s, package)

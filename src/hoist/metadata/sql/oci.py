@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hoist.domain.digests import Digest
 from hoist.domain.manifests import Manifest, parse_manifest
+from hoist.metadata.sql.generations import bump_package
 from hoist.metadata.sql.tables import (
     ManifestRow,
     PackageRow,
@@ -68,11 +69,13 @@ class SqlRepositories:
                 RepositoryManifestRow.digest == str(digest),
             )
         )
-        self._s.execute(
+        untagged = self._s.execute(
             delete(TagRow).where(
                 TagRow.registry_name == registry, TagRow.package_id == package_id, TagRow.digest == str(digest)
             )
         )
+        if untagged.rowcount:  # type: ignore[attr-defined]
+            bump_package(self._s, package_id)
         return bool(removed.rowcount)  # type: ignore[attr-defined]
 
     def link_blob(self, registry: str, package: str, digest: Digest, *, now: datetime) -> None:
@@ -119,10 +122,12 @@ class SqlRepositories:
                 )
             )
             self._s.flush()
+            bump_package(self._s, package_id)
             return None
         previous = Digest.parse(row.digest)
         row.digest, row.updated_by, row.updated_at = str(digest), actor, now
         self._s.flush()
+        bump_package(self._s, package_id)
         return previous
 
     def delete_tag(self, registry: str, package: str, name: str) -> Digest | None:
@@ -136,6 +141,7 @@ class SqlRepositories:
             return None
         self._s.delete(row)
         self._s.flush()
+        bump_package(self._s, package_id)
         return Digest.parse(row.digest)
 
     def tags(self, registry: str, package: str) -> Sequence[tuple[str, Digest]]:

@@ -30,6 +30,7 @@ from hoist.domain.models import (
 from hoist.domain.packages import scheme_for
 from hoist.domain.ports import ManifestGraph
 from hoist.domain.versions import Version, build_after, parse_version
+from hoist.metadata.sql.generations import bump_artifact
 from hoist.metadata.sql.tables import (
     ArtifactRow,
     AttachmentRow,
@@ -208,6 +209,7 @@ class SqlArtifacts:
         row.pushed_by = pushed_by
         row.pushed_at = pushed_at
         self._s.flush()
+        bump_artifact(self._s, artifact_id)
         return self.get_by_id(artifact_id)
 
     def find(self, *, package: str | None = None, registry: str | None = None) -> Sequence[Artifact]:
@@ -289,12 +291,15 @@ class SqlPlacements:
         )
         self._s.add(row)
         self._s.flush()
+        bump_artifact(self._s, artifact_id)
         return self._record(row)
 
     def remove(self, artifact_id: int, registry: str) -> bool:
         removed = self._s.execute(
             delete(PlacementRow).where(PlacementRow.artifact_id == artifact_id, PlacementRow.registry_name == registry)
         )
+        if removed.rowcount:  # type: ignore[attr-defined]
+            bump_artifact(self._s, artifact_id)
         return bool(removed.rowcount)  # type: ignore[attr-defined]
 
     def of(self, artifact_id: int) -> Sequence[Placement]:

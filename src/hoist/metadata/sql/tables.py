@@ -62,6 +62,9 @@ class PackageRow(Base):
     name: Mapped[str] = mapped_column(String(255), unique=True)
     format: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # counts every change to what a registry shows of the package (placements, content, tags,
+    # marks): package views cache by it, across workers, with one indexed read
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ManifestRow(Base):

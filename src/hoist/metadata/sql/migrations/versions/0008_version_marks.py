@@ -1,4 +1,5 @@
-"""version_marks: what a registry says of a version it holds (npm deprecate, PEP 592 yank)
+"""version_marks: what a registry says of a version it holds (npm deprecate, PEP 592 yank);
+packages.generation: a counter of changes to what registries show of a package, for view caches
 
 Revision ID: 0008
 Revises: 0007
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("packages") as batch:
+        batch.add_column(sa.Column("generation", sa.BigInteger(), server_default="0", nullable=False))
     op.create_table(
         "version_marks",
         sa.Column("artifact_id", sa.Integer(), nullable=False),
@@ -34,3 +37,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_version_marks_registry", table_name="version_marks")
     op.drop_table("version_marks")
+    with op.batch_alter_table("packages") as batch:
+        batch.drop_column("generation")

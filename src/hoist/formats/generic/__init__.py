@@ -1,0 +1,1 @@
+"""Plain HTTP files at ``/generic``."""

@@ -1,0 +1,1 @@
+"""The Maven repository view at ``/maven``."""

@@ -1,0 +1,1 @@
+"""The npm registry view at ``/npm``."""
