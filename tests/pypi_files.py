@@ -40,6 +40,11 @@ def sdist(name: str, version: str, *, inside: bytes | None = None) -> bytes:
         f"{top}/PKG-INFO": inside if inside is not None else metadata(name, version),
         f"{top}/pyproject.toml": f'[project]\nname = "{name}"\nversion = "{version}"\n'.encode(),
     }
+    return tar_gz(files)
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    """A gzipped tar of regular files (an sdist, an image layer)."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as t:
         for path, data in files.items():
