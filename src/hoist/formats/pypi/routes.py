@@ -128,6 +128,8 @@ class PypiEndpoints:
     async def _serve(self, request: Request, entry: FileEntry) -> Response:
         where = await run_in_threadpool(self.uploads.locate, entry.digest)
         headers = {"ETag": f'"{entry.digest}"'}
+        if where.url:  # a store that presigns (S3): pip and uv follow the redirect
+            return RedirectResponse(where.url, 307, headers=headers)
 
         def read(at: int) -> BinaryIO:
             return self.uploads.read(entry.digest, at)
