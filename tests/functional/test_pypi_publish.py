@@ -193,3 +193,26 @@ def test_a_yank_in_prod_takes_the_right_to_promote(
     assert [(e["actor"], e["details"]["registry"]) for e in marks] == [("rel", "prod")]
     release.unmark(ref, "yanked", registry="prod")
     assert project(ops, "prod", "shop-utils")["files"][0]["yanked"] is False
+
+
+def test_bad_mark_requests_are_refused_and_change_nothing(
+    pypi_as: PypiAs, client_as: Callable[..., HoistClient], metadata: SqlMetadataStore
+) -> None:
+    assert upload(pypi_as("ci"), "dev", WHEEL, WHL_NAME, "shop-utils", "1.4.0").status_code == 200
+    developer, reader = client_as("dev", ["role:developer"]).http, client_as("ops", ["role:operator"]).http
+    audit = {"audit_events", "audit_head"}  # the refusals are recorded there, and nothing else changes
+    before = {k: v for k, v in row_counts(metadata).items() if k not in audit}
+    digest = f"sha256:{sha256(WHEEL)}"
+    for who, path, body, status in [
+        (developer, f"pypi/shop-utils@{digest}/marks/yanked", {"registry": "dev"}, 400),  # a digest, not a version
+        (developer, "pypi/shop-utils@1.4.0/marks/sunk", {"registry": "dev"}, 400),  # no such mark
+        (developer, "pypi/shop-utils@1.4.0/marks/yanked", {"registry": "dev", "message": "x" * 2001}, 400),
+        (developer, "pypi/shop-utils@1.4.0/marks/yanked", {"registry": "dev", "extra": 1}, 400),
+        (developer, "pypi/shop-utils@9.9.9/marks/yanked", {"registry": "dev"}, 404),
+        (developer, "pypi/shop-utils@1.4.0/marks/yanked", {"registry": "nowhere"}, 404),
+        (developer, "pypi/shop-utils@1.4.0/marks/yanked", {"registry": "prod"}, 403),  # promote:prod needed
+        (reader, "pypi/shop-utils@1.4.0/marks/yanked", {"registry": "dev"}, 403),
+    ]:
+        r = who.put(f"/api/v1/artifacts/{path}", json=body)
+        assert r.status_code == status and r.json()["error"]["message"], (path, r.text)
+    assert {k: v for k, v in row_counts(metadata).items() if k not in audit} == before
