@@ -30,6 +30,7 @@ from hoist.services.packages import PackageService, PackageView
 from hoist.services.uploads import UploadService
 
 VARY = {"Vary": "Accept"}
+CACHED_PAGES = 1024
 
 
 class PypiEndpoints:
@@ -37,6 +38,7 @@ class PypiEndpoints:
         self.packages = packages
         self.uploads = uploads
         self._requires_python = functools.lru_cache(maxsize=4096)(self._read_requires_python)
+        self._pages: dict[tuple[str, str, int, str], str] = {}  # rendered project pages, by the view's generation
 
     async def upload(self, request: Request) -> Response:
         registry = request.path_params["registry"]
@@ -82,8 +84,15 @@ class PypiEndpoints:
         view = await run_in_threadpool(self.packages.view, registry, storage_key(normal), actor_of(request))
         if view is None or not view.versions:
             raise NotFound(f"no project {normal!r} in {registry}")
-        files, versions = await run_in_threadpool(self._index_files, normal, view)
-        body = simple.project_page(normal, versions, files, rendering)
+        # the view is read (and the right to read it checked) every time; the page only when it changed
+        page = (registry, normal, view.generation, rendering)
+        body = self._pages.get(page)
+        if body is None:
+            files, versions = await run_in_threadpool(self._index_files, normal, view)
+            body = simple.project_page(normal, versions, files, rendering)
+            if len(self._pages) >= CACHED_PAGES:
+                self._pages.pop(next(iter(self._pages)), None)
+            self._pages[page] = body
         return Response(body, media_type=content_type, headers=VARY)
 
     def _index_files(self, project: str, view: PackageView) -> tuple[list[simple.IndexFile], list[str]]:
