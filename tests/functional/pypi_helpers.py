@@ -8,12 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
+from hoist.client import HoistClient
 from hoist.formats.pypi import simple
 from tests import pypi_files
 from tests.asgi import SyncASGITransport
 from tests.conftest import _Unclosable
 
 ROLES = {"ci": ("role:ci",), "rel": ("role:release",), "ops": ("role:operator",), "dev": ("role:developer",)}
+AUDITOR = ("audrey", ["role:auditor"])
 
 
 @pytest.fixture
@@ -45,6 +47,11 @@ def project(http: httpx.Client, registry: str, name: str) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     page: dict[str, Any] = r.json()
     return page
+
+
+def events(auditor: HoistClient, action: str) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = auditor.request("GET", "/audit/events").json()
+    return [e for e in listed if e["action"] == action]
 
 
 def fetch(http: httpx.Client, registry: str, name: str, url: str) -> httpx.Response:

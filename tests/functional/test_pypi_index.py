@@ -16,7 +16,7 @@ from hoist.cli.main import cli
 from hoist.client import HoistClient
 from hoist.formats.pypi import simple
 from tests import pypi_files
-from tests.functional.pypi_helpers import fetch, project, pypi_as, upload
+from tests.functional.pypi_helpers import AUDITOR, events, fetch, project, pypi_as, upload
 
 __all__ = ["pypi_as"]  # the fixture
 
@@ -106,10 +106,12 @@ def test_an_anonymous_reader_is_asked_for_basic_credentials(published: httpx.Cli
     assert r.status_code == 401 and r.headers["www-authenticate"] == 'Basic realm="hoist"'
 
 
-def test_other_formats_do_not_show_in_the_index(published: httpx.Client, client: HoistClient, tmp_path: Path) -> None:
+def test_other_formats_do_not_show_in_the_index(
+    published: httpx.Client, client_as: Callable[..., HoistClient], tmp_path: Path
+) -> None:
     from tests.functional.helpers import push
 
-    push(client, tmp_path, package="shop-api", version="1.0.0")
+    push(client_as("ci", ["role:ci"]), tmp_path, package="shop-api", version="1.0.0")
     assert project(published, "dev", "shop-utils")["name"] == "shop-utils"
     assert published.get("/pypi/dev/simple/", headers={"Accept": simple.JSON}).json()["projects"] == [{"name": "shop-utils"}]
     assert published.get("/pypi/dev/simple/shop-api/").status_code == 404
@@ -132,7 +134,7 @@ def test_a_reader_sees_only_registries_it_may_read(published: httpx.Client, pypi
 
 
 def test_promotion_shows_the_same_files_in_prod_at_once(
-    published: httpx.Client, pypi_as: PypiAs, client_as: Callable[..., HoistClient], client: HoistClient
+    published: httpx.Client, pypi_as: PypiAs, client_as: Callable[..., HoistClient]
 ) -> None:
     ops = pypi_as("ops")
     assert ops.get("/pypi/prod/simple/shop-utils/").status_code == 404
@@ -141,7 +143,7 @@ def test_promotion_shows_the_same_files_in_prod_at_once(
     assert [f["hashes"] for f in prod["files"]] == [f["hashes"] for f in dev["files"]]
     assert [f["url"] for f in prod["files"]] == [f["url"] for f in dev["files"]]  # one relative path everywhere
     assert fetch(ops, "prod", "shop-utils", prod["files"][0]["url"]).content == WHEEL
-    downloads = [e for e in client.request("GET", "/audit/events").json() if e["action"] == "artifact:download"]
+    downloads = events(client_as(*AUDITOR), "artifact:download")
     assert downloads and downloads[-1]["actor"] == "ops"
     # a sealed version takes no new files
     sdist = pypi_files.sdist("shop-utils", "1.4.0")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from hoist.domain.errors import Denied
 from hoist.metadata.sql.store import SqlMetadataStore
 from tests import pypi_files
 from tests.functional.helpers import row_counts
-from tests.functional.pypi_helpers import fetch, project, pypi_as, upload
+from tests.functional.pypi_helpers import AUDITOR, events, fetch, project, pypi_as, upload
 
 __all__ = ["pypi_as"]  # the fixture
 
@@ -30,12 +29,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def events(client: HoistClient, action: str) -> list[dict[str, Any]]:
-    listed: list[dict[str, Any]] = client.request("GET", "/audit/events").json()
-    return [e for e in listed if e["action"] == action]
-
-
-def test_a_ci_robot_publishes_a_wheel_and_an_sdist_into_dev(pypi_as: PypiAs, client: HoistClient) -> None:
+def test_a_ci_robot_publishes_a_wheel_and_an_sdist_into_dev(pypi_as: PypiAs, client_as: Callable[..., HoistClient]) -> None:
     ci = pypi_as("ci")
     assert upload(ci, "dev", WHEEL, WHL_NAME, "shop-utils", "1.4.0").status_code == 200
     assert upload(ci, "dev", SDIST, SDIST_NAME, "Shop.Utils", "1.4.0").status_code == 200
@@ -50,7 +44,7 @@ def test_a_ci_robot_publishes_a_wheel_and_an_sdist_into_dev(pypi_as: PypiAs, cli
     assert files[SDIST_NAME]["core-metadata"] is False  # only a wheel's metadata is final (PEP 658)
     assert fetch(ci, "dev", "shop-utils", files[WHL_NAME]["url"]).content == WHEEL
     assert fetch(ci, "dev", "shop-utils", files[WHL_NAME]["url"] + ".metadata").content == metadata
-    pushes = events(client, "artifact:push")
+    pushes = events(client_as(*AUDITOR), "artifact:push")
     assert pushes and {e["actor"] for e in pushes} == {"ci"} and all(e["package"] == "pypi/shop-utils" for e in pushes)
 
 
@@ -67,15 +61,15 @@ def test_the_same_file_again_is_a_no_op_other_bytes_are_refused(pypi_as: PypiAs,
 
 
 def test_a_direct_publish_into_prod_is_refused_and_audited(
-    pypi_as: PypiAs, client: HoistClient, metadata: SqlMetadataStore
+    pypi_as: PypiAs, client_as: Callable[..., HoistClient], metadata: SqlMetadataStore
 ) -> None:
-    rel, ci = pypi_as("rel"), pypi_as("ci")
+    rel, ci, auditor = pypi_as("rel"), pypi_as("ci"), client_as(*AUDITOR)
     before = row_counts(metadata)
     for who in (rel, ci):
         r = upload(who, "prod", WHEEL, WHL_NAME, "shop-utils", "1.4.0")
         assert r.status_code == 403 and r.headers["content-type"].startswith("text/plain"), r.text
         assert "accepts no direct pushes" in r.text and "promote" in r.text
-    denials = events(client, "access:denied") + events(client, "artifact:push-refused")
+    denials = events(auditor, "access:denied") + events(auditor, "artifact:push-refused")
     assert {"rel", "ci"} <= {e["actor"] for e in denials}
     after = row_counts(metadata)
     assert {k: v for k, v in after.items() if k not in {"audit_events", "audit_head"}} == {
@@ -162,25 +156,23 @@ def test_a_dev_release_may_be_rebuilt_in_dev_a_release_may_not(pypi_as: PypiAs) 
     assert files[name]["hashes"] == {"sha256": sha256(second)}
 
 
-def test_a_wheel_build_tag_is_hoists_build(pypi_as: PypiAs, client: HoistClient) -> None:
+def test_a_wheel_build_tag_is_hoists_build(pypi_as: PypiAs, client_as: Callable[..., HoistClient]) -> None:
     ci = pypi_as("ci")
     name = "shop_utils-1.4.0-57-py3-none-any.whl"
     assert upload(ci, "dev", WHEEL, name, "shop-utils", "1.4.0").status_code == 200
     page = project(ci, "dev", "shop-utils")
     assert page["versions"] == ["1.4.0"]  # what pip sees: the wheel's version
     assert page["files"][0]["url"] == f"../../files/shop-utils/1.4.0.57/{name}"  # Hoist's: build 57 of 1.4.0
-    assert client.artifact("pypi/shop-utils@1.4.0.57")["version"] == "1.4.0.57"
+    assert client_as("ci", ["role:ci"]).artifact("pypi/shop-utils@1.4.0.57")["version"] == "1.4.0.57"
     rc = pypi_files.wheel("shop-utils", "1.4.0rc1")
     r = upload(ci, "dev", rc, "shop_utils-1.4.0rc1-3-py3-none-any.whl", "shop-utils", "1.4.0rc1")
     assert r.status_code == 400 and "cannot take a build" in r.text
 
 
-def test_a_yank_in_prod_takes_the_right_to_promote(
-    pypi_as: PypiAs, client_as: Callable[..., HoistClient], client: HoistClient
-) -> None:
+def test_a_yank_in_prod_takes_the_right_to_promote(pypi_as: PypiAs, client_as: Callable[..., HoistClient]) -> None:
     assert upload(pypi_as("ci"), "dev", WHEEL, WHL_NAME, "shop-utils", "1.4.0").status_code == 200
     ref = "pypi/shop-utils@1.4.0"
-    client.attest(ref, type="unit-tests", result="pass")
+    client_as("ci", ["role:ci"]).attest(ref, type="unit-tests", result="pass")
     release = client_as("rel", ["role:release"])
     release.promote(ref, to="prod")
     with pytest.raises(Denied):
@@ -189,7 +181,7 @@ def test_a_yank_in_prod_takes_the_right_to_promote(
     ops = pypi_as("ops")
     assert project(ops, "prod", "shop-utils")["files"][0]["yanked"] == "CVE-2026-1"
     assert project(pypi_as("ci"), "dev", "shop-utils")["files"][0]["yanked"] is False  # per registry
-    marks = events(client, "artifact:mark")
+    marks = events(client_as(*AUDITOR), "artifact:mark")
     assert [(e["actor"], e["details"]["registry"]) for e in marks] == [("rel", "prod")]
     release.unmark(ref, "yanked", registry="prod")
     assert project(ops, "prod", "shop-utils")["files"][0]["yanked"] is False
@@ -216,3 +208,10 @@ def test_bad_mark_requests_are_refused_and_change_nothing(
         r = who.put(f"/api/v1/artifacts/{path}", json=body)
         assert r.status_code == status and r.json()["error"]["message"], (path, r.text)
     assert {k: v for k, v in row_counts(metadata).items() if k not in audit} == before
+
+
+def test_the_legacy_upload_path_takes_uploads_too(pypi_as: PypiAs) -> None:
+    ci = pypi_as("ci")
+    data, files = pypi_files.twine_form(WHEEL, WHL_NAME, "shop-utils", "1.4.0")
+    assert ci.post("/pypi/dev/legacy/", data=data, files=files).status_code == 200  # PyPI's own upload URL
+    assert [f["filename"] for f in project(ci, "dev", "shop-utils")["files"]] == [WHL_NAME]
