@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from hoist.domain.digests import Digest
 from hoist.domain.errors import NotFound
 from hoist.domain.models import FileEntry, MarkKind
+from hoist.domain.packages import PackageFormat
 from hoist.domain.versions import Channel
 from hoist.formats.common.edge import PYPI, refusals
 from hoist.formats.pypi import intake, simple
@@ -31,6 +32,7 @@ from hoist.services.uploads import UploadService
 
 VARY = {"Vary": "Accept"}
 CACHED_PAGES = 1024
+NOT_ACCEPTABLE = f"the simple index is served as {simple.JSON}, {simple.HTML} or text/html\n"
 
 
 class PypiEndpoints:
@@ -60,7 +62,8 @@ class PypiEndpoints:
         if (chosen := simple.negotiate(request.headers.get("accept"))) is None:
             return PlainTextResponse(NOT_ACCEPTABLE, 406, headers=VARY)
         rendering, content_type = chosen
-        keys = await run_in_threadpool(self.packages.packages, request.path_params["registry"], "pypi", actor_of(request))
+        registry = request.path_params["registry"]
+        keys = await run_in_threadpool(self.packages.packages, registry, PackageFormat.PYPI, actor_of(request))
         names = [name for key in keys if (name := project_of(key))]
         return Response(simple.project_list(names, rendering), media_type=content_type, headers=VARY)
 
@@ -144,9 +147,6 @@ class PypiEndpoints:
             return self.uploads.read(entry.digest, at)
 
         return blob_response(request, headers, where.info.size, where.path, read)
-
-
-NOT_ACCEPTABLE = f"the simple index is served as {simple.JSON}, {simple.HTML} or text/html\n"
 
 
 def routes(packages: PackageService, uploads: UploadService) -> list[BaseRoute]:
