@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
-from hoist.api import access, artifacts, audit, deployments, docs, releases, retention, supply, system, uploads
+from hoist.api import access, artifacts, audit, deployments, docs, marks, releases, retention, supply, system, uploads
 from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
@@ -41,6 +41,7 @@ from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.carry import carry as oci_carry
 from hoist.formats.oci.lookups import HotLookups
 from hoist.formats.oci.routes import oci_app
+from hoist.formats.pypi import routes as pypi
 from hoist.http.blobs import BlobResponses
 from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
 from hoist.http.edge import JSON_API, Edge, EdgeTable
@@ -305,11 +306,13 @@ def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> F
         prefix=API,
     )
     app.include_router(supply.router(services.inventory, services.vulnerabilities), prefix=API)  # before /artifacts/{ref}
+    app.include_router(marks.router(services.packages), prefix=API)  # before /artifacts/{ref}
     app.include_router(artifacts.router(services.publisher, services.catalog), prefix=API)
     app.include_router(releases.router(services.promotions, services.evidence), prefix=API)
     app.include_router(deployments.router(services.deployments), prefix=API)
     app.include_router(retention.router(services), prefix=API)
     app.include_router(audit.router(services.audit), prefix=API)
+    app.router.routes.extend(pypi.routes(services.packages, services.uploads, blobs))
     app.add_exception_handler(HoistError, handle_hoist_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.storage.filesystem import FilesystemBlobStore
 from tests.functional.helpers import push, row_counts
 from tests.functional.oci_helpers import CONFIG, LAYER, image_manifest, push_blob, put_manifest
+from tests.pypi_files import tar_gz
 
 LOG4SHELL = {
     "id": "GHSA-jfh8-c2jp-5v3q",
@@ -253,13 +253,7 @@ def test_verify_refuses_an_artifact_not_in_the_environment(client: HoistClient, 
 
 
 def image_layer(files: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
+    return tar_gz(files)
 
 
 def test_an_image_gets_an_sbom_from_its_layers_and_an_unreadable_one_is_held_at_the_gate(

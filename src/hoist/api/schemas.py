@@ -47,6 +47,11 @@ class PublishIn(Model):
     files: list[FileIn] = Field(min_length=1, max_length=1000)
 
 
+class MarkIn(Model):
+    registry: str
+    message: str | None = Field(None, max_length=2000, description="the yank reason or deprecation text")
+
+
 class PromoteIn(Model):
     ref: str
     to: str

@@ -27,6 +27,8 @@ COMMAND_MODULES = {
     "promote": "releases",
     "attest": "releases",
     "approve": "releases",
+    "yank": "marks",
+    "unyank": "marks",
     "key": "signing",
     "sign": "signing",
     "sbom": "supply",

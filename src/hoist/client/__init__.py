@@ -164,6 +164,19 @@ class HoistClient(AccessMethods, MaintenanceMethods):
         )
         return result
 
+    def mark(self, ref: str, kind: str, *, registry: str, message: str | None) -> dict[str, Any]:
+        """Set a version's ``yanked`` (PEP 592) or ``deprecated`` mark in one registry."""
+        result: dict[str, Any] = self._json(
+            "PUT", f"/artifacts/{_quote_ref(ref)}/marks/{kind}", json={"registry": registry, "message": message}
+        )
+        return result
+
+    def unmark(self, ref: str, kind: str, *, registry: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "DELETE", f"/artifacts/{_quote_ref(ref)}/marks/{kind}", params={"registry": registry}
+        )
+        return result
+
     def attest(
         self,
         ref: str,
