@@ -18,7 +18,8 @@ from starlette.responses import RedirectResponse, Response
 
 from hoist.domain.digests import Digest
 from hoist.domain.ports import BlobStore
-from hoist.http.blobserver import BlobUrls, redirect
+from hoist.http.blobserver import BlobUrls
+from hoist.http.blobserver import redirect as redirect_to_blob_server
 from hoist.http.ranges import OCTETS, blob_response
 from hoist.services.serving import locate
 
@@ -29,16 +30,23 @@ class BlobResponses:
         self._urls = urls
 
     def respond(
-        self, request: Request, digest: Digest, headers: Mapping[str, str] = {}, *, media_type: str = OCTETS
+        self,
+        request: Request,
+        digest: Digest,
+        headers: Mapping[str, str] = {},
+        *,
+        media_type: str = OCTETS,
+        redirect: bool = True,
     ) -> Response:
         """The blob ``digest`` as ``request`` asks for it (GET or HEAD, Range), with ``headers`` (e.g.
         a checksum, Content-Disposition) on the answer. A redirect carries ``headers`` itself; the
         blob server then answers with the bytes alone, as a presigned store URL would."""
         where = locate(self._blobs, digest)
         sent = dict(headers)
-        if where.url:
+        # ``redirect=False`` for clients that follow none (curl -O): the bytes come from here
+        if redirect and where.url:
             return RedirectResponse(where.url, status_code=307, headers=sent)
-        if where.path and (moved := redirect(self._urls, request, digest, sent)):
+        if redirect and where.path and (moved := redirect_to_blob_server(self._urls, request, digest, sent)):
             return moved
         return blob_response(
             request, sent, where.info.size, where.path, lambda at: self._blobs.open(digest, at), media_type=media_type

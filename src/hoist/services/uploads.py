@@ -7,6 +7,7 @@ held whole in memory; size limits are enforced as bytes arrive, not after.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import BinaryIO
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import TooLarge, UploadNotFound, UploadOutOfOrder, UploadTruncated
@@ -118,3 +119,7 @@ class UploadService:
 
     def stat(self, digest: Digest) -> BlobInfo:
         return self._blobs.stat(digest)
+
+    def read(self, digest: Digest, offset: int = 0) -> BinaryIO:
+        """A stored blob's bytes from ``offset`` (a room reading a file it holds: a wheel's METADATA)."""
+        return self._blobs.open(digest, offset)

@@ -13,13 +13,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from hoist.domain.errors import NotFound
-from hoist.domain.models import FileEntry
 from hoist.formats.common.checksum_headers import checksum_headers, declared_checksums
 from hoist.formats.common.edge import GENERIC, refusals
+from hoist.formats.common.files import file_response
 from hoist.formats.common.ingest import receive_body
 from hoist.formats.generic.wire import PREFIX, Address, listing_json, listing_text, parse_address, wants_text
+from hoist.http.blobs import BlobResponses
 from hoist.http.identity import actor_of, pipeline_of
-from hoist.http.ranges import blob_response
 from hoist.services.packages import PackageService
 from hoist.services.publishing import Outcome
 from hoist.services.uploads import UploadService
@@ -30,9 +30,10 @@ _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,126}")
 
 
 class GenericEndpoints:
-    def __init__(self, packages: PackageService, uploads: UploadService) -> None:
+    def __init__(self, packages: PackageService, uploads: UploadService, blobs: BlobResponses) -> None:
         self.packages = packages
         self.uploads = uploads
+        self.blobs = blobs
 
     async def put(self, request: Request) -> Response:
         address = _address(request)
@@ -70,14 +71,8 @@ class GenericEndpoints:
             self.packages.open_file, address.registry, address.package, address.version, address.file, actor
         )
         entry = opened.file
-        where = await run_in_threadpool(self.uploads.locate, entry.digest)
-        headers = {"ETag": f'"{entry.digest}"', **checksum_headers(_known(entry))}
         # served from this port even where a blob server runs: curl -O follows no redirect
-        response = blob_response(
-            request, headers, where.info.size, where.path, lambda at: self.uploads.read(entry.digest, at)
-        )
-        response.headers["Content-Type"] = entry.media_type
-        return response
+        return await file_response(request, self.blobs, entry, media_type=entry.media_type, redirect=False)
 
     async def _listing(self, request: Request, address: Address) -> Response:
         view = await run_in_threadpool(self.packages.view, address.registry, address.package, actor_of(request))
@@ -95,17 +90,13 @@ def _address(request: Request) -> Address:
     return parse_address(f"{PREFIX}/{request.path_params['path']}")
 
 
-def _known(entry: FileEntry) -> dict[str, str]:
-    return {entry.digest.algorithm: entry.digest.hex, **dict(entry.checksums)}
-
-
 def _media_type(request: Request) -> str:
     value = request.headers.get("content-type", "").strip()
     return value if _MEDIA_TYPE.fullmatch(value) and not value.startswith("application/x-www-form") else OCTETS
 
 
-def generic_app(packages: PackageService, uploads: UploadService) -> Starlette:
-    endpoints = GenericEndpoints(packages, uploads)
+def generic_app(packages: PackageService, uploads: UploadService, blobs: BlobResponses) -> Starlette:
+    endpoints = GenericEndpoints(packages, uploads, blobs)
     routes = [
         Route(PREFIX + "/{path:path}", endpoints.put, methods=["PUT"]),
         Route(PREFIX + "/{path:path}", endpoints.get, methods=["GET", "HEAD"]),

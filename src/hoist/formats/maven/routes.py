@@ -35,6 +35,7 @@ from hoist.formats.common.ingest import receive_body
 from hoist.formats.maven.layout import ArtifactPath, MavenPath, MetadataPath, newest_build, parse_path
 from hoist.formats.maven.listing import artifact_metadata, snapshot_metadata
 from hoist.formats.maven.metadata import MAX_METADATA_BYTES, check_uploaded
+from hoist.http.blobs import BlobResponses
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.services.packages import FileNotFound, PackageService
 from hoist.services.publishing import Outcome
@@ -47,9 +48,10 @@ XML = "application/xml"
 
 
 class MavenRepository:
-    def __init__(self, packages: PackageService, uploads: UploadService) -> None:
+    def __init__(self, packages: PackageService, uploads: UploadService, blobs: BlobResponses) -> None:
         self.packages = packages
         self.uploads = uploads
+        self.blobs = blobs
 
     async def handle(self, request: Request) -> Response:
         registry = request.path_params["registry"]
@@ -70,12 +72,12 @@ class MavenRepository:
                 raise FileNotFound(f"no {path.checksum} was recorded for {clip(name)!r}", name=clip(name))
             return bytes_response(request, value.encode(), TEXT)
         if head:
-            return await file_response(request, self.uploads, _entry(files or (), name, registry, path), {})
+            return await file_response(request, self.blobs, _entry(files or (), name, registry, path))
         version = version_of(path.coordinates.key, path.version)
         opened = await run_in_threadpool(
             self.packages.open_file, registry, path.coordinates.key, version, name, actor_of(request)
         )
-        return await file_response(request, self.uploads, opened.file, {})
+        return await file_response(request, self.blobs, opened.file)
 
     # --- deploy ----------------------------------------------------------------------------------
 
@@ -176,7 +178,7 @@ def _created() -> Response:
     return PlainTextResponse("", 201)
 
 
-def maven_app(packages: PackageService, uploads: UploadService) -> ASGIApp:
+def maven_app(packages: PackageService, uploads: UploadService, blobs: BlobResponses) -> ASGIApp:
     async def no_route(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 405:
@@ -190,7 +192,7 @@ def maven_app(packages: PackageService, uploads: UploadService) -> ASGIApp:
         return PlainTextResponse("internal server error; the server log has the details\n", 500)
 
     app = Starlette(
-        routes=MavenRepository(packages, uploads).routes(),
+        routes=MavenRepository(packages, uploads, blobs).routes(),
         exception_handlers={**refusals(MAVEN), 404: no_route, 405: no_route, Exception: internal},
     )
     app.router.redirect_slashes = False  # a path Maven never asks for is a 404, not a redirect to guess on

@@ -31,7 +31,7 @@ from hoist.formats.npm.names import npm_version, shown, storage_key, tarball_nam
 from hoist.formats.npm.packuments import Release
 from hoist.formats.npm.paths import Kind, Target
 from hoist.formats.npm.routes import Handlers, read_body
-from hoist.http.blobserver import BlobUrls
+from hoist.http.blobs import BlobResponses
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.services.deletion import DeletionService
 from hoist.services.packages import PackageService, PackageView
@@ -72,7 +72,7 @@ class NpmPackages:
     packages: PackageService
     deletion: DeletionService
     uploads: UploadService
-    blob_urls: BlobUrls | None = None
+    blobs: BlobResponses
     _manifests: dict[Digest, Mapping[str, Any]] = field(default_factory=dict)
     _pages: dict[tuple[str, str, int, bool, str], bytes] = field(default_factory=dict)
 
@@ -126,7 +126,7 @@ class NpmPackages:
         opened = await run_in_threadpool(
             self.packages.open_file, registry, held.view.package, release.version, release.tarball.name, actor_of(request)
         )
-        return await file_response(request, self.uploads, opened.file, self.blob_urls)
+        return await file_response(request, self.blobs, opened.file)
 
     async def dist_tags(self, request: Request, registry: str, target: Target) -> Response:
         held = await self._held(request, registry, target.name)

@@ -7,7 +7,6 @@ project page, so a file has the same path (and hash) in every registry that hold
 from __future__ import annotations
 
 import functools
-from typing import BinaryIO
 
 from packaging.version import Version
 from starlette.applications import Starlette
@@ -18,15 +17,16 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import NotFound
-from hoist.domain.models import FileEntry, MarkKind
+from hoist.domain.models import MarkKind
 from hoist.domain.packages import PackageFormat
 from hoist.domain.versions import Channel
 from hoist.formats.common.edge import PYPI, refusals
+from hoist.formats.common.files import file_response
 from hoist.formats.pypi import intake, simple
 from hoist.formats.pypi.distributions import parse_filename, parse_metadata
 from hoist.formats.pypi.names import normalise, project_of, storage_key
+from hoist.http.blobs import BlobResponses
 from hoist.http.identity import actor_of, pipeline_of
-from hoist.http.ranges import blob_response
 from hoist.services.packages import PackageService, PackageView
 from hoist.services.uploads import UploadService
 
@@ -36,9 +36,10 @@ NOT_ACCEPTABLE = f"the simple index is served as {simple.JSON}, {simple.HTML} or
 
 
 class PypiEndpoints:
-    def __init__(self, packages: PackageService, uploads: UploadService) -> None:
+    def __init__(self, packages: PackageService, uploads: UploadService, blobs: BlobResponses) -> None:
         self.packages = packages
         self.uploads = uploads
+        self.blobs = blobs
         self._requires_python = functools.lru_cache(maxsize=4096)(self._read_requires_python)
         self._pages: dict[tuple[str, str, int, str], str] = {}  # rendered project pages, by the view's generation
 
@@ -135,23 +136,12 @@ class PypiEndpoints:
         opened = await run_in_threadpool(
             self.packages.open_file, p["registry"], storage_key(p["project"]), p["version"], p["filename"], actor_of(request)
         )
-        return await self._serve(request, opened.file)
-
-    async def _serve(self, request: Request, entry: FileEntry) -> Response:
-        where = await run_in_threadpool(self.uploads.locate, entry.digest)
-        headers = {"ETag": f'"{entry.digest}"'}
-        if where.url:  # a store that presigns (S3): pip and uv follow the redirect
-            return RedirectResponse(where.url, 307, headers=headers)
-
-        def read(at: int) -> BinaryIO:
-            return self.uploads.read(entry.digest, at)
-
-        return blob_response(request, headers, where.info.size, where.path, read)
+        return await file_response(request, self.blobs, opened.file)  # pip and uv follow a redirect
 
 
-def routes(packages: PackageService, uploads: UploadService) -> list[BaseRoute]:
+def routes(packages: PackageService, uploads: UploadService, blobs: BlobResponses) -> list[BaseRoute]:
     """The room, mounted at /pypi: refusals in the PyPI row's shape (text, Basic challenge)."""
-    e = PypiEndpoints(packages, uploads)
+    e = PypiEndpoints(packages, uploads, blobs)
     per_registry = Mount(
         "/{registry}",
         routes=[
