@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -68,7 +69,7 @@ class Side:
     read_auth: tuple[str, str] | None
 
 
-class Format:
+class Format(ABC):
     """What a format's benchmark does; each format fills it in."""
 
     name = ""
@@ -82,30 +83,31 @@ class Format:
     def package_name(self, i: int) -> str:
         return f"bench-pkg-{i:02d}"
 
-    def peer_server(self) -> AbstractContextManager[Server]:
-        raise NotImplementedError
+    @abstractmethod
+    def peer_server(self) -> AbstractContextManager[Server]: ...
 
-    def peer_side(self, server: Server) -> Side:
-        raise NotImplementedError
+    @abstractmethod
+    def peer_side(self, server: Server) -> Side: ...
 
-    def hoist_side(self, url: str, admin: tuple[str, str], reader: tuple[str, str]) -> Side:
-        raise NotImplementedError
+    @abstractmethod
+    def hoist_side(self, url: str, admin: tuple[str, str], reader: tuple[str, str]) -> Side: ...
 
-    def hoist_refs(self) -> list[str]:
-        raise NotImplementedError
+    @abstractmethod
+    def hoist_refs(self) -> list[str]: ...
 
-    def build(self) -> None:
+    def build(self) -> None:  # noqa: B027 - a hook: a format with nothing to build beforehand leaves it
         """Make the packages once, locally; both sides get the same bytes."""
 
-    def publish(self, side: Side) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def publish(self, side: Side) -> None: ...
 
+    @abstractmethod
     def install(self, side: Side, run_id: str) -> Callable[[], object]:
         """The timed action: a cold install of every package from ``side``."""
-        raise NotImplementedError
+        ...
 
-    def index_path(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def index_path(self) -> str: ...
 
 
 # -- npm ---------------------------------------------------------------------------------------------
