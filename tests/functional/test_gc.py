@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from hoist.config import Settings
 from hoist.domain import errors as e
 from hoist.domain.digests import Digest
 from hoist.domain.models import ArtifactRef, FileEntry
+from hoist.domain.ports import BlobInfo
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.services.collection import GarbageCollector
 from hoist.storage.filesystem import FilesystemBlobStore
@@ -111,14 +113,18 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
     every upload commits whole."""
     collector = GarbageCollector(metadata, blobs, services.guard, clock, grace=timedelta(seconds=2))
     past = time.time() - 86400
-    old = []
-    for i in range(40):
+    old: list[BlobInfo] = []
+
+    def old_blob(i: int) -> BlobInfo:
+        """An unreferenced blob a day old: the collector may take it the moment it sees it."""
         data = f"old unreferenced blob {i}".encode() * 50
         writer = blobs.writer()
         writer.write(data)
         info = writer.commit(Digest.of(data))
         os.utime(blobs.path(info.digest), (past, past))  # type: ignore[arg-type]
         old.append(info)
+        return info
+
     stop = threading.Event()
     published: list[str] = []
     uploaded: list[Digest] = []
@@ -127,7 +133,9 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
 
     def pusher() -> None:
         try:
-            for i, info in enumerate(old):
+            for i in range(40):  # each push races the sweeps running at that moment, not only the first
+                info = old_blob(i)
+                time.sleep(random.uniform(0, 0.03))  # a sweep may or may not see it first: both happen
                 try:
                     result = services.publisher.publish(
                         registry="dev",
@@ -155,6 +163,7 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
             while not stop.is_set():
                 clock.now = datetime.now(UTC)
                 collector.collect(ADMIN)
+                time.sleep(random.uniform(0, 0.03))  # sweeps at varying moments, so pushes both win and lose
         except BaseException as exc:
             failures.append(exc)
 
