@@ -1,7 +1,8 @@
 """Serving a blob's bytes, the one way every protocol does it (/v2, /api/v1, and the package rooms).
 
 The caller has authorised the request and decided the blob belongs to what was asked for; this
-answers with the bytes: ``services.serving.locate`` proves a small blob whole first, then a ``307``
+answers with the bytes: ``services.serving.locate`` proves a small blob whole first and a very small
+one is answered with the bytes it checked; else a ``307``
 to the store's presigned URL or to the blob server (a GET of a local file), else the whole file by
 pathsend or one range as a 206 (``http.ranges``). ``BlobNotFound``, ``BlobCorrupt`` and
 ``RangeNotSatisfiable`` propagate: each caller renders them in its own error shape.
@@ -43,6 +44,8 @@ class BlobResponses:
         blob server then answers with the bytes alone, as a presigned store URL would."""
         where = locate(self._blobs, digest)
         sent = dict(headers)
+        if where.data is not None:
+            return blob_response(request, sent, where.info.size, None, where.data, media_type=media_type)
         # ``redirect=False`` for clients that follow none (curl -O): the bytes come from here
         if redirect and where.url:
             return RedirectResponse(where.url, status_code=307, headers=sent)

@@ -24,13 +24,22 @@ def blob_response(
     headers: dict[str, str],
     size: int,
     path: str | None,
-    read: Callable[[int], BinaryIO],
+    read: Callable[[int], BinaryIO] | bytes,
     *,
     media_type: str = OCTETS,
 ) -> Response:
-    """``read(offset)`` opens the blob at an offset; ``path`` is its local file, if any."""
+    """``read(offset)`` opens the blob at an offset, or ``read`` is its (checked) bytes; ``path`` is
+    its local file, if any."""
     wanted = parse_range(request.headers.get("range"), size)
     headers = {**headers, "Accept-Ranges": "bytes"}
+    if isinstance(read, bytes):
+        if wanted is not None:
+            headers["Content-Range"] = wanted.content_range
+            read = read[wanted.start : wanted.start + wanted.length]
+        body = b"" if request.method == "HEAD" else read
+        answer = Response(body, 200 if wanted is None else 206, headers, media_type=media_type)
+        answer.headers["Content-Length"] = str(len(read))  # a HEAD says what a GET would send
+        return answer
     if wanted is None:
         if path is not None:
             return _WholeFile(path, media_type=media_type, headers=headers)
