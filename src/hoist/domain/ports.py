@@ -536,6 +536,11 @@ class HotReads(Protocol):
         repository's movable tags), each unsorted."""
         ...
 
+    def package_generation(self, package: str) -> int | None:
+        """The package's generation (``PackageView.generation``: it changes with anything a
+        package view shows), None when there is no such package."""
+        ...
+
 
 class MetadataStore(Protocol):
     @property

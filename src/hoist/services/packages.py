@@ -168,6 +168,16 @@ class PackageService:
         """What ``registry`` holds of ``package``; None when it holds no version of it."""
         self._policy.registry(registry)
         self._require_read(actor, registry, package)
+        return self._current(registry, package)
+
+    def _current(self, registry: str, package: str) -> PackageView | None:
+        # unchanged since this process last read it: one indexed statement, no unit of work
+        known = self._metadata.hot.package_generation(package)
+        if known is None:
+            return None
+        cached = self._views.get((registry, package), known)
+        if cached is not None:
+            return cached.view
         with self._metadata.reader() as s:
             # the generation first: what is read after it is at least as new, so a page cached
             # under it is never older than it says (a later change bumps it again)
@@ -198,15 +208,17 @@ class PackageService:
         subject = f"{package}@{parsed}"
         self._require_read(actor, registry, subject)
         reg = self._policy.registry(registry)
-        with self._metadata.reader() as s:
-            artifact, sealed = _placed(s, registry, package, parsed)
-            manifest = s.manifests.get(artifact.digest)
-            problems = (
-                signature_problems(reg, artifact, s.attachments.of(artifact.digest)) if reg.require_signature_to_pull else []
-            )
-        if problems:
-            raise Denied(f"registry {registry} serves only signed artifacts: {problems[0].message}", problems)
-        found = next((f for f in manifest.files() if f.name == name), None) if manifest else None
+        view = self._current(registry, package)  # what a package page showed: no further read while unchanged
+        listed = next((v for v in view.versions if v.artifact.version.canonical == parsed.canonical), None) if view else None
+        if listed is None:
+            raise ArtifactNotFound(f"{package}@{parsed} is not in {registry}", registry=registry)
+        artifact, sealed = listed.artifact, listed.placement.sealed
+        if reg.require_signature_to_pull:
+            with self._metadata.reader() as s:
+                problems = signature_problems(reg, artifact, s.attachments.of(artifact.digest))
+            if problems:
+                raise Denied(f"registry {registry} serves only signed artifacts: {problems[0].message}", problems)
+        found = next((f for f in listed.manifest.files() if f.name == name), None)
         if found is None:
             raise FileNotFound(f"{subject} in {registry} has no file {clip(name)!r}", name=clip(name))
         if sealed:

@@ -49,6 +49,7 @@ SELECT pl.registry FROM manifest_blobs mb JOIN artifacts a ON a.digest = mb.mani
 JOIN placements pl ON pl.artifact_id = a.id WHERE mb.blob_digest = {0}
 """
 _MANIFEST = "SELECT content, media_type FROM manifests WHERE digest = {0}"
+_GENERATION = "SELECT generation FROM packages WHERE name = {0}"
 _NAMES = """
 SELECT 'v', a.version FROM artifacts a
 JOIN packages p ON p.id = a.package_id
@@ -119,6 +120,7 @@ class SqlHotReads:
                 ("blob_registries", _BLOB_REGISTRIES),
                 ("manifest", _MANIFEST),
                 ("names", _NAMES),
+                ("generation", _GENERATION),
             )
         }
         self._connections = _Connections(engine, connections)
@@ -163,3 +165,7 @@ class SqlHotReads:
         for kind, name in self._rows("names", package, registry, package, registry):
             (versions if kind == "v" else tags).append(str(name))
         return versions, tags
+
+    def package_generation(self, package: str) -> int | None:
+        rows = self._rows("generation", package)
+        return int(rows[0][0]) if rows else None
