@@ -4,9 +4,10 @@ A blob of at most ``CHECKED_UP_TO`` bytes is re-hashed before the answer: rotten
 corrupt (by the store's checked whole read) and the request gets ``BlobCorrupt``, never a 200. One of
 at most ``INLINE_UP_TO`` bytes is answered with the very bytes that were checked (``data``): no
 redirect, no second read; a client fetching many small files (pip, Maven, npm) saves a round trip
-and a connection per file. A larger blob is served as it is (zero-copy from a local file, or streamed through the store's checked
-reader, which marks it corrupt when the stream ends wrong): checking gigabytes before the first byte
-would stall every pull, so those are caught by fsck, ``hoist verify`` and the next whole read.
+and a connection per file. A larger blob is served as it is (zero-copy from a local file, or
+streamed through the store's checked reader, which marks it corrupt when the stream ends wrong):
+checking gigabytes before the first byte would stall every pull, so those are caught by fsck,
+``hoist verify`` and the next whole read.
 """
 
 from __future__ import annotations
