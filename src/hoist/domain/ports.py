@@ -210,6 +210,11 @@ class Authenticator(Protocol):
         """Who asks without credentials: may read the registries that allow anonymous reads."""
         ...
 
+    def recent(self, username: str | None, secret: str, source: str | None) -> Actor | None:
+        """The actor of an API token (``username`` None: sent as a Bearer) this process proved a
+        moment ago, without blocking; None when it must be proved again (call ``authenticate``)."""
+        ...
+
 
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...

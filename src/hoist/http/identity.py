@@ -155,9 +155,15 @@ class IdentityMiddleware:
                 edge.accepting(Credential.OCI_BEARER)
                 return self.signer.verify(value).actor(source)
             edge.accepting(Credential.API_TOKEN)
+            known = self.authenticator.recent(None, value, source)  # a token sent a moment ago: no thread hop
+            if known is not None:
+                return known
             return await run_in_threadpool(self.authenticator.authenticate_token, value, source)
         if kind.lower() == "basic":
             edge.accepting(Credential.BASIC)
             username, secret = basic_credentials(value)
+            known = self.authenticator.recent(username, secret, source)
+            if known is not None:
+                return known
             return await run_in_threadpool(self.authenticator.authenticate, username, secret, source)
         raise Unauthenticated(f"unsupported authorization scheme {kind[:20]!r}: use Basic or Bearer")
