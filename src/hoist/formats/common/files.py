@@ -6,7 +6,7 @@ recorded at ingest as headers clients and scripts can check."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,10 +31,40 @@ async def file_response(
     media_type: str | None = None,
     redirect: bool = True,
 ) -> Response:
+    return await run_in_threadpool(_respond, request, blobs, file, headers, media_type, redirect)
+
+
+async def download(
+    request: Request,
+    blobs: BlobResponses,
+    opening: Callable[[], FileEntry],
+    *,
+    own_media_type: bool = False,
+    redirect: bool = True,
+) -> Response:
+    """``opening()`` (``PackageService.open_file``: rights, signatures, the audited download) and
+    the answer with the file's bytes, in one worker-thread hop; ``own_media_type``: the file's
+    recorded media type rather than octets."""
+
+    def both() -> Response:
+        file = opening()
+        return _respond(request, blobs, file, None, file.media_type if own_media_type else None, redirect)
+
+    return await run_in_threadpool(both)
+
+
+def _respond(
+    request: Request,
+    blobs: BlobResponses,
+    file: FileEntry,
+    headers: Mapping[str, str] | None,
+    media_type: str | None,
+    redirect: bool,
+) -> Response:
     sent = {"ETag": f'"{file.digest}"', **checksum_headers(known_checksums(file)), **(headers or {})}
     if media_type is None:
-        return await run_in_threadpool(blobs.respond, request, file.digest, sent, redirect=redirect)
-    return await run_in_threadpool(blobs.respond, request, file.digest, sent, media_type=media_type, redirect=redirect)
+        return blobs.respond(request, file.digest, sent, redirect=redirect)
+    return blobs.respond(request, file.digest, sent, media_type=media_type, redirect=redirect)
 
 
 def bytes_response(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None) -> Response:

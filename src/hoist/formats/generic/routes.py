@@ -15,7 +15,7 @@ from starlette.routing import Route
 from hoist.domain.errors import NotFound
 from hoist.formats.common.checksum_headers import checksum_headers, declared_checksums
 from hoist.formats.common.edge import GENERIC, refusals
-from hoist.formats.common.files import file_response
+from hoist.formats.common.files import download
 from hoist.formats.common.ingest import receive_body
 from hoist.formats.generic.wire import PREFIX, Address, listing_json, listing_text, parse_address, wants_text
 from hoist.http.blobs import BlobResponses
@@ -66,13 +66,15 @@ class GenericEndpoints:
         address = _address(request)
         if address.file is None:
             return await self._listing(request, address)
-        actor = actor_of(request)
-        opened = await run_in_threadpool(
-            self.packages.open_file, address.registry, address.package, address.version, address.file, actor
-        )
-        entry = opened.file
+        actor, name = actor_of(request), address.file
         # served from this port even where a blob server runs: curl -O follows no redirect
-        return await file_response(request, self.blobs, entry, media_type=entry.media_type, redirect=False)
+        return await download(
+            request,
+            self.blobs,
+            lambda: self.packages.open_file(address.registry, address.package, address.version, name, actor).file,
+            own_media_type=True,
+            redirect=False,
+        )
 
     async def _listing(self, request: Request, address: Address) -> Response:
         view = await run_in_threadpool(self.packages.view, address.registry, address.package, actor_of(request))

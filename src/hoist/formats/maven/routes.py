@@ -30,7 +30,7 @@ from hoist.domain.ports import ListedVersion
 from hoist.formats.common.bodies import read_bounded
 from hoist.formats.common.checksums import MAX_CHECKSUM_FILE_BYTES, parse_checksum_file, same_checksum
 from hoist.formats.common.edge import MAVEN, refusals
-from hoist.formats.common.files import bytes_response, file_response
+from hoist.formats.common.files import bytes_response, download, file_response
 from hoist.formats.common.ingest import receive_body
 from hoist.formats.maven.layout import ArtifactPath, MavenPath, MetadataPath, newest_build, parse_path
 from hoist.formats.maven.listing import artifact_metadata, snapshot_metadata
@@ -73,11 +73,8 @@ class MavenRepository:
             return bytes_response(request, value.encode(), TEXT)
         if head:
             return await file_response(request, self.blobs, _entry(files or (), name, registry, path))
-        version = version_of(path.coordinates.key, path.version)
-        opened = await run_in_threadpool(
-            self.packages.open_file, registry, path.coordinates.key, version, name, actor_of(request)
-        )
-        return await file_response(request, self.blobs, opened.file)
+        key, version, actor = path.coordinates.key, version_of(path.coordinates.key, path.version), actor_of(request)
+        return await download(request, self.blobs, lambda: self.packages.open_file(registry, key, version, name, actor).file)
 
     # --- deploy ----------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from hoist.domain.models import Actor, ArtifactRef, FileEntry, MarkKind
 from hoist.domain.names import clip
 from hoist.domain.ports import ListedVersion
 from hoist.domain.tags import Tag, TagKind
-from hoist.formats.common.files import file_response
+from hoist.formats.common.files import download
 from hoist.formats.common.ingest import store_bytes
 from hoist.formats.npm import documents, packuments, tarballs
 from hoist.formats.npm.names import npm_version, shown, storage_key, tarball_name, version_of_tarball
@@ -123,10 +123,12 @@ class NpmPackages:
         version = version_of_tarball(target.name, target.file)
         held = await self._held(request, registry, target.name)
         release = held.release(version)
-        opened = await run_in_threadpool(
-            self.packages.open_file, registry, held.view.package, release.version, release.tarball.name, actor_of(request)
+        package, actor = held.view.package, actor_of(request)
+        return await download(
+            request,
+            self.blobs,
+            lambda: self.packages.open_file(registry, package, release.version, release.tarball.name, actor).file,
         )
-        return await file_response(request, self.blobs, opened.file)
 
     async def dist_tags(self, request: Request, registry: str, target: Target) -> Response:
         held = await self._held(request, registry, target.name)

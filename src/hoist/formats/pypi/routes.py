@@ -21,7 +21,7 @@ from hoist.domain.models import MarkKind
 from hoist.domain.packages import PackageFormat
 from hoist.domain.versions import Channel
 from hoist.formats.common.edge import PYPI, refusals
-from hoist.formats.common.files import file_response
+from hoist.formats.common.files import download
 from hoist.formats.pypi import intake, simple
 from hoist.formats.pypi.distributions import parse_filename, parse_metadata
 from hoist.formats.pypi.names import normalise, project_of, storage_key
@@ -133,10 +133,12 @@ class PypiEndpoints:
 
     async def download(self, request: Request) -> Response:
         p = request.path_params
-        opened = await run_in_threadpool(
-            self.packages.open_file, p["registry"], storage_key(p["project"]), p["version"], p["filename"], actor_of(request)
+        key, actor = storage_key(p["project"]), actor_of(request)
+        return await download(  # pip and uv follow a redirect
+            request,
+            self.blobs,
+            lambda: self.packages.open_file(p["registry"], key, p["version"], p["filename"], actor).file,
         )
-        return await file_response(request, self.blobs, opened.file)  # pip and uv follow a redirect
 
 
 def routes(packages: PackageService, uploads: UploadService, blobs: BlobResponses) -> list[BaseRoute]:
