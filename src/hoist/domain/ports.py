@@ -559,3 +559,8 @@ class MetadataStore(Protocol):
     def reader(self) -> AbstractContextManager[MetadataSession]:
         """A read-only unit of work."""
         ...
+
+    def append_alone(self, draft: EventDraft, *, now: datetime) -> AuditEvent:
+        """One event appended in a transaction of its own (a download): the same chain as
+        ``session().audit.append``, without a unit of work around it. Not inside a session."""
+        ...

@@ -222,13 +222,10 @@ class PackageService:
         if found is None:
             raise FileNotFound(f"{subject} in {registry} has no file {clip(name)!r}", name=clip(name))
         if sealed:
-            with self._metadata.session() as s:
-                s.audit.append(
-                    artifact_event(
-                        Action.DOWNLOAD, artifact, actor, None, registry=registry, file=name, source=actor.source
-                    ),
-                    now=self._clock(),
-                )
+            self._metadata.append_alone(
+                artifact_event(Action.DOWNLOAD, artifact, actor, None, registry=registry, file=name, source=actor.source),
+                now=self._clock(),
+            )
         return OpenedFile(artifact, found, sealed)
 
     # --- what a registry says of a version -------------------------------------------------------

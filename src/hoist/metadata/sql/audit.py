@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hoist.domain.events import CHECKPOINT_MARK, HEAD_MARK, AuditEvent, ChainMark, EventDraft, chain
 from hoist.metadata.sql.tables import AuditCheckpointRow, AuditEventRow, AuditHeadRow
+
+# ``append_alone``'s statements, written out: an audited download pays ~0.1 ms for them where the
+# ORM's unit of work cost ~0.8 ms. The columns are AuditEventRow's; JSON goes in as the ORM's JSON
+# type writes it (``null`` for no pipeline), so reading and verifying the chain sees no difference.
+_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1{lock}"
+_INSERT = """
+INSERT INTO audit_events (seq, time, actor, action, subject, package, digest, details, pipeline, prev, hash)
+VALUES ({0}, {0}, {0}, {0}, {0}, {0}, {0}, {1}, {1}, {0}, {0})
+"""
+_COLUMNS = ("seq", "time", "actor", "action", "subject", "package", "digest", "details", "pipeline", "prev", "hash")
+_JSON = frozenset({"details", "pipeline"})
+_MOVE = "UPDATE audit_head SET seq = {0}, hash = {0} WHERE id = 1"
+
+
+def _statements(dialect: str) -> tuple[str, str, str]:
+    mark, json_mark, lock = ("%s", "%s::json", " FOR UPDATE") if dialect == "postgresql" else ("?", "?", "")
+    return _HEAD.format(lock=lock), _INSERT.format(mark, json_mark), _MOVE.format(mark)
+
+
+def append_alone(writer: Engine, draft: EventDraft, *, now: datetime) -> AuditEvent:
+    """``SqlAuditLog.append`` in a transaction of its own, in plain statements (the writer engine
+    begins SQLite transactions IMMEDIATE; PostgreSQL locks the head row)."""
+    head, insert, move = _statements(writer.dialect.name)
+    with writer.begin() as conn:
+        seq, prev = conn.exec_driver_sql(head).one()
+        event = chain(draft, seq=seq + 1, moment=now, prev=prev)
+        row = event.as_dict()
+        params = tuple(json.dumps(row[c]) if c in _JSON else row[c] for c in _COLUMNS)
+        conn.exec_driver_sql(insert, params)
+        conn.exec_driver_sql(move, (event.seq, event.hash))
+    return event
 
 
 class SqlAuditLog:

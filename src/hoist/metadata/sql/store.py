@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from hoist.domain.errors import ConcurrentUpdate
-from hoist.metadata.sql.audit import SqlAuditLog
+from hoist.domain.events import AuditEvent, EventDraft
+from hoist.metadata.sql.audit import SqlAuditLog, append_alone
 from hoist.metadata.sql.hot import SqlHotReads
 from hoist.metadata.sql.inventory import SqlAdvisories, SqlSboms
 from hoist.metadata.sql.listings import SqlListings
@@ -77,6 +79,12 @@ class SqlMetadataStore:
                 yield SqlMetadataSession(session)
         finally:
             self._local.writing = False
+
+    def append_alone(self, draft: EventDraft, *, now: datetime) -> AuditEvent:
+        if getattr(self._local, "writing", False):
+            raise RuntimeError("append_alone was called inside a metadata unit of work on the same thread")
+        with _translated():
+            return append_alone(self._writer, draft, now=now)
 
     @contextmanager
     def reader(self) -> Iterator[SqlMetadataSession]:
