@@ -13,9 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hoist.app import Services, build_app
 from hoist.client import HoistClient
+from hoist.config import Settings
 from hoist.metadata.sql.store import SqlMetadataStore
-from tests.asgi import SyncASGITransport
+from tests.asgi import SyncASGITransport, play
 from tests.functional.helpers import row_counts
 from tests.functional.npm_helpers import events, npm_clients, publish
 from tests.npm_documents import publish_document, tarball
@@ -230,3 +232,20 @@ def test_reads_of_what_is_not_there(npm_as: NpmAs, anonymous: httpx.Client) -> N
     assert anonymous.get("/npm/dev/left-pad").status_code == 401
     doc = publish_document("left-pad", "1.0.1", tarball({"name": "left-pad", "version": "1.0.1"}))
     assert anonymous.put("/npm/dev/left-pad", content=json.dumps(doc)).status_code == 401
+
+
+def test_a_put_from_who_may_write_nothing_there_is_refused_before_its_body_is_read(
+    settings: Settings, services: Services, token_for: Callable[..., str], client: HoistClient
+) -> None:
+    """npm's PUT of a package document carries a tarball-sized body: a reader's, or a CI robot's
+    into prod, is refused (audited, in npm's shape) without pulling a byte of it."""
+    app = build_app(settings, services)
+    reader = {"authorization": f"Bearer {token_for('deploy-bot', ['read:dev', 'read:prod'], robot=True)}"}
+    seen = play(app, "PUT", "/npm/dev/left-pad", 64, b"x" * 65536, {**reader, "content-type": "application/json"})
+    assert seen.status == 403 and seen.pulled == 0
+    assert "error" in json.loads(seen.body)
+    ci = {"authorization": f"Bearer {token_for('ci-bot', ['role:ci'], robot=True)}"}
+    seen = play(app, "PUT", "/npm/prod/left-pad", 64, b"x" * 65536, {**ci, "content-type": "application/json"})
+    error = json.loads(seen.body)["error"]
+    assert seen.status == 403 and seen.pulled == 0 and "then promote" in error and error.endswith("promote:prod")
+    assert [e["actor"] for e in events(client, "access:denied")[-2:]] == ["deploy-bot", "ci-bot"]

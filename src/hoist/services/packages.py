@@ -162,6 +162,18 @@ class PackageService:
             self._publisher.refuse_direct_push(registry, subject, package, actor, pipeline)
         self._guard.require(actor, Right.PUSH, registry, asked=f"push {subject} into {registry}", subject=subject)
 
+    def check_write(self, registry: str, package: str, actor: Actor) -> None:
+        """Refuse (audited) before a body is read what no write of ``package`` in ``registry``
+        could pass: an actor without the right every change there takes (push; promote in a
+        registry that takes promotions only). For protocols whose one verb carries a publish or a
+        change of marks (npm's PUT of a package document). A publish by someone who may promote is
+        still refused later by ``add_files``, saying to promote."""
+        validate_package_name(package)
+        asked = f"publish or change {package} in {registry}"
+        if not self._policy.registry(registry).direct_push:
+            asked += " (it takes promotions only: publish to a registry that takes pushes, then promote)"
+        self._guard.require(actor, self._writer_right(registry), registry, asked=asked, subject=package)
+
     # --- reading ---------------------------------------------------------------------------------
 
     def view(self, registry: str, package: str, actor: Actor) -> PackageView | None:

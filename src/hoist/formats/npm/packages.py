@@ -142,6 +142,8 @@ class NpmPackages:
     # --- changing --------------------------------------------------------------------------------
 
     async def put_package(self, request: Request, registry: str, target: Target) -> Response:
+        # who may write nothing here is refused before a byte of the (tarball-sized) body is read
+        await run_in_threadpool(self.packages.check_write, registry, storage_key(target.name), actor_of(request))
         body = await read_body(request, documents.document_limit(self._tarball_limit))
         doc = documents.read_document(body, target.name)
         if documents.is_publication(doc):
