@@ -30,6 +30,7 @@ from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import Manifest, SizeMismatch, parse_manifest, size_mismatches
 from hoist.domain.models import OCI, Actor, AttachmentKind, Pipeline, Result
 from hoist.domain.names import validate_package_name, validate_plain_package_name
+from hoist.domain.packages import split_key
 from hoist.domain.policy import Policy, signature_problems
 from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore, SignatureCheck, SignatureVerifier
 from hoist.domain.retention import deployed, rollback_window
@@ -162,7 +163,6 @@ class RepositoryService:
         """Store the manifest in the repository (its bytes must hash to ``expected``, when given) and
         point ``tags`` at it: a version tag publishes that version, others move."""
         self.check(registry, package)
-        validate_plain_package_name(package)  # native packages are published through their own view
         tags = list(tags)
         algorithm = "sha256"
         if expected is not None:
@@ -178,9 +178,12 @@ class RepositoryService:
 
         def unit_of_work() -> PushedManifest | str:
             with self._metadata.session() as s:
+                attachment = self._is_attachment(s, registry, package, manifest, tags)
+                if not attachment:  # a native package's versions are published through its own view
+                    validate_plain_package_name(package)
                 pusher = actor.may(Right.PUSH, registry)
                 direct = pusher and self._policy.registry(registry).direct_push
-                if not direct and not self._is_attachment(s, registry, package, manifest, tags):
+                if not direct and not attachment:
                     return "denied" if not pusher else "refused"
                 pushed = self._record(s, registry, package, manifest, held, tags, actor, pipeline)
                 self._record_signatures(s, registry, package, digest, signatures, actor, pipeline)
@@ -238,7 +241,7 @@ class RepositoryService:
         _refuse_mismatches(size_mismatches(manifest, lambda _: None, s.manifests.size))
         now = self._clock()
         s.manifests.add(manifest, now=now)
-        s.artifacts.ensure_package(package, OCI, now=now)
+        s.artifacts.ensure_package(package, _format(package), now=now)
         for blob in held:  # mounted automatically: the bytes are already stored
             s.repositories.link_blob(registry, package, blob, now=now)
         added = s.repositories.add_manifest(registry, package, digest, now=now)
@@ -364,8 +367,10 @@ class RepositoryService:
             )
 
     def _is_attachment(self, s: MetadataSession, registry: str, package: str, manifest: Manifest, tags: list[Tag]) -> bool:
-        """Signatures, attestations and SBOMs of what a promotion-only registry already holds may be
-        added to it: a referrer of a manifest there, tagged (if at all) with that manifest's attached tags."""
+        """Signatures, attestations and SBOMs of what a repository already holds may be added to it
+        where nothing else may (by a promote-only actor, into a promotion-only registry, under a
+        native package's key): a referrer of a manifest there, tagged (if at all) with that
+        manifest's attached tags."""
         subjects = {t.subject for t in tags}
         if manifest.subject is not None:
             subjects.add(manifest.subject.digest)
@@ -385,6 +390,8 @@ class RepositoryService:
             with self._metadata.session() as s:
                 now = self._clock()
                 if isinstance(reference, Tag):
+                    if reference.kind is not TagKind.ATTACHED:
+                        validate_plain_package_name(package)  # a native package's tags are its view's
                     if reference.kind is TagKind.VERSION:
                         raise Denied(f"{reference.name} is a version: delete it by digest")
                     previous = s.repositories.delete_tag(registry, package, reference.name)
@@ -398,8 +405,10 @@ class RepositoryService:
                 digest = reference
                 if not s.repositories.has_manifest(registry, package, digest):
                     raise ManifestNotFound(f"manifest {digest} is not in {registry}/{package}")
-                self.check_deletable(s, registry, package, digest)
                 artifact = s.artifacts.by_digest(package, digest)
+                if artifact is not None:  # a native package's versions leave through its view (or hoist delete)
+                    validate_plain_package_name(package)
+                self.check_deletable(s, registry, package, digest)
                 if artifact is not None:
                     s.placements.remove(artifact.id, registry)
                 s.repositories.remove_manifest(registry, package, digest)
@@ -460,7 +469,7 @@ class RepositoryService:
         def unit_of_work() -> None:
             with self._metadata.session() as s:
                 now = self._clock()
-                s.artifacts.ensure_package(package, OCI, now=now)
+                s.artifacts.ensure_package(package, _format(package), now=now)
                 s.repositories.link_blob(registry, package, digest, now=now)
 
         retrying(unit_of_work)
@@ -511,6 +520,13 @@ def _refuse_mismatches(found: list[SizeMismatch]) -> None:
     if found:
         first = found[0]
         raise InvalidManifest(first.message, **first.as_dict())
+
+
+def _format(package: str) -> str:
+    """The format a package takes when /v2 is the first to name it: a native key's own (a blob
+    uploaded there before its first publish), else OCI."""
+    fmt, _ = split_key(package)
+    return str(fmt) if fmt is not None else OCI
 
 
 def _require_repository(s: MetadataSession, registry: str, package: str) -> None:

@@ -60,9 +60,8 @@ class MavenRepository:
             return await self._put(request, registry, path)
         if isinstance(path, MetadataPath):
             return await self._metadata(request, registry, path)
-        # a checksum or a HEAD reads the listing only: no bytes leave, so no download is audited
-        head = request.method == "HEAD"
-        listed = path.checksum is not None or head or _plain_snapshot(path)
+        # a checksum reads the listing only; a HEAD is checked like a GET: no bytes leave, so no download is audited
+        listed = path.checksum is not None or _plain_snapshot(path)
         files = await self._files(request, registry, path) if listed else None
         name = _resolve(path, files) if files is not None else path.file.name
         if path.checksum is not None:
@@ -71,11 +70,17 @@ class MavenRepository:
             if value is None:
                 raise FileNotFound(f"no {path.checksum} was recorded for {clip(name)!r}", name=clip(name))
             return bytes_response(request, value.encode(), TEXT)
-        if head:
-            return await file_response(request, self.blobs, _entry(files or (), name, registry, path))
         version = version_of(path.coordinates.key, path.version)
         opened = await run_in_threadpool(
-            self.packages.open_file, registry, path.coordinates.key, version, name, actor_of(request)
+            partial(
+                self.packages.open_file,
+                registry,
+                path.coordinates.key,
+                version,
+                name,
+                actor_of(request),
+                download=request.method != "HEAD",
+            )
         )
         return await file_response(request, self.blobs, opened.file)
 
