@@ -145,6 +145,10 @@ def test_v2_into_a_native_repository_takes_signatures_and_refuses_the_rest(
     assert refused.status_code == 400 and "is reserved for the" in refused.json()["errors"][0]["message"]
     assert http.head(f"/v2/{repo}/manifests/{digest}").status_code == 200
     assert http.get(f"/v2/{repo}/referrers/{digest}").status_code == 200
+    layer = json.loads(manifest)["layers"][0]["digest"]
+    for method in ("HEAD", "GET"):
+        assert http.request(method, f"/v2/{repo}/blobs/{layer}").status_code in {200, 307}
+    assert http.get(f"/v2/{repo}/tags/list").json()["name"] == repo
 
 
 def releaser_digest(http: httpx.Client, repo: str) -> str:
