@@ -90,9 +90,9 @@ def test_npm_installs_from_prod_only_once_hoist_sign_signed_the_version(
     refused = deployer.run("install", cwd=app, ok=False)
     assert "403" in refused.stderr and "signed" in refused.stderr, refused.stderr
 
-    signed = json.loads(hoist(server, "sign", ref, "--key", str(release_key), "--json", token=release))
+    signed = json.loads(hoist(server, "sign", ref, "--key", str(release_key), "--registry", "prod", "--json", token=release))
     assert signed["verified_by_server"] == ["release"]
-    assert signed["repository"] == "dev/npm/@acme/e2e-signed"
+    assert signed["repository"] == "prod/npm/@acme/e2e-signed"
     verified = json.loads(hoist(server, "verify", ref, "--env", "prod", "--json", token=release))
     assert verified["verified"] is True, verified
 

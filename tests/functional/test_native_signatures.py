@@ -124,7 +124,10 @@ def test_prod_serves_a_native_file_only_once_it_is_signed(
     rel = services.authentication.authenticate_token(token_for("rel"), None)
     with pytest.raises(e.Denied, match="serves only signed artifacts"):
         services.packages.open_file("prod", package, version, file, rel)
-    assert hoist(releaser, "sign", ref, "--key", str(release_key)).exit_code == 0
+    # prod does not serve the unsigned manifest: hoist sign reads its descriptor where it is served (dev)
+    signed = hoist(releaser, "sign", ref, "--key", str(release_key), "--registry", "prod", "--json")
+    assert signed.exit_code == 0, signed.output
+    assert json.loads(signed.output)["repository"] == f"prod/{package}"
     assert services.packages.open_file("prod", package, version, file, rel) is not None
 
 
