@@ -17,31 +17,9 @@ from scripts.demo import fresh_server, new_admin_token
 from tests.e2e.conftest import Server, server_env
 from tests.e2e.npm import Npm, consumer, package
 from tests.e2e.test_npm_clients import hoist, principal, registry
+from tests.functional.test_native_signatures import CONFIG
 
 pytestmark = pytest.mark.slow
-
-CONFIG = """
-[keys]
-release = "{public}"
-
-[registries.dev]
-
-[registries.prod]
-direct_push = false
-promote_from = ["dev"]
-trusted_keys = ["release"]
-require_signature_to_pull = true
-
-[environments.dev]
-registry = "dev"
-[environments.prod]
-registry = "prod"
-
-[ceilings]
-snapshot = "dev"
-rc = "dev"
-release = "prod"
-"""
 
 
 @pytest.fixture

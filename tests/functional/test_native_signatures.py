@@ -9,16 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner, Result
 
 from hoist.app import Services
-from hoist.cli.context import Cli
-from hoist.cli.main import cli
 from hoist.client import HoistClient
 from hoist.domain import errors as e
 from hoist.formats.common.ingest import store_bytes
-from hoist.signing import keys as k
 from tests.functional.oci_helpers import image_manifest, put_manifest
+from tests.functional.test_signatures import hoist, release_key
+
+__all__ = ["release_key"]  # test_signatures' fixture, used here
 
 # (package key, version, file): one per native room, scoped npm included
 NATIVE = [
@@ -29,20 +28,10 @@ NATIVE = [
 ]
 
 
-@pytest.fixture
-def release_key(tmp_path: Path) -> Path:
-    key = k.generate()
-    (tmp_path / "release.pub").write_bytes(k.public_pem(key))
-    path = tmp_path / "release.key"
-    path.write_bytes(k.private_pem(key))
-    return path
-
-
-@pytest.fixture
-def config_text(tmp_path: Path, release_key: Path) -> str:
-    return f"""
+# dev takes publishes (and deletes); prod takes promotions and serves only what the key "release" signed
+CONFIG = """
 [keys]
-release = "{tmp_path / "release.pub"}"
+release = "{public}"
 
 [registries.dev]
 allow_delete = true
@@ -66,13 +55,14 @@ release = "prod"
 
 
 @pytest.fixture
+def config_text(tmp_path: Path, release_key: Path) -> str:
+    return CONFIG.format(public=tmp_path / "release.pub")
+
+
+@pytest.fixture
 def releaser(client_as: Callable[..., HoistClient]) -> HoistClient:
     """The least-privileged principal that signs a release: promote (and read) rights, no push."""
     return client_as("rel", ["role:release"])
-
-
-def hoist(client: HoistClient, *args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), obj=Cli(_client=client, progress=False), catch_exceptions=False)
 
 
 def publish(services: Services, token_for: Callable[..., str], package: str, version: str, file: str) -> None:
