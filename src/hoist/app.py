@@ -41,6 +41,7 @@ from hoist.formats.oci.access import OciAccess
 from hoist.formats.oci.carry import carry as oci_carry
 from hoist.formats.oci.lookups import HotLookups
 from hoist.formats.oci.routes import oci_app
+from hoist.formats.oci.signatures import CosignSignatures
 from hoist.formats.pypi import routes as pypi
 from hoist.http.blobs import BlobResponses
 from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
@@ -159,7 +160,9 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     upload_expiry = timedelta(hours=settings.upload_expire_hours)
     gc = GarbageCollector(metadata, blobs, guard, clock, upload_expiry=upload_expiry)
     drills = RollbackDrills(metadata, blobs, policy, guard, clock)
-    repositories = RepositoryService(metadata, blobs, policy, publisher, keyring, guard, clock)
+    repositories = RepositoryService(
+        metadata, blobs, policy, publisher, guard, clock, hooks=[CosignSignatures(keyring, clock)]
+    )
     hasher = Argon2Passwords()
     authentication = Authentication(metadata, settings.access, hasher, clock)
     return Services(

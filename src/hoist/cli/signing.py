@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
 from hoist.cli.context import Cli, common_options
-from hoist.domain.errors import InvalidInput
+from hoist.domain.errors import Denied, InvalidInput
 from hoist.domain.models import ArtifactRef
+
+if TYPE_CHECKING:
+    from hoist.client import HoistClient
+    from hoist.client.oci import ManifestInfo
 
 
 def _password(variable: str, *, required: bool) -> bytes | None:
@@ -116,7 +120,7 @@ def sign(cli: Cli, ref: str, key_file: Path, password_env: str, registry: str | 
     if where is None:
         raise InvalidInput(f"{ref} is in no registry")
     repository = f"{where}/{artifact['package']}"
-    info = oci.head_manifest(client, repository, artifact["digest"])
+    info = _descriptor(client, artifact["package"], artifact["digest"], [where, *(r for r in placed if r != where)])
     if info is None:
         raise InvalidInput(f"{ref} is not pullable from {repository}")
     reference = f"{urlsplit(client.url).netloc}/{repository}"
@@ -159,6 +163,20 @@ def sign(cli: Cli, ref: str, key_file: Path, password_env: str, registry: str | 
             )
 
     cli.emit(result, human)
+
+
+def _descriptor(client: HoistClient, package: str, digest: str, registries: list[str]) -> ManifestInfo | None:
+    """The signed manifest's descriptor, from the first of ``registries`` that serves it: one that
+    serves only signed versions refuses an unsigned one, and any other placement has the same bytes."""
+    from hoist.client import oci
+
+    for i, registry in enumerate(registries):
+        try:
+            return oci.head_manifest(client, f"{registry}/{package}", digest)
+        except Denied:
+            if i == len(registries) - 1:
+                raise
+    return None
 
 
 def _sig_tag(digest: str) -> str:

@@ -54,7 +54,9 @@ def _raise_for_error(response: httpx.Response, path: str) -> None:
             error = response.json()["errors"][0]
             raise _CODES.get(error["code"], HoistError)(f"{error['code']}: {error['message']}")
         except (ValueError, KeyError, IndexError):
-            raise HoistError(f"HTTP {response.status_code} from {path}: {response.text[:200]}") from None
+            # a HEAD's refusal has no body: its status still says what it is
+            kind = Denied if response.status_code == 403 else HoistError
+            raise kind(f"HTTP {response.status_code} from {path}: {response.text[:200]}") from None
 
 
 def put_blob(client: HoistClient, repository: str, data: bytes) -> str:

@@ -212,9 +212,12 @@ class PackageService:
         with self._metadata.reader() as s:
             return list(s.listings.packages(registry, fmt))
 
-    def open_file(self, registry: str, package: str, version: str | Version, name: str, actor: Actor) -> OpenedFile:
+    def open_file(
+        self, registry: str, package: str, version: str | Version, name: str, actor: Actor, *, download: bool = True
+    ) -> OpenedFile:
         """A file of a version placed in ``registry``, for a download. Reading a sealed version's
-        bytes is audited: what reached production, and who took it."""
+        bytes is audited: what reached production, and who took it. ``download=False`` (a HEAD: no
+        byte leaves) makes the same checks and audits nothing."""
         self._policy.registry(registry)
         parsed = version if isinstance(version, Version) else version_of(package, version)
         subject = f"{package}@{parsed}"
@@ -233,7 +236,7 @@ class PackageService:
         found = next((f for f in listed.manifest.files() if f.name == name), None)
         if found is None:
             raise FileNotFound(f"{subject} in {registry} has no file {clip(name)!r}", name=clip(name))
-        if sealed:
+        if sealed and download:
             self._metadata.append_alone(
                 artifact_event(Action.DOWNLOAD, artifact, actor, None, registry=registry, file=name, source=actor.source),
                 now=self._clock(),

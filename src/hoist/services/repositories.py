@@ -9,9 +9,9 @@ through ``PublishService.record_version``, exactly as ``hoist push`` does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
@@ -28,10 +28,11 @@ from hoist.domain.errors import (
 )
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import Manifest, SizeMismatch, parse_manifest, size_mismatches
-from hoist.domain.models import OCI, Actor, AttachmentKind, Pipeline, Result
+from hoist.domain.models import OCI, Actor, Pipeline
 from hoist.domain.names import validate_package_name, validate_plain_package_name
+from hoist.domain.packages import split_key
 from hoist.domain.policy import Policy, signature_problems
-from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore, SignatureCheck, SignatureVerifier
+from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
 from hoist.domain.retention import deployed, rollback_window
 from hoist.domain.tags import Tag, TagKind
 from hoist.domain.versions import Version
@@ -48,6 +49,20 @@ Reference = Digest | Tag  # what names a manifest in a repository: its digest, a
 
 def _name(reference: Reference) -> str:
     return str(reference) if isinstance(reference, Digest) else reference.name
+
+
+class ManifestRecorder(Protocol):
+    """Records, inside the unit of work storing a manifest, what a hook found in it."""
+
+    def __call__(self, s: MetadataSession, registry: str, package: str, actor: Actor, pipeline: Pipeline | None) -> None: ...
+
+
+class ManifestHook(Protocol):
+    """What a format reads in every manifest pushed (/v2's cosign signatures), called before the
+    unit of work (slow checks stay outside the transaction) with a reader of small blobs; the
+    recorder it returns runs inside it, once the manifest is stored."""
+
+    def __call__(self, manifest: Manifest, read: Callable[[Digest], bytes]) -> ManifestRecorder: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +85,17 @@ class RepositoryService:
         blobs: BlobStore,
         policy: Policy,
         publisher: PublishService,
-        verifier: SignatureVerifier,
         guard: Guard,
         clock: Clock = utcnow,
+        *,
+        hooks: Sequence[ManifestHook] = (),
     ) -> None:
         self._guard = guard
         self._metadata = metadata
         self._blobs = blobs
         self._policy = policy
         self._publisher = publisher
-        self._verifier = verifier
+        self._hooks = tuple(hooks)
         self._clock = clock
 
     def check(self, registry: str, package: str) -> None:
@@ -162,7 +178,6 @@ class RepositoryService:
         """Store the manifest in the repository (its bytes must hash to ``expected``, when given) and
         point ``tags`` at it: a version tag publishes that version, others move."""
         self.check(registry, package)
-        validate_plain_package_name(package)  # native packages are published through their own view
         tags = list(tags)
         algorithm = "sha256"
         if expected is not None:
@@ -174,16 +189,20 @@ class RepositoryService:
         held = self._held_blobs(manifest, actor)
         _refuse_mismatches(size_mismatches(manifest, held.get, lambda _: None))
 
-        signatures = self._verifier.check(manifest, self._read_small)
+        recorders = [hook(manifest, self._read_small) for hook in self._hooks]
 
         def unit_of_work() -> PushedManifest | str:
             with self._metadata.session() as s:
+                attachment = self._is_attachment(s, registry, package, manifest, tags)
+                if not attachment:  # a native package's versions are published through its own view
+                    validate_plain_package_name(package)
                 pusher = actor.may(Right.PUSH, registry)
                 direct = pusher and self._policy.registry(registry).direct_push
-                if not direct and not self._is_attachment(s, registry, package, manifest, tags):
+                if not direct and not attachment:
                     return "denied" if not pusher else "refused"
                 pushed = self._record(s, registry, package, manifest, held, tags, actor, pipeline)
-                self._record_signatures(s, registry, package, digest, signatures, actor, pipeline)
+                for recorder in recorders:
+                    recorder(s, registry, package, actor, pipeline)
                 return pushed
 
         pushed = retrying(unit_of_work)
@@ -238,7 +257,7 @@ class RepositoryService:
         _refuse_mismatches(size_mismatches(manifest, lambda _: None, s.manifests.size))
         now = self._clock()
         s.manifests.add(manifest, now=now)
-        s.artifacts.ensure_package(package, OCI, now=now)
+        s.artifacts.ensure_package(package, _format(package), now=now)
         for blob in held:  # mounted automatically: the bytes are already stored
             s.repositories.link_blob(registry, package, blob, now=now)
         added = s.repositories.add_manifest(registry, package, digest, now=now)
@@ -303,69 +322,11 @@ class RepositoryService:
         with self._blobs.open(digest) as f:
             return f.read(MAX_SIGNATURE_BLOB)
 
-    def _record_signatures(
-        self,
-        s: MetadataSession,
-        registry: str,
-        package: str,
-        carrier: Digest,
-        checks: list[SignatureCheck],
-        actor: Actor,
-        pipeline: Pipeline | None,
-    ) -> None:
-        """Each signature verified on arrival becomes evidence bound to the digest it signs (once:
-        cosign re-pushes the whole .sig manifest each time it appends a signature)."""
-        now = self._clock()
-        for check in checks:
-            if check.subject is None:
-                continue
-            known = {
-                a.details.get("fingerprint") for a in s.attachments.of(check.subject) if a.kind is AttachmentKind.SIGNATURE
-            }
-            if check.fingerprint in known:
-                continue
-            details: dict[str, object] = {"fingerprint": check.fingerprint, "carrier": str(carrier), "registry": registry}
-            details.update(
-                {
-                    k: v
-                    for k, v in (
-                        ("key", check.key),
-                        ("reason", check.reason),
-                        ("predicate_type", check.predicate_type),
-                        ("builder", check.builder),
-                    )
-                    if v
-                }
-            )
-            s.attachments.add(
-                subject=check.subject,
-                kind=AttachmentKind.SIGNATURE,
-                type=check.format,
-                result=Result.PASS if check.ok else Result.FAIL,
-                environment=None,
-                actor=actor.name,
-                now=now,
-                details=details,
-                pipeline=pipeline,
-            )
-            artifact = s.artifacts.by_digest(package, check.subject)
-            where = artifact.ref if artifact else f"{registry}/{package}@{check.subject}"
-            s.audit.append(
-                EventDraft(
-                    action=Action.SIGN,
-                    actor=actor.name,
-                    subject=where,
-                    package=package,
-                    digest=str(check.subject),
-                    details={k: str(v) for k, v in details.items()} | {"verified": str(check.ok).lower()},
-                    pipeline=pipeline.as_dict() if pipeline else None,
-                ),
-                now=now,
-            )
-
     def _is_attachment(self, s: MetadataSession, registry: str, package: str, manifest: Manifest, tags: list[Tag]) -> bool:
-        """Signatures, attestations and SBOMs of what a promotion-only registry already holds may be
-        added to it: a referrer of a manifest there, tagged (if at all) with that manifest's attached tags."""
+        """Signatures, attestations and SBOMs of what a repository already holds may be added to it
+        where nothing else may (by a promote-only actor, into a promotion-only registry, under a
+        native package's key): a referrer of a manifest there, tagged (if at all) with that
+        manifest's attached tags."""
         subjects = {t.subject for t in tags}
         if manifest.subject is not None:
             subjects.add(manifest.subject.digest)
@@ -385,6 +346,8 @@ class RepositoryService:
             with self._metadata.session() as s:
                 now = self._clock()
                 if isinstance(reference, Tag):
+                    if reference.kind is not TagKind.ATTACHED:
+                        validate_plain_package_name(package)  # a native package's tags are its view's
                     if reference.kind is TagKind.VERSION:
                         raise Denied(f"{reference.name} is a version: delete it by digest")
                     previous = s.repositories.delete_tag(registry, package, reference.name)
@@ -398,8 +361,10 @@ class RepositoryService:
                 digest = reference
                 if not s.repositories.has_manifest(registry, package, digest):
                     raise ManifestNotFound(f"manifest {digest} is not in {registry}/{package}")
-                self.check_deletable(s, registry, package, digest)
                 artifact = s.artifacts.by_digest(package, digest)
+                if artifact is not None:  # a native package's versions leave through its view (or hoist delete)
+                    validate_plain_package_name(package)
+                self.check_deletable(s, registry, package, digest)
                 if artifact is not None:
                     s.placements.remove(artifact.id, registry)
                 s.repositories.remove_manifest(registry, package, digest)
@@ -460,7 +425,7 @@ class RepositoryService:
         def unit_of_work() -> None:
             with self._metadata.session() as s:
                 now = self._clock()
-                s.artifacts.ensure_package(package, OCI, now=now)
+                s.artifacts.ensure_package(package, _format(package), now=now)
                 s.repositories.link_blob(registry, package, digest, now=now)
 
         retrying(unit_of_work)
@@ -511,6 +476,13 @@ def _refuse_mismatches(found: list[SizeMismatch]) -> None:
     if found:
         first = found[0]
         raise InvalidManifest(first.message, **first.as_dict())
+
+
+def _format(package: str) -> str:
+    """The format a package takes when /v2 is the first to name it: a native key's own (a blob
+    uploaded there before its first publish), else OCI."""
+    fmt, _ = split_key(package)
+    return str(fmt) if fmt is not None else OCI
 
 
 def _require_repository(s: MetadataSession, registry: str, package: str) -> None:

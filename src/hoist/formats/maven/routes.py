@@ -30,7 +30,7 @@ from hoist.domain.ports import ListedVersion
 from hoist.formats.common.bodies import read_bounded
 from hoist.formats.common.checksums import MAX_CHECKSUM_FILE_BYTES, parse_checksum_file, same_checksum
 from hoist.formats.common.edge import MAVEN, refusals
-from hoist.formats.common.files import bytes_response, download, file_response
+from hoist.formats.common.files import bytes_response, download
 from hoist.formats.common.ingest import receive_body
 from hoist.formats.maven.layout import ArtifactPath, MavenPath, MetadataPath, newest_build, parse_path
 from hoist.formats.maven.listing import artifact_metadata, snapshot_metadata
@@ -60,9 +60,8 @@ class MavenRepository:
             return await self._put(request, registry, path)
         if isinstance(path, MetadataPath):
             return await self._metadata(request, registry, path)
-        # a checksum or a HEAD reads the listing only: no bytes leave, so no download is audited
-        head = request.method == "HEAD"
-        listed = path.checksum is not None or head or _plain_snapshot(path)
+        # a checksum reads the listing only; a HEAD is checked like a GET: no bytes leave, so no download is audited
+        listed = path.checksum is not None or _plain_snapshot(path)
         files = await self._files(request, registry, path) if listed else None
         name = _resolve(path, files) if files is not None else path.file.name
         if path.checksum is not None:
@@ -71,10 +70,13 @@ class MavenRepository:
             if value is None:
                 raise FileNotFound(f"no {path.checksum} was recorded for {clip(name)!r}", name=clip(name))
             return bytes_response(request, value.encode(), TEXT)
-        if head:
-            return await file_response(request, self.blobs, _entry(files or (), name, registry, path))
         key, version, actor = path.coordinates.key, version_of(path.coordinates.key, path.version), actor_of(request)
-        return await download(request, self.blobs, lambda: self.packages.open_file(registry, key, version, name, actor).file)
+        download_it = request.method != "HEAD"  # a HEAD is checked the same way, not audited as a download
+        return await download(
+            request,
+            self.blobs,
+            lambda: self.packages.open_file(registry, key, version, name, actor, download=download_it).file,
+        )
 
     # --- deploy ----------------------------------------------------------------------------------
 
