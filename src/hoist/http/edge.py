@@ -27,6 +27,7 @@ class Credential(Enum):
     OCI_BEARER = "a /v2 bearer token"
     API_TOKEN = "an API token as Bearer"  # noqa: S105 - a description, not a password
     BASIC = "Basic username:password (a token as password)"
+    SESSION = "the web UI's session cookie"
 
 
 EVERY_CREDENTIAL = frozenset(Credential)
@@ -45,6 +46,7 @@ class Edge:
     logins: re.Pattern[str] | None = None  # paths where a change from nobody is a login (npm login), for the route
     probes: frozenset[str] = frozenset()  # paths where a request without credentials is a 401 with the challenge
     login: str = "hoist login, or a token"
+    cookie: str | None = None  # a cookie that carries an API token when no Authorization is sent (the web UI's session)
 
     def holds(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
