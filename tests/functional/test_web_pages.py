@@ -17,7 +17,7 @@ from tests.asgi import SyncASGITransport
 from tests.conftest import ADMIN
 from tests.functional.helpers import NO_GATES, push
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 - a test user's password
+PASSWORD = "correct horse battery staple"
 CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 Browser = Callable[..., httpx.Client]
