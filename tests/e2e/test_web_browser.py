@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-PASSWORD = "a release manager's passphrase"  # noqa: S105 - a test user's password
+PASSWORD = "a release manager's passphrase"
 
 
 def test_log_in_see_the_board_open_the_artifact_and_log_out(server: Server, tmp_path: Path) -> None:
