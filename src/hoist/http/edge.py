@@ -30,7 +30,8 @@ class Credential(Enum):
     SESSION = "the web UI's session cookie"
 
 
-EVERY_CREDENTIAL = frozenset(Credential)
+# Every credential an HTTP client sends itself; the session cookie is the web UI's alone.
+EVERY_CREDENTIAL = frozenset(Credential) - {Credential.SESSION}
 
 # Renders a domain error in a protocol's error shape, choosing the status from its own table.
 Render = Callable[[HoistError], Response]
