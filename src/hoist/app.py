@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
@@ -56,6 +56,7 @@ from hoist.services.administration import Administration
 from hoist.services.audit import AuditService
 from hoist.services.authentication import Authentication
 from hoist.services.base import Clock, utcnow
+from hoist.services.board import BoardService
 from hoist.services.catalog import CatalogService
 from hoist.services.collection import GarbageCollector
 from hoist.services.deletion import DeletionService
@@ -82,6 +83,8 @@ from hoist.signing.server import ServerSigner
 from hoist.signing.verifier import KeyringVerifier
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.vulns.facade import OsvMatcher
+from hoist.web.edge import WEB
+from hoist.web.pages import WebServices, web_app
 
 log = logging.getLogger("hoist")
 API = "/api/v1"
@@ -89,7 +92,7 @@ API = "/api/v1"
 OCI_EDGE = Edge(
     "/v2", oci_errors.from_domain, challenge=challenge, anonymous_changes=True, probes=frozenset({"/v2", "/v2/"})
 )
-EDGES = EdgeTable((OCI_EDGE, JSON_API, *NATIVE), default=JSON_API)
+EDGES = EdgeTable((OCI_EDGE, JSON_API, *NATIVE, WEB), default=JSON_API)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +217,20 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     dispatch = PathDispatch("/npm", npm, dispatch)
     dispatch = PathDispatch("/maven", maven_app(services.packages, services.uploads, blobs), dispatch)
     dispatch = PathDispatch("/generic", generic_app(services.packages, services.uploads, blobs), dispatch)
+    dispatch = PathDispatch(WEB.prefix, web_app(web_services(settings, services), token_secret(settings)), dispatch)
     return IdentityMiddleware(dispatch, services.authentication, signer, EDGES, services.guard.record_unauthenticated)
+
+
+def web_services(settings: Settings, services: Services) -> WebServices:
+    return WebServices(
+        authentication=services.authentication,
+        tokens=services.tokens,
+        guard=services.guard,
+        board=BoardService(services.metadata, settings.policy),
+        catalog=services.catalog,
+        inventory=services.inventory,
+        audit=services.audit,
+    )
 
 
 def blob_urls(settings: Settings) -> BlobUrls | None:
@@ -321,8 +337,10 @@ def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> F
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> dict[str, str]:
+    @app.get("/", include_in_schema=False, response_model=None)
+    def root(request: Request) -> dict[str, str] | Response:
+        if "text/html" in request.headers.get("accept", ""):  # a browser: the web UI
+            return RedirectResponse(f"{WEB.prefix}/", 303)
         return {"name": "hoist", "version": __version__, "api": API, "docs": f"{API}/docs"}
 
     return app

@@ -352,6 +352,10 @@ class PlacementRepository(Protocol):
 
     def of(self, artifact_id: int) -> Sequence[Placement]: ...
 
+    def every(self) -> Sequence[Placement]:
+        """Every placement, in one read (the web UI's board: no query per artifact)."""
+        ...
+
     def remove(self, artifact_id: int, registry: str) -> bool: ...
 
 

@@ -5,6 +5,7 @@ so that no request makes the server hold more than the cap in memory."""
 from __future__ import annotations
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.types import Message, Receive
 
 from hoist.domain.errors import InvalidInput, TooLarge
@@ -34,3 +35,9 @@ def capped(receive: Receive, limit: int, what: str = "the request body") -> Rece
         return message
 
     return receive_capped
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body of a small request, refused (TooLarge) past ``limit`` bytes."""
+    check_declared_length(request.headers, limit)
+    return await Request(request.scope, capped(request.receive, limit)).body()

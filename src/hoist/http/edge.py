@@ -27,9 +27,11 @@ class Credential(Enum):
     OCI_BEARER = "a /v2 bearer token"
     API_TOKEN = "an API token as Bearer"  # noqa: S105 - a description, not a password
     BASIC = "Basic username:password (a token as password)"
+    SESSION = "the web UI's session cookie"
 
 
-EVERY_CREDENTIAL = frozenset(Credential)
+# Every credential an HTTP client sends itself; the session cookie is the web UI's alone.
+EVERY_CREDENTIAL = frozenset(Credential) - {Credential.SESSION}
 
 # Renders a domain error in a protocol's error shape, choosing the status from its own table.
 Render = Callable[[HoistError], Response]
@@ -45,6 +47,7 @@ class Edge:
     logins: re.Pattern[str] | None = None  # paths where a change from nobody is a login (npm login), for the route
     probes: frozenset[str] = frozenset()  # paths where a request without credentials is a 401 with the challenge
     login: str = "hoist login, or a token"
+    cookie: str | None = None  # a cookie that carries an API token when no Authorization is sent (the web UI's session)
 
     def holds(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")

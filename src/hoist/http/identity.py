@@ -8,6 +8,7 @@ Credentials, in order:
   permissions;
 - ``Authorization: Bearer hoist_…``: an API token (``hoist token create``, or the bootstrap token);
 - ``Authorization: Basic``: a username with a password or an API token (``docker login``, twine, npm);
+- a session cookie, on the rows that name one (the web UI's ``hoist_session``): an API token;
 - none: ``anonymous``, who may read the registries that allow anonymous reads.
 
 Which of these a protocol takes, the challenge its 401s carry and the shape of its errors are its
@@ -60,6 +61,10 @@ def pipeline_of(request: HTTPConnection) -> Pipeline | None:
     if not isinstance(data, dict):
         raise InvalidInput("the X-Hoist-Pipeline header must be a JSON object")
     return Pipeline.from_dict(data)
+
+
+def cookie_of(scope: Scope, name: str) -> str | None:
+    return HTTPConnection(scope).cookies.get(name)
 
 
 def basic_credentials(value: str) -> tuple[str, str]:
@@ -124,7 +129,7 @@ class IdentityMiddleware:
         edge = self.edges.of(path)
         authorization = Headers(scope=scope).get("authorization")
         try:
-            actor = await self._resolve(edge, authorization, source)
+            actor = await self._resolve(edge, authorization, source, scope)
         except Unauthenticated as exc:  # TooManyAttempts too: a 429 in the same shape
             await edge.refusal(exc, scope)(scope, receive, send)
             return
@@ -145,8 +150,11 @@ class IdentityMiddleware:
         scope[SCOPE_KEY] = actor
         await self.app(scope, receive, send)
 
-    async def _resolve(self, edge: Edge, authorization: str | None, source: str | None) -> Actor:
+    async def _resolve(self, edge: Edge, authorization: str | None, source: str | None, scope: Scope) -> Actor:
         if not authorization:
+            session = edge.cookie and cookie_of(scope, edge.cookie)
+            if session:
+                return await run_in_threadpool(self.authenticator.authenticate_token, session, source)
             return self.authenticator.anonymous(source)
         kind, _, value = authorization.partition(" ")
         value = value.strip()

@@ -16,7 +16,7 @@ from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidInput, NotFound
 from hoist.domain.events import Action
-from hoist.domain.inventory import AdvisoryMatcher, Running, SbomReader
+from hoist.domain.inventory import AdvisoryMatcher, Running, SbomReader, SbomRecord
 from hoist.domain.jsonlimits import SBOM_BYTES
 from hoist.domain.manifests import (
     Descriptor,
@@ -214,6 +214,13 @@ class InventoryService:
 
         return retrying(unit_of_work)
 
+    def components(self, ref: ArtifactRef, *, actor: Actor) -> int | None:
+        """How many components the artifact's SBOM (as ``document`` chooses it) lists; None without one."""
+        self._guard.require_read(actor, holding(self._metadata, ref), asked=f"read the SBOM of {ref}", subject=str(ref))
+        with self._metadata.reader() as s:
+            records = s.sboms.of(resolve(s, ref).digest)
+        return _chosen(records).components if records else None
+
     def document(self, ref: ArtifactRef, *, actor: Actor, spdx: bool = False) -> tuple[bytes, str]:
         """The artifact's SBOM (the supplied one if any, else the generated one), optionally as SPDX 2.3."""
         self._guard.require_read(actor, holding(self._metadata, ref), asked=f"read the SBOM of {ref}", subject=str(ref))
@@ -222,7 +229,7 @@ class InventoryService:
             records = s.sboms.of(artifact.digest)
         if not records:
             raise NotFound(f"{artifact.ref} has no SBOM: attach one with `hoist sbom attach`", ref=str(ref))
-        record = sorted(records, key=lambda r: (r.generated, -r.id))[0]
+        record = _chosen(records)
         raw = self._read(record.document)
         sbom = self._reader.read(raw)
         if not spdx or str(sbom.format) == "spdx":
@@ -289,3 +296,8 @@ def _sbom_layer(manifest: Manifest) -> Descriptor | None:
 
 def _is_image(manifest: Manifest) -> bool:
     return manifest.is_index or (manifest.config is not None and manifest.config.media_type in _IMAGE_CONFIGS)
+
+
+def _chosen(records: Sequence[SbomRecord]) -> SbomRecord:
+    """The SBOM shown for an artifact: a supplied one before a generated one, the newest first."""
+    return sorted(records, key=lambda r: (r.generated, -r.id))[0]

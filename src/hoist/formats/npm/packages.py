@@ -30,8 +30,9 @@ from hoist.formats.npm import documents, packuments, tarballs
 from hoist.formats.npm.names import npm_version, shown, storage_key, tarball_name, version_of_tarball
 from hoist.formats.npm.packuments import Release
 from hoist.formats.npm.paths import Kind, Target
-from hoist.formats.npm.routes import Handlers, read_body
+from hoist.formats.npm.routes import Handlers
 from hoist.http.blobs import BlobResponses
+from hoist.http.bodies import read_body
 from hoist.http.identity import actor_of, pipeline_of
 from hoist.services.deletion import DeletionService
 from hoist.services.packages import PackageService, PackageView

@@ -16,16 +16,10 @@ from hoist.domain.names import clip
 from hoist.domain.policy import Policy
 from hoist.formats.common.edge import NPM
 from hoist.formats.npm.paths import Kind, Target, parse
-from hoist.http.bodies import capped, check_declared_length
 
 Handler = Callable[[Request, str, Target], Awaitable[Response]]
 Handlers = Mapping[tuple[Kind, str], Handler]
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    check_declared_length(request.headers, limit)
-    return await Request(request.scope, capped(request.receive, limit)).body()
 
 
 def npm_app(policy: Policy, *endpoints: Handlers) -> Starlette:

@@ -13,7 +13,8 @@ from hoist.domain.jsonlimits import API_BODY_BYTES, read_json
 from hoist.domain.names import clip
 from hoist.formats.npm import audit
 from hoist.formats.npm.paths import Kind, Target
-from hoist.formats.npm.routes import Handlers, read_body
+from hoist.formats.npm.routes import Handlers
+from hoist.http.bodies import read_body
 from hoist.http.identity import actor_of
 from hoist.services.authentication import Authentication
 from hoist.services.tokens import TokenService

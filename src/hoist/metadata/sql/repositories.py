@@ -308,6 +308,9 @@ class SqlPlacements:
         ).scalars()
         return [self._record(r) for r in rows]
 
+    def every(self) -> Sequence[Placement]:
+        return [self._record(r) for r in self._s.execute(select(PlacementRow).order_by(PlacementRow.id)).scalars()]
+
 
 class SqlAttachments:
     def __init__(self, session: Session) -> None:
