@@ -154,7 +154,7 @@ class IdentityMiddleware:
         if not authorization:
             session = edge.cookie and cookie_of(scope, edge.cookie)
             if session:
-                return await run_in_threadpool(self.authenticator.authenticate_token, session, source)
+                return await self._secret(None, session, source)
             return self.authenticator.anonymous(source)
         kind, _, value = authorization.partition(" ")
         value = value.strip()
@@ -163,15 +163,19 @@ class IdentityMiddleware:
                 edge.accepting(Credential.OCI_BEARER)
                 return self.signer.verify(value).actor(source)
             edge.accepting(Credential.API_TOKEN)
-            known = self.authenticator.recent(None, value, source)  # a token sent a moment ago: no thread hop
-            if known is not None:
-                return known
-            return await run_in_threadpool(self.authenticator.authenticate_token, value, source)
+            return await self._secret(None, value, source)
         if kind.lower() == "basic":
             edge.accepting(Credential.BASIC)
             username, secret = basic_credentials(value)
-            known = self.authenticator.recent(username, secret, source)
-            if known is not None:
-                return known
-            return await run_in_threadpool(self.authenticator.authenticate, username, secret, source)
+            return await self._secret(username, secret, source)
         raise Unauthenticated(f"unsupported authorization scheme {kind[:20]!r}: use Basic or Bearer")
+
+    async def _secret(self, username: str | None, secret: str, source: str | None) -> Actor:
+        """A token (``username`` None) or a username with a password or token: one proved a moment
+        ago is known on the event loop; anything else is checked in a worker thread (audited)."""
+        known = self.authenticator.recent(username, secret, source)
+        if known is not None:
+            return known
+        if username is None:
+            return await run_in_threadpool(self.authenticator.authenticate_token, secret, source)
+        return await run_in_threadpool(self.authenticator.authenticate, username, secret, source)
