@@ -151,37 +151,52 @@ def _free(port: int) -> bool:
 @contextmanager
 def fresh_server(data: Path, env: dict[str, str] | None = None, admin_token: str | None = None) -> Iterator[str]:
     """A ``hoist serve`` of its own on a free port, stopped on exit; its first administrator's token
-    is ``admin_token`` (HOIST_ADMIN_TOKEN) when given."""
-    port = free_port(following=1)
-    log = (data / "server.log").open("w")
-    server = subprocess.Popen(
-        [*HOIST, "serve", "--data", str(data), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {}), **({"HOIST_ADMIN_TOKEN": admin_token} if admin_token else {})},
-        start_new_session=True,  # its own process group: the workers go with it even when a stop goes wrong
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90  # a loaded 2-core CI box can take long to start granian workers
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v1/health", timeout=1).close()  # noqa: S310 - loopback
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"hoist serve did not start:\n{(data / 'server.log').read_text()}") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
+    is ``admin_token`` (HOIST_ADMIN_TOKEN) when given. A port found free can be taken by another
+    process before the server binds it (tests run side by side): then it starts again on others."""
+    for attempt in range(5):
+        port = free_port(following=1)
+        log = (data / "server.log").open("w")
+        server = subprocess.Popen(
+            [*HOIST, "serve", "--data", str(data), "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {}), **({"HOIST_ADMIN_TOKEN": admin_token} if admin_token else {})},
+            start_new_session=True,  # its own process group: the workers go with it even when a stop goes wrong
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            # granian misses a stop that arrives while a worker is still starting (seen on a loaded machine)
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
+            if _started(url, server, data / "server.log", last=attempt == 4):
+                yield url
+                return
+        finally:
+            _stop(server)
+            log.close()
+
+
+def _started(url: str, server: subprocess.Popen[bytes], log: Path, *, last: bool) -> bool:
+    """True once ``url`` answers; False when the server gave up because its port was taken meanwhile."""
+    deadline = time.monotonic() + 90  # a loaded 2-core CI box can take long to start granian workers
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/v1/health", timeout=1).close()  # noqa: S310 - loopback
+            return True
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                text = log.read_text()
+                if server.poll() is not None and "address already in use" in text and not last:
+                    return False
+                raise RuntimeError(f"hoist serve did not start:\n{text}") from None
+            time.sleep(0.1)
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        # granian misses a stop that arrives while a worker is still starting (seen on a loaded machine)
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def main() -> None:
