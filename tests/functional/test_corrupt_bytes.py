@@ -202,7 +202,8 @@ def test_a_large_blob_streamed_through_python_breaks_off_and_is_marked_when_its_
         with httpx.Client(transport=transport, base_url="http://hoist.test", headers=headers) as http:
             data = os.urandom(LARGE)
             digest = Digest.parse(push_blob(http, "dev/shop/api", data)["digest"])
-            store._blobs[digest] = data[:-1] + b"X"  # the fault, in the memory store's medium
+            store._blobs[digest] = data[:-1] + bytes([data[-1] ^ 1])  # the fault, in the memory store's medium
+            # (a flipped bit: a fixed byte put there would be no fault once in 256 runs)
             with pytest.raises(RuntimeError, match="response already started") as broke:
                 http.get(f"/v2/dev/shop/api/blobs/{digest}")  # the 200 was under way: it is aborted before its end
             assert isinstance(broke.value.__cause__, BlobCorrupt)
