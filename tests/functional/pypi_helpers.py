@@ -54,6 +54,7 @@ def events(auditor: HoistClient, action: str) -> list[dict[str, Any]]:
     return [e for e in listed if e["action"] == action]
 
 
-def fetch(http: httpx.Client, registry: str, name: str, url: str) -> httpx.Response:
+def fetch(http: httpx.Client, registry: str, name: str, url: str, method: str = "GET") -> httpx.Response:
     """A file link of a project page, resolved as pip resolves it (relative to the page)."""
-    return http.get(httpx.URL(f"http://hoist.test/pypi/{registry}/simple/{name}/").join(url), follow_redirects=True)
+    link = httpx.URL(f"http://hoist.test/pypi/{registry}/simple/{name}/").join(url)
+    return http.request(method, link, follow_redirects=True)

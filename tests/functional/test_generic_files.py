@@ -144,6 +144,8 @@ def test_prod_shows_the_version_only_once_promoted_with_the_same_bytes(
     assert release.get(f"{PROD}/app.tgz").status_code == 404
     assert release.get(f"{PROD}/").status_code == 404
     promote(services, release, ci)
+    assert release.head(f"{PROD}/app.tgz").headers["content-length"] == str(len(APP))
+    assert ("artifact:download", "release") not in actions(services)  # a HEAD takes no bytes: not a download
     got = release.get(f"{PROD}/app.tgz")
     assert got.status_code == 200 and got.content == APP
     assert got.headers["x-checksum-sha256"] == hashlib.sha256(APP).hexdigest()

@@ -140,7 +140,11 @@ def test_prod_takes_promotions_only_and_shows_what_was_promoted(
     assert prod["versions"]["1.0.0"]["dist"]["integrity"] == integrity(data)
     assert prod["versions"]["1.0.0"]["dist"]["tarball"] == "http://hoist.test/npm/prod/left-pad/-/left-pad-1.0.0.tgz"
     assert reader.get("left-pad/-/left-pad-1.1.0.tgz").status_code == 404
+    head = reader.head("left-pad/-/left-pad-1.0.0.tgz")
+    assert head.status_code == 200 and head.headers["content-length"] == str(len(data))
+    assert events(client, "artifact:download") == []  # a HEAD takes no bytes: not a download
     assert reader.get("left-pad/-/left-pad-1.0.0.tgz").content == data
+    assert len(events(client, "artifact:download")) == 1
     download = events(client, "artifact:download")[-1]
     assert download["actor"] == "deploy-bot" and download["subject"] == "npm/left-pad@1.0.0"
     assert ci.get("http://hoist.test/npm/prod/left-pad").status_code == 403  # the robot reads dev only

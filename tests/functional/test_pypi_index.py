@@ -142,9 +142,12 @@ def test_promotion_shows_the_same_files_in_prod_at_once(
     dev, prod = project(published, "dev", "shop-utils"), project(ops, "prod", "shop-utils")
     assert [f["hashes"] for f in prod["files"]] == [f["hashes"] for f in dev["files"]]
     assert [f["url"] for f in prod["files"]] == [f["url"] for f in dev["files"]]  # one relative path everywhere
+    head = fetch(ops, "prod", "shop-utils", prod["files"][0]["url"], method="HEAD")
+    assert head.status_code == 200 and head.headers["content-length"] == str(len(WHEEL))
+    assert events(client_as(*AUDITOR), "artifact:download") == []  # a HEAD takes no bytes: not a download
     assert fetch(ops, "prod", "shop-utils", prod["files"][0]["url"]).content == WHEEL
     downloads = events(client_as(*AUDITOR), "artifact:download")
-    assert downloads and downloads[-1]["actor"] == "ops"
+    assert len(downloads) == 1 and downloads[-1]["actor"] == "ops"
     # a sealed version takes no new files
     sdist = pypi_files.sdist("shop-utils", "1.4.0")
     r = upload(published, "dev", sdist, "shop_utils-1.4.0.tar.gz", "shop-utils", "1.4.0")

@@ -37,17 +37,19 @@ async def file_response(
 async def download(
     request: Request,
     blobs: BlobResponses,
-    opening: Callable[[], FileEntry],
+    opening: Callable[[bool], FileEntry],
     *,
     own_media_type: bool = False,
     redirect: bool = True,
 ) -> Response:
-    """``opening()`` (``PackageService.open_file``: rights, signatures, the audited download) and
-    the answer with the file's bytes, in one worker-thread hop; ``own_media_type``: the file's
-    recorded media type rather than octets."""
+    """``opening(downloading)`` (``PackageService.open_file``: rights, signatures, the audited
+    download) and the answer with the file's bytes, in one worker-thread hop. ``downloading`` is
+    False for a HEAD: checked the same way, but no byte leaves, so no download is audited.
+    ``own_media_type``: the file's recorded media type rather than octets."""
+    downloading = request.method != "HEAD"
 
     def both() -> Response:
-        file = opening()
+        file = opening(downloading)
         return _respond(request, blobs, file, None, file.media_type if own_media_type else None, redirect)
 
     return await run_in_threadpool(both)

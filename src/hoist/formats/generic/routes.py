@@ -71,7 +71,11 @@ class GenericEndpoints:
         return await download(
             request,
             self.blobs,
-            lambda: self.packages.open_file(address.registry, address.package, address.version, name, actor).file,
+            lambda downloading: (
+                self.packages.open_file(
+                    address.registry, address.package, address.version, name, actor, download=downloading
+                ).file
+            ),
             own_media_type=True,
             redirect=False,
         )

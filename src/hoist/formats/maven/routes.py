@@ -60,7 +60,7 @@ class MavenRepository:
             return await self._put(request, registry, path)
         if isinstance(path, MetadataPath):
             return await self._metadata(request, registry, path)
-        # a checksum reads the listing only; a HEAD is checked like a GET: no bytes leave, so no download is audited
+        # a checksum reads the listing only
         listed = path.checksum is not None or _plain_snapshot(path)
         files = await self._files(request, registry, path) if listed else None
         name = _resolve(path, files) if files is not None else path.file.name
@@ -71,11 +71,10 @@ class MavenRepository:
                 raise FileNotFound(f"no {path.checksum} was recorded for {clip(name)!r}", name=clip(name))
             return bytes_response(request, value.encode(), TEXT)
         key, version, actor = path.coordinates.key, version_of(path.coordinates.key, path.version), actor_of(request)
-        download_it = request.method != "HEAD"  # a HEAD is checked the same way, not audited as a download
         return await download(
             request,
             self.blobs,
-            lambda: self.packages.open_file(registry, key, version, name, actor, download=download_it).file,
+            lambda downloading: self.packages.open_file(registry, key, version, name, actor, download=downloading).file,
         )
 
     # --- deploy ----------------------------------------------------------------------------------

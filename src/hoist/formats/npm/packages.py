@@ -128,7 +128,11 @@ class NpmPackages:
         return await download(
             request,
             self.blobs,
-            lambda: self.packages.open_file(registry, package, release.version, release.tarball.name, actor).file,
+            lambda downloading: (
+                self.packages.open_file(
+                    registry, package, release.version, release.tarball.name, actor, download=downloading
+                ).file
+            ),
         )
 
     async def dist_tags(self, request: Request, registry: str, target: Target) -> Response:

@@ -137,7 +137,9 @@ class PypiEndpoints:
         return await download(  # pip and uv follow a redirect
             request,
             self.blobs,
-            lambda: self.packages.open_file(p["registry"], key, p["version"], p["filename"], actor).file,
+            lambda downloading: (
+                self.packages.open_file(p["registry"], key, p["version"], p["filename"], actor, download=downloading).file
+            ),
         )
 
 
