@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import affected, cli_startup, gc, oci, packages, promotion, sbom, transfer
+from bench import affected, cli_startup, gc, oci, packages, promotion, sbom, transfer, web
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
         ("oci", oci),
         ("packages", packages),
         ("affected", affected),
+        ("web", web),
         ("sbom", sbom),
         ("gc", gc),
         ("cli_startup", cli_startup),
