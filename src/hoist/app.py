@@ -25,7 +25,20 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
-from hoist.api import access, artifacts, audit, deployments, docs, marks, releases, retention, supply, system, uploads
+from hoist.api import (
+    access,
+    artifacts,
+    audit,
+    deployments,
+    docs,
+    marks,
+    probes,
+    releases,
+    retention,
+    supply,
+    system,
+    uploads,
+)
 from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
@@ -43,14 +56,17 @@ from hoist.formats.oci.lookups import HotLookups
 from hoist.formats.oci.routes import oci_app
 from hoist.formats.oci.signatures import CosignSignatures
 from hoist.formats.pypi import routes as pypi
+from hoist.http import logs
 from hoist.http.blobs import BlobResponses
 from hoist.http.blobserver import BlobServer, BlobUrls, Running, serve_in_thread
 from hoist.http.edge import JSON_API, Edge, EdgeTable
 from hoist.http.errors import error_body, handle_hoist_error
 from hoist.http.identity import IdentityMiddleware, challenge
+from hoist.http.observed import Observed
 from hoist.http.tokens import TokenSigner
 from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
 from hoist.metadata.sql.store import SqlMetadataStore
+from hoist.operations import Readiness, count_connections, scrape_probes
 from hoist.sbom.facade import CycloneDxSboms
 from hoist.services.administration import Administration
 from hoist.services.audit import AuditService
@@ -218,7 +234,8 @@ def build_app(settings: Settings, services: Services) -> ASGIApp:
     dispatch = PathDispatch("/maven", maven_app(services.packages, services.uploads, blobs), dispatch)
     dispatch = PathDispatch("/generic", generic_app(services.packages, services.uploads, blobs), dispatch)
     dispatch = PathDispatch(WEB.prefix, web_app(web_services(settings, services), token_secret(settings)), dispatch)
-    return IdentityMiddleware(dispatch, services.authentication, signer, EDGES, services.guard.record_unauthenticated)
+    identified = IdentityMiddleware(dispatch, services.authentication, signer, EDGES, services.guard.record_unauthenticated)
+    return Observed(identified)
 
 
 def web_services(settings: Settings, services: Services) -> WebServices:
@@ -332,6 +349,7 @@ def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> F
     app.include_router(retention.router(services), prefix=API)
     app.include_router(audit.router(services.audit), prefix=API)
     app.router.routes.extend(pypi.routes(services.packages, services.uploads, blobs))
+    app.include_router(probes.router(Readiness(services.metadata, services.blobs), scrape_probes(services.blobs)))
     app.add_exception_handler(HoistError, handle_hoist_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -349,7 +367,9 @@ def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> F
 def create_app() -> ASGIApp:
     """The ASGI app of one server worker, configured from ``HOIST_*`` variables (``hoist serve``)."""
     settings = load_settings()
+    logs.configure(settings.log_format)
     metadata = open_metadata(settings)
+    count_connections(metadata.engine)
     at, head = current_revision(metadata.engine), head_revision(metadata.engine)
     if at != head:
         raise RuntimeError(f"the metadata schema is at {at}, not {head}: run 'hoist db upgrade'")

@@ -53,6 +53,7 @@ class ServerSection(_Model):
     # hoist serve redirects blob downloads to a sendfile server on this port; default: port + 1; 0: off
     blob_port: int | None = Field(None, ge=0, le=65535)
     blob_url: str | None = None  # the blob server's public base URL (behind a proxy); default: the request's host
+    log_format: Literal["auto", "json", "text"] = "auto"  # auto: text at a terminal, JSON lines otherwise
 
 
 def _requirements(value: list[str]) -> list[str]:
@@ -210,6 +211,7 @@ class Settings:
     signing_key: Path | None
     blob_port: int | None  # None: hoist serve picks port + 1 (for_serving); 0: no blob server
     blob_url: str | None
+    log_format: str
     maintenance_hours: float
     upload_expire_hours: float
     policy: Policy
@@ -239,6 +241,7 @@ ENVIRONMENT_VARIABLES = {
     "HOIST_SIGNING_KEY": "signing_key",
     "HOIST_BLOB_PORT": "blob_port",
     "HOIST_BLOB_URL": "blob_url",
+    "HOIST_LOG_FORMAT": "log_format",
 }
 
 
@@ -406,6 +409,7 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         signing_key=Path(server.signing_key) if server.signing_key else None,
         blob_port=server.blob_port,
         blob_url=server.blob_url,
+        log_format=server.log_format,
         maintenance_hours=model.maintenance.every_hours,
         upload_expire_hours=model.uploads.expire_hours,
         policy=policy,

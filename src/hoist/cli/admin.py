@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +62,18 @@ def serve(
     config_file: Path | None,
 ) -> None:
     """Run the Hoist server (embedded default: SQLite and a blob folder, nothing else to start)."""
+    counts = _metrics_folder()  # before the app's modules load: the workers inherit how they count
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
 
     from hoist.app import bootstrap_admin, migrate, start_blob_server, start_maintenance
     from hoist.domain.errors import InvalidInput
+    from hoist.http import logs
 
     directory = str(data_dir) if data_dir else None
     settings = _settings(config_file, host=host, port=port, data_dir=directory, workers=workers, blob_port=blob_port)
     settings = settings.for_serving()
+    logs.configure(settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings)
     given = os.environ.pop("HOIST_ADMIN_TOKEN", None) or None  # not handed on to the workers
@@ -92,6 +97,7 @@ def serve(
             "HOIST_DATABASE_URL": settings.database_url,
             "HOIST_STORAGE_DIR": str(settings.storage_dir),
             "HOIST_BLOB_PORT": str(settings.blob_port),
+            "HOIST_LOG_FORMAT": logs.resolve(settings.log_format),  # decided once, for every worker alike
         }
     )
     if config_file is not None:
@@ -121,7 +127,25 @@ def serve(
         # One thread per worker for the Rust runtime: measured here, a multi-threaded runtime hands each
         # 128 KiB chunk of a blob download between threads (futex storms) and pulls ran ~10% slower.
         runtime_mode=RuntimeModes.st,
+        log_dictconfig=logs.granian_config(settings.log_format),
     ).serve()
+    if counts is not None:
+        shutil.rmtree(counts, ignore_errors=True)
+
+
+def _metrics_folder() -> Path | None:
+    """Where the worker processes count for /metrics (Prometheus's multiprocess mode), emptied: the
+    operator's PROMETHEUS_MULTIPROC_DIR, or a folder of this run's own (returned, to be removed)."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):  # counts of an earlier run would be summed with this one's
+            stale.unlink()
+        return None
+    made = Path(tempfile.mkdtemp(prefix="hoist-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(made)
+    return made
 
 
 @click.group(name="config")

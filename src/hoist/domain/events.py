@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from hoist.domain.requests import REQUEST_ID
+
 GENESIS = "sha256:" + "0" * 64
 
 
@@ -138,6 +140,10 @@ def format_time(moment: datetime) -> str:
 
 
 def chain(draft: EventDraft, *, seq: int, moment: datetime, prev: str) -> AuditEvent:
+    """The event ``draft`` becomes at ``seq``: the request that caused it (its id) is in its details,
+    so an event and the server's log lines of that request find each other."""
+    request = REQUEST_ID.get()
+    details = draft.details if request is None or "request_id" in draft.details else {**draft.details, "request_id": request}
     unsealed = AuditEvent(
         seq=seq,
         time=format_time(moment),
@@ -146,7 +152,7 @@ def chain(draft: EventDraft, *, seq: int, moment: datetime, prev: str) -> AuditE
         subject=draft.subject,
         package=draft.package,
         digest=draft.digest,
-        details=draft.details,
+        details=details,
         pipeline=draft.pipeline,
         prev=prev,
         hash="",
