@@ -153,6 +153,15 @@ def fresh_server(data: Path, env: dict[str, str] | None = None, admin_token: str
     """A ``hoist serve`` of its own on a free port, stopped on exit; its first administrator's token
     is ``admin_token`` (HOIST_ADMIN_TOKEN) when given. A port found free can be taken by another
     process before the server binds it (tests run side by side): then it starts again on others."""
+    with serving(data, env, admin_token) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving(
+    data: Path, env: dict[str, str] | None = None, admin_token: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``fresh_server``, with the server's process (to signal it)."""
     for attempt in range(5):
         port = free_port(following=1)
         log = (data / "server.log").open("w")
@@ -166,7 +175,7 @@ def fresh_server(data: Path, env: dict[str, str] | None = None, admin_token: str
         url = f"http://127.0.0.1:{port}"
         try:
             if _started(url, server, data / "server.log", last=attempt == 4):
-                yield url
+                yield url, server
                 return
         finally:
             _stop(server)

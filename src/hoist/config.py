@@ -54,6 +54,7 @@ class ServerSection(_Model):
     blob_port: int | None = Field(None, ge=0, le=65535)
     blob_url: str | None = None  # the blob server's public base URL (behind a proxy); default: the request's host
     log_format: Literal["auto", "json", "text"] = "auto"  # auto: text at a terminal, JSON lines otherwise
+    shutdown_grace: int = Field(30, ge=1, le=3600)  # seconds a stop waits for requests and downloads under way
 
 
 def _requirements(value: list[str]) -> list[str]:
@@ -212,6 +213,7 @@ class Settings:
     blob_port: int | None  # None: hoist serve picks port + 1 (for_serving); 0: no blob server
     blob_url: str | None
     log_format: str
+    shutdown_grace: int
     maintenance_hours: float
     upload_expire_hours: float
     policy: Policy
@@ -242,6 +244,7 @@ ENVIRONMENT_VARIABLES = {
     "HOIST_BLOB_PORT": "blob_port",
     "HOIST_BLOB_URL": "blob_url",
     "HOIST_LOG_FORMAT": "log_format",
+    "HOIST_SHUTDOWN_GRACE": "shutdown_grace",
 }
 
 
@@ -410,6 +413,7 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         blob_port=server.blob_port,
         blob_url=server.blob_url,
         log_format=server.log_format,
+        shutdown_grace=server.shutdown_grace,
         maintenance_hours=model.maintenance.every_hours,
         upload_expire_hours=model.uploads.expire_hours,
         policy=policy,

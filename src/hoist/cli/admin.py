@@ -104,9 +104,10 @@ def serve(
         os.environ["HOIST_CONFIG"] = str(config_file.resolve())
     click.echo(f"hoist serving http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
     click.echo(f"{settings.workers} worker(s); --workers or HOIST_WORKERS to change", err=True)
+    blob_server = None
     if settings.blob_port:
         try:
-            start_blob_server(settings)
+            blob_server = start_blob_server(settings)
         except OSError as exc:
             raise Failed(
                 f"blob server on port {settings.blob_port}: {exc.strerror} (--blob-port N, or 0 for none)", ERROR
@@ -128,7 +129,10 @@ def serve(
         # 128 KiB chunk of a blob download between threads (futex storms) and pulls ran ~10% slower.
         runtime_mode=RuntimeModes.st,
         log_dictconfig=logs.granian_config(settings.log_format),
+        workers_kill_timeout=settings.shutdown_grace,  # a stop waits this long for requests under way
     ).serve()
+    if blob_server is not None:  # the workers are gone: no new redirect to it; let its downloads finish
+        blob_server.stop(settings.shutdown_grace)
     if counts is not None:
         shutil.rmtree(counts, ignore_errors=True)
 

@@ -82,26 +82,54 @@ class BlobServer:
     def __init__(self, urls: BlobUrls, locate: Callable[[Digest], Path | None]) -> None:
         self.urls = urls
         self.locate = locate
+        self._connections: set[asyncio.Task[None]] = set()
+        self._idle: set[asyncio.Task[None]] = set()  # waiting for a request on a kept connection
+        self._draining = False
+
+    async def drain(self, grace: float) -> int:
+        """Stop: connections waiting for a request close now; transfers under way finish, for up to
+        ``grace`` seconds, then are cut. The number cut."""
+        self._draining = True
+        for idle in list(self._idle):
+            idle.cancel()
+        if self._connections:
+            await asyncio.wait(list(self._connections), timeout=grace)
+        late = [t for t in self._connections if not t.done()]
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+        return len(late)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        me = asyncio.current_task()
+        assert me is not None
+        self._connections.add(me)
         keep = True
         try:
-            while keep:
-                keep = await self._one(reader, writer)
+            while keep and not self._draining:
+                self._idle.add(me)
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                finally:
+                    self._idle.discard(me)
+                keep = await self._one(head, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
             log.debug("blob client went away: %s", type(exc).__name__)  # closed, or a head too large
         except Exception:  # one connection's failure never takes the server down
             log.exception("blob server connection failed")
         finally:
+            self._connections.discard(me)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    async def _one(self, head: bytes, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; whether the connection stays open for another."""
         keep, method = False, ""
         try:
-            method, target, headers, keep = _parse(await reader.readuntil(b"\r\n\r\n"))
+            method, target, headers, keep = _parse(head)
+            keep = keep and not self._draining
             digest = self._authorised(target)
             try:
                 path = await asyncio.to_thread(self.locate, digest)  # may re-hash a small blob: off the loop
@@ -186,14 +214,18 @@ async def _status(writer: asyncio.StreamWriter, refusal: _Refuse, *, close: bool
 
 
 class Running:
-    """A blob server running in a thread; ``stop()`` closes it and waits for the thread."""
+    """A blob server running in a thread; ``stop()`` stops it taking connections, lets the
+    transfers under way finish (for up to ``grace`` seconds) and waits for the thread."""
 
-    def __init__(self, thread: threading.Thread, loop: asyncio.AbstractEventLoop, done: asyncio.Event) -> None:
-        self.thread, self._loop, self._done = thread, loop, done
+    def __init__(
+        self, thread: threading.Thread, loop: asyncio.AbstractEventLoop, done: asyncio.Event, grace: list[float]
+    ) -> None:
+        self.thread, self._loop, self._done, self._grace = thread, loop, done, grace
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 0.0) -> None:
+        self._grace[0] = grace
         self._loop.call_soon_threadsafe(self._done.set)
-        self.thread.join(10)
+        self.thread.join(grace + 10)
 
 
 def serve_in_thread(server: BlobServer, host: str, port: int) -> Running:
@@ -202,6 +234,7 @@ def serve_in_thread(server: BlobServer, host: str, port: int) -> Running:
     started = threading.Event()
     failures: list[OSError] = []
     handles: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+    grace = [0.0]  # set by Running.stop
 
     def run() -> None:
         async def main() -> None:
@@ -214,8 +247,11 @@ def serve_in_thread(server: BlobServer, host: str, port: int) -> Running:
                 return
             handles.append((asyncio.get_running_loop(), done))
             started.set()
-            async with listening:
-                await done.wait()
+            await done.wait()
+            listening.close()  # no new connection from here on
+            cut = await server.drain(grace[0])
+            if cut:
+                log.warning("blob server stopped: %d download(s) still under way after %gs were cut", cut, grace[0])
 
         asyncio.run(main())
 
@@ -225,4 +261,4 @@ def serve_in_thread(server: BlobServer, host: str, port: int) -> Running:
     if failures:
         raise failures[0]
     loop, done = handles[0]
-    return Running(thread, loop, done)
+    return Running(thread, loop, done, grace)
