@@ -25,7 +25,7 @@ from hoist.metadata.sql.tables import (
     SbomRow,
 )
 
-_CHUNK = 500  # rows per INSERT and names per IN (...): under SQLite's variable limit
+CHUNK = 500  # rows per INSERT and names per IN (...): under SQLite's variable limit
 
 
 class SqlSboms:
@@ -62,8 +62,8 @@ class SqlSboms:
         self._s.add(row)
         self._s.flush()
         values = [_component_values(row.id, str(subject), c) for c in unique]
-        for start in range(0, len(values), _CHUNK):
-            self._s.execute(insert(ComponentRow), values[start : start + _CHUNK])
+        for start in range(0, len(values), CHUNK):
+            self._s.execute(insert(ComponentRow), values[start : start + CHUNK])
         return self._record(row)
 
     def of(self, subject: Digest) -> Sequence[SbomRecord]:
@@ -203,8 +203,8 @@ class SqlAdvisories:
     def naming(self, keys: Iterable[tuple[str, str]]) -> Sequence[Advisory]:
         wanted = sorted(set(keys))
         ids: set[str] = set()
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
             ids.update(
                 self._s.scalars(
                     select(AdvisoryPackageRow.advisory_id).where(
@@ -214,8 +214,8 @@ class SqlAdvisories:
             )
         found: list[Advisory] = []
         ordered = sorted(ids)
-        for start in range(0, len(ordered), _CHUNK):
-            chunk_ids = ordered[start : start + _CHUNK]
+        for start in range(0, len(ordered), CHUNK):
+            chunk_ids = ordered[start : start + CHUNK]
             packages: dict[str, list[Affected]] = {}
             for p in self._s.scalars(
                 select(AdvisoryPackageRow)
