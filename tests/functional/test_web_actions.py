@@ -178,7 +178,7 @@ def staged(client: HoistClient, tmp_path: Path) -> None:
 def test_a_post_without_the_session_csrf_token_is_refused_audited_and_changes_nothing(
     action: str, path: str, form: dict[str, str], staged: None, browser: Browser, client: HoistClient, services: Services
 ) -> None:
-    web = browser("ada", ["role:admin"])
+    web = browser("ada", ["role:release", "role:approver", "role:operator", "role:developer"])  # may do each
     before = (registries(client, REF), client.status(), client.artifact(REF)["attachments"])
     for token in ({}, {"csrf": "0" * 64}):
         answer = web.post(path, data={**form, **token})
@@ -212,9 +212,14 @@ def test_links_to_actions_only_for_those_who_hold_the_right(staged: None, browse
     operator = browser("otto", ["role:operator"]).get("/ui/")
     assert '/ui/deploy/shop-api%401.5.0?environment=preprod">Deploy 1.5.0 to preprod' in operator.text
     assert "/ui/rollback/" not in operator.text  # nothing runs in preprod or prod yet
-    developer = browser("dev", ["role:developer"]).get("/ui/")
-    assert '/ui/rollback/shop-api?environment=uat">Roll back uat' in developer.text
-    assert "/ui/deploy/" not in developer.text  # dev and uat run 1.5.0 already
+    developer = browser("dev", ["role:developer"])
+    board = developer.get("/ui/")
+    assert '/ui/rollback/shop-api?environment=uat">Roll back uat' in board.text
+    assert "/ui/deploy/" not in board.text  # dev and uat run 1.5.0 already
+    page = developer.get("/ui/artifacts/shop-api@1.5.0")
+    assert '/ui/rollback/shop-api?environment=uat">Roll back shop-api in uat' in page.text
+    assert '<a href="/ui/approve/shop-api%401.5.0">Approve</a>' in page.text  # approve@dev, approve@uat
+    assert "/ui/promote/" not in page.text
 
 
 def test_the_board_shows_the_next_environment_s_unmet_gates(browser: Browser, client: HoistClient, tmp_path: Path) -> None:
