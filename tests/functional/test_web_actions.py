@@ -200,6 +200,7 @@ def test_without_the_right_a_403_page_nothing_changed_audited_and_no_button(
     query = "?" + "&".join(f"{k}={v}" for k, v in form.items() if k != "comment")
     shown = web.get(path + query)
     assert shown.status_code == 403 and "vera may not" in shown.text, shown.text
+    assert '<span class="who">vera</span>' in shown.text  # still her page: the board and log out at hand
     done = web.post(path, data={**form, "csrf": csrf_of(board)})
     assert done.status_code == 403 and "vera may not" in done.text
     assert denials(services, "vera") == 2

@@ -12,7 +12,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hoist.domain.errors import HoistError
+from hoist.domain.errors import HoistError, Unauthenticated
+from hoist.http.errors import status_of
+from hoist.http.identity import actor_of
 from hoist.web.actions import Actions
 from hoist.web.pages import Pages, WebServices, logged_in
 from hoist.web.render import HERE, LOGIN, PREFIX, SECURITY_HEADERS, error_page
@@ -43,9 +45,13 @@ def web_app(services: WebServices, secret: bytes) -> ASGIApp:
     pages = Pages(services, Sessions(secret))
     actions = Actions(pages)
 
-    async def handle(_request: Request, exc: Exception) -> Response:
+    async def handle(request: Request, exc: Exception) -> Response:
+        """A refusal of a use case: its message and status, in the page of whoever is logged in."""
         assert isinstance(exc, HoistError)
-        return error_page(exc)
+        if isinstance(exc, Unauthenticated) or not actor_of(request).authenticated:
+            return error_page(exc)
+        code = status_of(exc)
+        return pages.render(request, "error.html", code, code=code, message=str(exc))
 
     async def home(_request: Request) -> Response:
         return RedirectResponse(HOME, 307)
