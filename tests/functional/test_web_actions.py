@@ -253,21 +253,34 @@ def counted(services: Services) -> Iterator[list[str]]:
         event.remove(services.metadata.engine, "before_cursor_execute", count)
 
 
+VULNERABILITY_GATE = """
+[registries.dev]
+direct_push = true
+
+[registries.prod]
+direct_push = false
+promote_from = ["dev"]
+max_severity = "high"
+"""
+
+
+@pytest.mark.parametrize("config_text", ["", VULNERABILITY_GATE], ids=["built-in", "vulnerability-gate"])
 def test_the_board_reads_the_same_number_of_times_for_one_package_or_many(
-    browser: Browser, client: HoistClient, services: Services, tmp_path: Path
+    browser: Browser, client: HoistClient, services: Services, tmp_path: Path, config_text: str
 ) -> None:
     web = browser("vera", ["role:viewer"])
 
-    def board_reads() -> int:
+    def board_reads() -> list[str]:
         with counted(services) as statements:
             assert web.get("/ui/?q=app").status_code == 200
-        return len(statements)
+        return statements
 
     def package(name: str) -> None:
         ref = f"{name}@1.0.0"
         push(client, tmp_path, package=name, version="1.0.0", content=name.encode())
         client.attest(ref, type="unit-tests", result="pass")
         client.deploy(ref, environment="dev")
+        client.deploy(ref, environment="uat")
 
     package("app-0")
     board_reads()  # the first request of a session also looks its token up: not the board's doing
@@ -275,8 +288,9 @@ def test_the_board_reads_the_same_number_of_times_for_one_package_or_many(
     for i in range(1, 6):
         package(f"app-{i}")
     many = web.get("/ui/?q=app")
-    assert many.text.count("next: 1.0.0") == 6  # each package's next step, gates and all
-    assert board_reads() == one
+    assert many.text.count("next: 1.0.0") == 6  # each package's next step (preprod), gates and all
+    assert any("FROM sboms" in s for s in one) == bool(config_text)  # the SBOM index only when it gates
+    assert len(board_reads()) == len(one)
 
 
 def test_a_login_without_the_form_s_token_is_refused_and_audited(

@@ -2,8 +2,8 @@
 the environment's registry, what runs there, which versions are held back from it, and the gates the
 next version still has to pass to get there (the version running in the environment before, or the
 newest pushed for the first). Five reads for the whole board (artifacts, placements, deployments,
-holds, the candidates' attachments), never one per artifact, except the SBOM index for the
-candidates of a registry that gates on vulnerabilities; only what ``actor`` may read."""
+holds, the candidates' attachments), and three more (SBOM counts, components, advisories) when a
+registry gates on SBOMs or vulnerabilities: never one per artifact. Only what ``actor`` may read."""
 
 from __future__ import annotations
 
@@ -110,9 +110,11 @@ class BoardService:
         for a in candidates:
             mine = [h for h in holds if h.artifact_id == a.id]
             evidence[a.id] = evidence_of(attachments[a.digest], placed[a.id], frozenset(succeeded[a.id]), mine)
-            if self._scans(evidence[a.id]):  # the SBOM index, only where a registry gates on it
-                sboms, found = self._vulnerabilities.severities(s, a.digest)
-                evidence[a.id] = replace(evidence[a.id], sboms=sboms, vulnerabilities=found)
+        scanned = [a for a in candidates if self._scans(evidence[a.id])]  # only where a registry gates on it
+        severities = self._vulnerabilities.severities_of_each(s, {a.digest for a in scanned}) if scanned else {}
+        for a in scanned:
+            sboms, found = severities[a.digest]
+            evidence[a.id] = replace(evidence[a.id], sboms=sboms, vulnerabilities=found)
         return evidence
 
     def _scans(self, evidence: Evidence) -> bool:

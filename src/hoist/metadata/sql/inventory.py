@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,14 +70,29 @@ class SqlSboms:
         rows = self._s.scalars(select(SbomRow).where(SbomRow.subject == str(subject)).order_by(SbomRow.id))
         return [self._record(r) for r in rows]
 
-    def components_of(self, subject: Digest) -> Sequence[Component]:
-        rows = self._s.execute(
-            select(ComponentRow.type, ComponentRow.display, ComponentRow.namespace, ComponentRow.version, ComponentRow.purl)
-            .where(ComponentRow.subject == str(subject))
-            .distinct()
-        )
-        found = {Component(type=t, name=n, version=v, namespace=ns, purl=p) for t, n, ns, v, p in rows}
-        return sorted(found, key=lambda c: (c.type, c.key, c.version or ""))
+    def indexed(self, subjects: Collection[Digest]) -> Mapping[Digest, tuple[int, Sequence[Component]]]:
+        wanted = sorted({str(d) for d in subjects})
+        counts: dict[str, int] = dict.fromkeys(wanted, 0)
+        found: dict[str, set[Component]] = {d: set() for d in wanted}
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            counted = select(SbomRow.subject, func.count()).where(SbomRow.subject.in_(chunk)).group_by(SbomRow.subject)
+            counts.update({str(subject): int(n) for subject, n in self._s.execute(counted)})
+            rows = self._s.execute(
+                select(
+                    ComponentRow.subject,
+                    ComponentRow.type,
+                    ComponentRow.display,
+                    ComponentRow.namespace,
+                    ComponentRow.version,
+                    ComponentRow.purl,
+                )
+                .where(ComponentRow.subject.in_(chunk))
+                .distinct()
+            )
+            for subject, t, n, ns, v, p in rows:
+                found[subject].add(Component(type=t, name=n, version=v, namespace=ns, purl=p))
+        return {Digest.parse(d): (counts[d], sorted(found[d], key=_component_order)) for d in wanted}
 
     def versions_of(self, *, key: str | None, name: str | None, type: str | None) -> Sequence[tuple[str, str | None]]:
         query = select(ComponentRow.type, ComponentRow.version).where(_match(key, name, type)).distinct()
@@ -254,3 +269,7 @@ def _affected(d: dict[str, Any]) -> Affected:
         ranges=tuple(d.get("ranges", [])),
         versions=tuple(d.get("versions", [])),
     )
+
+
+def _component_order(c: Component) -> tuple[str, str, str]:
+    return (c.type, c.key, c.version or "")
