@@ -26,6 +26,15 @@ from hoist.metadata.sql.tables import (
 )
 
 CHUNK = 500  # rows per INSERT and names per IN (...): under SQLite's variable limit
+# A component as indexed, with the artifact digest it was listed for.
+_COMPONENT = (
+    ComponentRow.subject,
+    ComponentRow.type,
+    ComponentRow.display,
+    ComponentRow.namespace,
+    ComponentRow.version,
+    ComponentRow.purl,
+)
 
 
 class SqlSboms:
@@ -78,18 +87,7 @@ class SqlSboms:
             chunk = wanted[start : start + CHUNK]
             counted = select(SbomRow.subject, func.count()).where(SbomRow.subject.in_(chunk)).group_by(SbomRow.subject)
             counts.update({str(subject): int(n) for subject, n in self._s.execute(counted)})
-            rows = self._s.execute(
-                select(
-                    ComponentRow.subject,
-                    ComponentRow.type,
-                    ComponentRow.display,
-                    ComponentRow.namespace,
-                    ComponentRow.version,
-                    ComponentRow.purl,
-                )
-                .where(ComponentRow.subject.in_(chunk))
-                .distinct()
-            )
+            rows = self._s.execute(select(*_COMPONENT).where(ComponentRow.subject.in_(chunk)).distinct())
             for subject, t, n, ns, v, p in rows:
                 found[subject].add(Component(type=t, name=n, version=v, namespace=ns, purl=p))
         return {Digest.parse(d): (counts[d], sorted(found[d], key=_component_order)) for d in wanted}
@@ -105,12 +103,7 @@ class SqlSboms:
             return []
         base = (
             select(
-                ComponentRow.subject,
-                ComponentRow.type,
-                ComponentRow.display,
-                ComponentRow.namespace,
-                ComponentRow.version,
-                ComponentRow.purl,
+                *_COMPONENT,
                 PackageRow.name,
                 ArtifactRow.version,
                 PlacementRow.registry_name,
