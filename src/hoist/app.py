@@ -100,7 +100,8 @@ from hoist.signing.verifier import KeyringVerifier
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.vulns.facade import OsvMatcher
 from hoist.web.edge import WEB
-from hoist.web.pages import WebServices, web_app
+from hoist.web.pages import WebServices
+from hoist.web.site import web_app
 
 log = logging.getLogger("hoist")
 API = "/api/v1"
@@ -243,7 +244,11 @@ def web_services(settings: Settings, services: Services) -> WebServices:
         authentication=services.authentication,
         tokens=services.tokens,
         guard=services.guard,
-        board=BoardService(services.metadata, settings.policy),
+        board=BoardService(services.metadata, settings.policy, services.vulnerabilities),
+        policy=settings.policy,
+        promotions=services.promotions,
+        evidence=services.evidence,
+        deployments=services.deployments,
         catalog=services.catalog,
         inventory=services.inventory,
         audit=services.audit,

@@ -181,6 +181,31 @@ def test_attachments_deployments_and_holds(metadata: SqlMetadataStore) -> None:
         assert s.deployments.history(environment="prod") == []
 
 
+def test_attachments_and_holds_in_one_read_each(metadata: SqlMetadataStore) -> None:
+    a, b, c = (add(metadata, version=v, content=v.encode()) for v in ("1.0.0", "1.1.0", "1.2.0"))
+    with metadata.session() as s:
+        made = [
+            s.attachments.add(
+                subject=x.digest,
+                kind=AttachmentKind.ATTESTATION,
+                type="unit-tests",
+                result=Result.PASS,
+                environment=None,
+                actor="ci",
+                now=NOW,
+                details={},
+                pipeline=None,
+            )
+            for x in (a, a, b)
+        ]
+        s.holds.add(b.id, "prod", reason="bad", actor="ops", now=NOW)
+    with metadata.reader() as s:
+        found = s.attachments.of_subjects({a.digest, c.digest})
+        assert found == {a.digest: made[:2], c.digest: []}  # asked for, in order; b's not read
+        assert s.attachments.of_subjects(set()) == {}
+        assert [(h.artifact_id, h.environment) for h in s.holds.every()] == [(b.id, "prod")]
+
+
 def test_audit_appends_form_one_chain_under_concurrency(metadata: SqlMetadataStore) -> None:
     def append(who: str) -> None:
         for i in range(10):

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -13,14 +11,9 @@ import pytest
 from hoist.app import Services
 from hoist.client import HoistClient
 from hoist.domain.models import Pipeline
-from tests.asgi import SyncASGITransport
 from tests.conftest import ADMIN
 from tests.functional.helpers import NO_GATES, push
-
-PASSWORD = "correct horse battery staple"
-CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
-Browser = Callable[..., httpx.Client]
+from tests.functional.web_helpers import PASSWORD, Browser, csrf_of, log_in
 
 
 @pytest.fixture
@@ -28,30 +21,7 @@ def config_text() -> str:
     return NO_GATES
 
 
-@pytest.fixture
-def browser(transport: SyncASGITransport, services: Services) -> Iterator[Browser]:
-    """A browser-like client (cookies kept, redirects not followed) logged in as a new user with
-    ``grants``: ``browser("vera", ["read:dev"])``; ``login=False`` only makes the user."""
-    opened: list[httpx.Client] = []
-
-    def make(name: str, grants: list[str], *, login: bool = True) -> httpx.Client:
-        services.administration.create_user(ADMIN, name, password=PASSWORD, grants=grants)
-        web = httpx.Client(transport=transport, base_url="http://hoist.test")
-        opened.append(web)
-        if login:
-            answer = web.post("/ui/login", data={"username": name, "password": PASSWORD, "next": "/ui/"})
-            assert answer.status_code == 303 and answer.headers["location"] == "/ui/", answer.text
-        return web
-
-    yield make
-    for web in opened:
-        web.close()
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
-    assert found, page.text
-    return found.group(1)
+CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 
 def released(client: HoistClient, tmp_path: Path, package: str = "shop-api", version: str = "1.4.0") -> str:
@@ -86,7 +56,7 @@ def test_every_answer_carries_the_content_security_policy(anonymous: httpx.Clien
 
 def test_login_sets_a_session_cookie_and_logout_revokes_it(browser: Browser, services: Services) -> None:
     web = browser("vera", ["role:viewer"], login=False)
-    answer = web.post("/ui/login", data={"username": "vera", "password": PASSWORD, "next": "/ui/?q=shop"})
+    answer = log_in(web, "vera", PASSWORD, next="/ui/?q=shop")
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/?q=shop"
     cookie = answer.headers["set-cookie"]
     assert "hoist_session=hoist_" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
@@ -105,13 +75,13 @@ def test_login_sets_a_session_cookie_and_logout_revokes_it(browser: Browser, ser
 
 def test_a_secure_cookie_over_https(browser: Browser) -> None:
     web = browser("vera", ["role:viewer"], login=False)
-    answer = web.post("https://hoist.test/ui/login", data={"username": "vera", "password": PASSWORD})
+    answer = log_in(web, "vera", PASSWORD, base="https://hoist.test")
     assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
 
 
 def test_a_wrong_password_is_a_401_page_and_audited(browser: Browser, services: Services) -> None:
     web = browser("vera", ["role:viewer"], login=False)
-    answer = web.post("/ui/login", data={"username": "vera", "password": "wrong"})
+    answer = log_in(web, "vera", "wrong")
     assert answer.status_code == 401 and 'role="alert"' in answer.text and "hoist_session" not in web.cookies
     failed = [e for e in services.audit.events(actor=ADMIN) if e.action == "auth:failed"]
     assert failed and failed[-1].actor == "vera"
@@ -121,7 +91,7 @@ def test_lockout_is_shared_with_the_api(browser: Browser, anonymous: httpx.Clien
     web = browser("vera", ["role:viewer"], login=False)
     for _ in range(5):
         assert anonymous.get("/api/v1/whoami", auth=("vera", "wrong")).status_code == 401
-    locked = web.post("/ui/login", data={"username": "vera", "password": PASSWORD})
+    locked = log_in(web, "vera", PASSWORD)
     assert locked.status_code == 429 and "hoist_session" not in web.cookies
 
 
@@ -138,7 +108,8 @@ def test_a_post_without_the_right_csrf_token_is_refused_and_audited(browser: Bro
 def test_no_open_redirect_after_login(browser: Browser) -> None:
     web = browser("vera", ["role:viewer"], login=False)
     for target in ("https://evil.test/", "//evil.test/ui/", "/\\evil.test", "/api/v1/whoami", "javascript:alert(1)"):
-        answer = web.post("/ui/login", data={"username": "vera", "password": PASSWORD, "next": target})
+        web.cookies.pop("hoist_session", None)  # not logged in: the login form is shown
+        answer = log_in(web, "vera", PASSWORD, next=target)
         assert answer.status_code == 303 and answer.headers["location"] == "/ui/", target
     assert web.get("/ui/login?next=https://evil.test/").headers["location"] == "/ui/"
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hoist.domain import models as m
 from hoist.domain.events import AuditEvent
+from hoist.domain.names import NOTE_CHARS
 from hoist.domain.principals import Token
 from hoist.services.administration import AccessReport, Identity, TeamView, UserView
 from hoist.services.catalog import ArtifactDetails, ArtifactSummary
@@ -49,14 +50,14 @@ class PublishIn(Model):
 
 class MarkIn(Model):
     registry: str
-    message: str | None = Field(None, max_length=2000, description="the yank reason or deprecation text")
+    message: str | None = Field(None, max_length=NOTE_CHARS, description="the yank reason or deprecation text")
 
 
 class PromoteIn(Model):
     ref: str
     to: str
     dry_run: bool = False
-    reason: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=NOTE_CHARS)
 
 
 class AttestIn(Model):
@@ -73,7 +74,7 @@ class AttestIn(Model):
 class ApproveIn(Model):
     ref: str
     environment: str
-    comment: str | None = Field(None, max_length=2000)
+    comment: str | None = Field(None, max_length=NOTE_CHARS)
     envelope: str | None = Field(
         None, max_length=65536, description="The approver's own DSSE envelope (JSON), signed with a key under [keys]"
     )
@@ -83,7 +84,7 @@ class DeployIn(Model):
     ref: str
     environment: str
     pending: bool = Field(False, description="the client runs the deployment and reports how it ended")
-    reason: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=NOTE_CHARS)
 
 
 class FinishIn(Model):
@@ -97,7 +98,7 @@ class RollbackIn(Model):
     to: str | None = None
     dry_run: bool = False
     pending: bool = False
-    reason: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=NOTE_CHARS)
 
 
 # -- responses --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ and match versions against advisory ranges (the services see only these protocol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,8 +55,9 @@ class SbomRepository(Protocol):
 
     def of(self, subject: Digest) -> Sequence[SbomRecord]: ...
 
-    def components_of(self, subject: Digest) -> Sequence[Component]:
-        """Every component any SBOM of ``subject`` lists, de-duplicated."""
+    def indexed(self, subjects: Collection[Digest]) -> Mapping[Digest, tuple[int, Sequence[Component]]]:
+        """For each subject, how many SBOMs it has and every component they list (de-duplicated), in
+        a bounded number of reads whatever the number of subjects (the web UI's board)."""
         ...
 
     def versions_of(self, *, key: str | None, name: str | None, type: str | None) -> Sequence[tuple[str, str | None]]:

@@ -20,6 +20,7 @@ _REGISTRY = re.compile(r"[a-z][a-z0-9-]{0,62}")
 MAX_PACKAGE_LENGTH = 200
 MAX_FILE_NAME_LENGTH = 255
 ECHO_LIMIT = 64
+NOTE_CHARS = 2000  # the longest reason or comment a person may give an action (API and web UI alike)
 
 
 def clip(value: str, limit: int = ECHO_LIMIT) -> str:

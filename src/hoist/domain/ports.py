@@ -6,7 +6,7 @@ work that commit or roll back as a whole, with the audit event written inside th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -376,6 +376,10 @@ class AttachmentRepository(Protocol):
 
     def of(self, subject: Digest) -> Sequence[Attachment]: ...
 
+    def of_subjects(self, subjects: Collection[Digest]) -> Mapping[Digest, Sequence[Attachment]]:
+        """The attachments of each digest, in one read (the web UI's board: no query per artifact)."""
+        ...
+
 
 class DeploymentRepository(Protocol):
     def add(
@@ -412,6 +416,10 @@ class HoldRepository(Protocol):
         ...
 
     def of(self, artifact_id: int) -> Sequence[Hold]: ...
+
+    def every(self) -> Sequence[Hold]:
+        """Every hold, in one read (the web UI's board)."""
+        ...
 
 
 class AuditLog(Protocol):

@@ -73,8 +73,7 @@ class DeploymentService:
         reason: str | None = None,
         pipeline: Pipeline | None = None,
     ) -> Deployment:
-        self._policy.environment(environment)
-        self._guard.require(actor, Right.DEPLOY, environment, asked=f"deploy {ref} to {environment}", subject=str(ref))
+        self._may_deploy(ref, environment, actor)
 
         def unit_of_work() -> Deployment | _Refusal:
             with self._metadata.session() as s:
@@ -89,6 +88,17 @@ class DeploymentService:
             self._refuse(outcome, environment, actor, pipeline, reason, dry_run=False)
         assert isinstance(outcome, Deployment)
         return outcome
+
+    def check(self, ref: ArtifactRef, *, environment: str, actor: Actor) -> list[Problem]:
+        """What ``deploy`` would refuse, changing nothing (a confirmation page shows it first)."""
+        self._may_deploy(ref, environment, actor)
+        with self._metadata.reader() as s:
+            artifact = resolve(s, ref)
+            return self._policy.deployment_problems(artifact, gather_evidence(s, artifact), environment)
+
+    def _may_deploy(self, ref: ArtifactRef, environment: str, actor: Actor) -> None:
+        self._policy.environment(environment)
+        self._guard.require(actor, Right.DEPLOY, environment, asked=f"deploy {ref} to {environment}", subject=str(ref))
 
     def finish(
         self,

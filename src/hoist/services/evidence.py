@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,9 +13,20 @@ from hoist.domain.access import Permission, Right
 from hoist.domain.digests import Digest
 from hoist.domain.errors import InvalidEvidence, InvalidInput
 from hoist.domain.events import Action
-from hoist.domain.models import Actor, Artifact, ArtifactRef, Attachment, AttachmentKind, Pipeline, PlacementVia, Result
+from hoist.domain.models import (
+    Actor,
+    Artifact,
+    ArtifactRef,
+    Attachment,
+    AttachmentKind,
+    Hold,
+    Pipeline,
+    Placement,
+    PlacementVia,
+    Result,
+)
 from hoist.domain.names import clip
-from hoist.domain.policy import Evidence, FourEyes, Policy
+from hoist.domain.policy import EnvironmentPolicy, Evidence, FourEyes, Policy
 from hoist.domain.ports import MetadataSession, MetadataStore, OpenedStatement, StatementVerifier
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
 from hoist.services.catalog import holding, resolve
@@ -25,13 +37,25 @@ _TYPE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 def gather_evidence(s: MetadataSession, artifact: Artifact) -> Evidence:
-    placements = s.placements.of(artifact.id)
+    return evidence_of(
+        s.attachments.of(artifact.digest),
+        s.placements.of(artifact.id),
+        s.deployments.succeeded_environments(artifact.id),
+        s.holds.of(artifact.id),
+    )
+
+
+def evidence_of(
+    attachments: Sequence[Attachment], placements: Iterable[Placement], succeeded_in: frozenset[str], holds: Iterable[Hold]
+) -> Evidence:
+    """The evidence the gates read, from what was read about one artifact (alone, or for a whole board)."""
+    placed = list(placements)
     return Evidence(
-        attachments=s.attachments.of(artifact.digest),
-        registries=frozenset(p.registry for p in placements),
-        promoters={p.registry: p.placed_by for p in placements if p.via is PlacementVia.PROMOTION},
-        succeeded_in=s.deployments.succeeded_environments(artifact.id),
-        held_in=frozenset(h.environment for h in s.holds.of(artifact.id)),
+        attachments=attachments,
+        registries=frozenset(p.registry for p in placed),
+        promoters={p.registry: p.placed_by for p in placed if p.via is PlacementVia.PROMOTION},
+        succeeded_in=succeeded_in,
+        held_in=frozenset(h.environment for h in holds),
     )
 
 
@@ -154,6 +178,15 @@ class EvidenceService:
         placed = self._statements.place(s, artifact, registries, envelope=envelope, predicate_type=predicate_type, now=now)
         return {**placed.as_details(), "signed_by": opened.key}
 
+    def check_approver(self, ref: ArtifactRef, *, environment: str, actor: Actor) -> EnvironmentPolicy:
+        """``actor`` may approve for ``environment`` (else the denial ``approve`` gives, audited)."""
+        env = self._policy.environment(environment)
+        asked = f"approve {ref} for {environment}"
+        self._guard.require(actor, Right.APPROVE, environment, asked=asked, subject=str(ref))
+        if (why := env.approver_problem(actor.kind)) is not None:
+            self._guard.deny(actor, [], asked=asked, subject=str(ref), why=why)
+        return env
+
     def approve(
         self,
         ref: ArtifactRef,
@@ -166,11 +199,7 @@ class EvidenceService:
     ) -> ApprovalResult:
         """With ``envelope``, the approval is the approver's own: a DSSE envelope they signed with a
         key named under [keys], carrying an approval statement for this digest and environment."""
-        env = self._policy.environment(environment)
-        asked = f"approve {ref} for {environment}"
-        self._guard.require(actor, Right.APPROVE, environment, asked=asked, subject=str(ref))
-        if (why := env.approver_problem(actor.kind)) is not None:
-            self._guard.deny(actor, [], asked=asked, subject=str(ref), why=why)
+        env = self.check_approver(ref, environment=environment, actor=actor)
         opened = self._verifier.open(envelope) if envelope is not None else None
         if opened is not None:
             _check_signed(opened, a.APPROVAL, actor)

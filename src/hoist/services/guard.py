@@ -8,6 +8,7 @@ Either way an ``access:denied`` event records who asked, from where, with which 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import NoReturn
 
 from hoist.domain.access import Permission, Right
@@ -15,6 +16,7 @@ from hoist.domain.digests import Digest
 from hoist.domain.errors import Denied, Unauthenticated
 from hoist.domain.events import Action, EventDraft
 from hoist.domain.models import Actor
+from hoist.domain.policy import Policy
 from hoist.domain.ports import MetadataStore
 from hoist.services.base import Clock, record_refusal
 
@@ -80,3 +82,25 @@ def may_reference(metadata: MetadataStore, actor: Actor, digest: Digest) -> bool
     out of reach (a blob no registry holds yet, e.g. just uploaded, may be named)."""
     held = metadata.hot.blob_registries(str(digest))
     return not held or any(actor.may(Right.READ, r) for r in held)
+
+
+@dataclass(frozen=True, slots=True)
+class Abilities:
+    """What an actor may start, asked the way the use cases ask (``Guard.require``): the web UI offers
+    a button only for these, and the use case still decides when the button is pressed."""
+
+    promote: frozenset[str]  # registries taking promotions that the actor may promote into
+    approve: frozenset[str]  # environments the actor may approve for (robots only where allowed)
+    deploy: frozenset[str]  # environments the actor may deploy to and roll back
+
+
+def abilities(actor: Actor, policy: Policy) -> Abilities:
+    return Abilities(
+        promote=frozenset(r.name for r in policy.registries.values() if r.promote_from and actor.may(Right.PROMOTE, r.name)),
+        approve=frozenset(
+            e.name
+            for e in policy.environments
+            if actor.may(Right.APPROVE, e.name) and e.approver_problem(actor.kind) is None
+        ),
+        deploy=frozenset(e.name for e in policy.environments if actor.may(Right.DEPLOY, e.name)),
+    )

@@ -13,7 +13,7 @@ from hoist.domain.access import Right
 from hoist.domain.errors import Problem, PromotionRefused, describe_problems
 from hoist.domain.events import Action
 from hoist.domain.models import Actor, Artifact, ArtifactRef, Pipeline, PlacementVia
-from hoist.domain.policy import Policy
+from hoist.domain.policy import Policy, RegistryPolicy
 from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
 from hoist.services.catalog import resolve
@@ -30,6 +30,43 @@ class PromotionResult:
     sealed: bool
     status: str  # promoted | already-promoted | planned
     gates: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GateCheck:
+    """One gate of a promotion and, when it is unmet, why."""
+
+    gate: str
+    problems: tuple[str, ...] = ()
+
+    @property
+    def met(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionCheck:
+    """``promote --dry-run`` gate by gate (a confirmation page shows it before the click)."""
+
+    ref: str
+    to: str
+    status: str  # planned | already-promoted | refused
+    sealed: bool
+    gates: tuple[GateCheck, ...]
+    message: str | None = None  # the refusal, word for word as the CLI and the API say it
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "planned"
+
+
+def gate_checks(gates: Sequence[str], problems: Sequence[Problem]) -> tuple[GateCheck, ...]:
+    """Each gate with the problems named by it (``vulnerabilities<=high`` is the gate
+    ``vulnerabilities``), then any problem whose gate is not listed (the approvals a registry asks)."""
+    named = {g: g.split("<", 1)[0] for g in gates}
+    checks = [GateCheck(g, tuple(p.message for p in problems if p.gate == named[g])) for g in gates]
+    listed = set(named.values())
+    return (*checks, *(GateCheck(p.gate, (p.message,)) for p in problems if p.gate not in listed))
 
 
 class PromotionHook(Protocol):
@@ -67,6 +104,16 @@ class PromotionService:
         self._vulnerabilities = vulnerabilities
         self._clock = clock
 
+    def check(self, ref: ArtifactRef, *, to: str, actor: Actor) -> PromotionCheck:
+        """The dry run of ``promote``, every gate met or not (with the same rights: a denial is audited)."""
+        try:
+            result = self.promote(ref, to=to, actor=actor, dry_run=True)
+        except PromotionRefused as refused:
+            sealed = self._policy.registry(to).seal_on_promotion
+            gates = gate_checks(_gates(self._policy.registry(to)), refused.problems)
+            return PromotionCheck(str(refused.details["ref"]), to, "refused", sealed, gates, refused.message)
+        return PromotionCheck(result.artifact.ref, to, result.status, result.sealed, gate_checks(result.gates, ()))
+
     def promote(
         self,
         ref: ArtifactRef,
@@ -79,15 +126,7 @@ class PromotionService:
     ) -> PromotionResult:
         target = self._policy.registry(to)
         self._guard.require(actor, Right.PROMOTE, to, asked=f"promote {ref} into {to}", subject=str(ref))
-        gates = (
-            "source",
-            "ceiling",
-            *(("signature",) if target.require_signature else ()),
-            *(("provenance",) if target.trusted_builders else ()),
-            *(("sbom",) if target.require_sbom else ()),
-            *((f"vulnerabilities<={target.max_severity.name.lower()}",) if target.max_severity is not None else ()),
-            *(f"attestation:{a}" for a in target.promotion_gates.attestations),
-        )
+        gates = _gates(target)
 
         def unit_of_work() -> PromotionResult | _Refusal:
             with self._metadata.session() as s:
@@ -171,3 +210,16 @@ class PromotionService:
             to=to,
             digest=str(outcome.artifact.digest),
         )
+
+
+def _gates(target: RegistryPolicy) -> tuple[str, ...]:
+    """The gates a promotion into ``target`` passes, in the order they are checked."""
+    return (
+        "source",
+        "ceiling",
+        *(("signature",) if target.require_signature else ()),
+        *(("provenance",) if target.trusted_builders else ()),
+        *(("sbom",) if target.require_sbom else ()),
+        *((f"vulnerabilities<={target.max_severity.name.lower()}",) if target.max_severity is not None else ()),
+        *(f"attestation:{a}" for a in target.promotion_gates.attestations),
+    )

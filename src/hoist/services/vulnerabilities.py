@@ -4,7 +4,7 @@ artifact's SBOMs list, reported per artifact and used by the promotion gate on s
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,20 +57,33 @@ class VulnerabilityReport:
 
 def findings_for(s: MetadataSession, matcher: AdvisoryMatcher, digest: Digest) -> tuple[int, list[Component], list[Finding]]:
     """(SBOM count, components, findings) for one artifact, from the index and the advisories."""
-    sboms = len(s.sboms.of(digest))
-    components = list(s.sboms.components_of(digest))
-    by_key: dict[tuple[str, str], list[Component]] = {}
-    for c in components:
-        for key in matcher.component_keys(c):
-            by_key.setdefault(key, []).append(c)
-    findings: dict[tuple[str, str | None], Finding] = {}
-    for advisory in s.advisories.naming(by_key):
-        for affected in advisory.affected:
-            for c in by_key.get(matcher.affected_key(affected), []):
-                if matcher.affects(affected, c):
-                    findings.setdefault((advisory.id, c.purl or f"{c.key}@{c.version}"), Finding(advisory, c))
-    ordered = sorted(findings.values(), key=lambda f: (-f.advisory.severity, f.advisory.id, f.component.key))
-    return sboms, components, ordered
+    return findings_for_each(s, matcher, [digest])[digest]
+
+
+def findings_for_each(
+    s: MetadataSession, matcher: AdvisoryMatcher, digests: Collection[Digest]
+) -> dict[Digest, tuple[int, list[Component], list[Finding]]]:
+    """``findings_for`` of many artifacts in a bounded number of reads: the index once, the
+    advisories naming any of their components once."""
+    indexed = s.sboms.indexed(digests)
+    by_key: dict[Digest, dict[tuple[str, str], list[Component]]] = {}
+    for digest, (_, components) in indexed.items():
+        keyed = by_key.setdefault(digest, {})
+        for c in components:
+            for key in matcher.component_keys(c):
+                keyed.setdefault(key, []).append(c)
+    advisories = s.advisories.naming({k for keyed in by_key.values() for k in keyed}) if indexed else []
+    out: dict[Digest, tuple[int, list[Component], list[Finding]]] = {}
+    for digest, (sboms, components) in indexed.items():
+        findings: dict[tuple[str, str | None], Finding] = {}
+        for advisory in advisories:
+            for affected in advisory.affected:
+                for c in by_key[digest].get(matcher.affected_key(affected), []):
+                    if matcher.affects(affected, c):
+                        findings.setdefault((advisory.id, c.purl or f"{c.key}@{c.version}"), Finding(advisory, c))
+        ordered = sorted(findings.values(), key=lambda f: (-f.advisory.severity, f.advisory.id, f.component.key))
+        out[digest] = (sboms, list(components), ordered)
+    return out
 
 
 class VulnerabilityService:
@@ -146,8 +159,14 @@ class VulnerabilityService:
 
     def severities(self, s: MetadataSession, digest: Digest) -> tuple[int, dict[str, Severity]]:
         """For the gate: SBOM count and the severity of each advisory affecting the artifact."""
-        sboms, _, findings = findings_for(s, self._matcher, digest)
-        return sboms, {f.advisory.id: f.advisory.severity for f in findings}
+        return self.severities_of_each(s, [digest])[digest]
+
+    def severities_of_each(
+        self, s: MetadataSession, digests: Collection[Digest]
+    ) -> dict[Digest, tuple[int, dict[str, Severity]]]:
+        """``severities`` of many artifacts in a bounded number of reads (the web UI's board)."""
+        found = findings_for_each(s, self._matcher, digests)
+        return {d: (sboms, {f.advisory.id: f.advisory.severity for f in fs}) for d, (sboms, _, fs) in found.items()}
 
 
 def severity_counts(findings: Sequence[Finding]) -> dict[str, int]:

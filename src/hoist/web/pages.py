@@ -1,4 +1,4 @@
-"""The pages of the web UI: login and logout, the board, one artifact.
+"""The pages of the web UI: login and logout, the board, one artifact (the actions are ``actions``).
 
 Each page calls the services the API calls, with the logged-in actor: the same rights and refusals.
 A page asked for without a session sends the browser to the login page (and back afterwards).
@@ -11,29 +11,30 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hoist.domain.errors import HoistError, TooManyAttempts, Unauthenticated
+from hoist.domain.errors import TooManyAttempts, Unauthenticated
 from hoist.domain.models import Actor, ArtifactRef
+from hoist.domain.policy import Policy
 from hoist.http.bodies import read_body
 from hoist.http.identity import actor_of
 from hoist.services.audit import AuditService
 from hoist.services.authentication import Authentication
 from hoist.services.board import BoardService
 from hoist.services.catalog import CatalogService
-from hoist.services.guard import Guard
+from hoist.services.deployments import DeploymentService
+from hoist.services.evidence import EvidenceService
+from hoist.services.guard import Guard, abilities
 from hoist.services.inventory import InventoryService
+from hoist.services.promotion import PromotionService
 from hoist.services.tokens import TokenService
-from hoist.web.render import HERE, LOGIN, PREFIX, SECURITY_HEADERS, error_page, templates
-from hoist.web.session import HOME, SESSION_DAYS, Sessions, forget, keep, local_next
+from hoist.web.render import LOGIN, templates
+from hoist.web.session import SESSION_DAYS, Sessions, forget, forget_nonce, keep, keep_nonce, local_next
 
 FORM_BYTES = 16 * 1024
+STALE_LOGIN = "This login form has expired or came from another site: log in again."
 Page = Callable[[Request, Actor], Awaitable[Response]]
 
 
@@ -46,6 +47,10 @@ class WebServices:
     catalog: CatalogService
     inventory: InventoryService
     audit: AuditService
+    policy: Policy
+    promotions: PromotionService
+    evidence: EvidenceService
+    deployments: DeploymentService
 
 
 class Pages:
@@ -55,7 +60,11 @@ class Pages:
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         actor = actor_of(request)
-        context |= {"user": actor.name if actor.authenticated else None, "csrf": self.sessions.csrf(request)}
+        context |= {
+            "user": actor.name if actor.authenticated else None,
+            "csrf": self.sessions.csrf(request),
+            "may": abilities(actor, self.s.policy),  # which buttons to offer; the use case still decides
+        }
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     # -- login and logout --------------------------------------------------------------------------
@@ -63,23 +72,38 @@ class Pages:
     async def login_form(self, request: Request) -> Response:
         if actor_of(request).authenticated:
             return RedirectResponse(local_next(request.query_params.get("next")), 303)
-        return self.render(request, "login.html", next=local_next(request.query_params.get("next")), error=None)
+        return self.login_page(request, 200, local_next(request.query_params.get("next")), None)
+
+    def login_page(self, request: Request, status: int, target: str, error: str | None) -> Response:
+        """The login form, with its CSRF token and the nonce cookie it is an HMAC of."""
+        nonce = self.sessions.login_nonce(request)
+        context = {"next": target, "error": error, "login_csrf": self.sessions.login_csrf(nonce)}
+        response = self.render(request, "login.html", status, **context)
+        keep_nonce(response, request, nonce)
+        return response
 
     async def login(self, request: Request) -> Response:
         form = await read_form(request)
         username, password, target = form.get("username", ""), form.get("password", ""), local_next(form.get("next"))
+        if not self.sessions.login_holds(request, form.get("csrf", "")):
+            asked = "log in to the web UI without the login form's CSRF token (a login from another site?)"
+            await run_in_threadpool(self.s.guard.record_unauthenticated, actor_of(request), asked)
+            return self.login_page(
+                request, 403, target, "This login form has expired or came from another site: log in again."
+            )
         source = request.client.host if request.client else None
         try:  # the authenticator audits a failure and counts it towards the lockout the API shares
             actor = await run_in_threadpool(self.s.authentication.authenticate, username, password, source)
         except TooManyAttempts as exc:
-            return self.render(request, "login.html", 429, next=target, error=str(exc))
+            return self.login_page(request, 429, target, str(exc))
         except Unauthenticated as exc:
-            return self.render(request, "login.html", 401, next=target, error=str(exc))
+            return self.login_page(request, 401, target, str(exc))
         created = await run_in_threadpool(
             lambda: self.s.tokens.create_token(actor, description="web session", expires_in_days=SESSION_DAYS)
         )
         response = RedirectResponse(target, 303)
         keep(response, request, created.secret)
+        forget_nonce(response)
         return response
 
     async def logout(self, _request: Request, actor: Actor) -> Response:
@@ -138,45 +162,3 @@ async def read_form(request: Request) -> dict[str, str]:
         cached = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
         request.scope["hoist.form"] = cached
     return cached
-
-
-class Secured:
-    """Adds the security headers (CSP and friends) to every answer of the room."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_secured(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                for name, value in SECURITY_HEADERS.items():
-                    if name.lower().encode() not in present:
-                        headers.append((name.lower().encode(), value.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_secured)
-
-
-def web_app(services: WebServices, secret: bytes) -> ASGIApp:
-    pages = Pages(services, Sessions(secret))
-
-    async def handle(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HoistError)
-        return error_page(exc)
-
-    async def home(_request: Request) -> Response:
-        return RedirectResponse(HOME, 307)
-
-    routes = [
-        Route(PREFIX, home),
-        Route(LOGIN, pages.login_form, methods=["GET"]),
-        Route(LOGIN, pages.login, methods=["POST"]),
-        Route(f"{PREFIX}/logout", logged_in(pages.logout, pages), methods=["POST"]),
-        Route(HOME, logged_in(pages.board, pages), methods=["GET"]),
-        Route(PREFIX + "/artifacts/{ref:path}", logged_in(pages.artifact, pages), methods=["GET"]),
-        Mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="static"),
-    ]
-    return Secured(Starlette(routes=routes, exception_handlers={HoistError: handle}))

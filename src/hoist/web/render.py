@@ -42,5 +42,5 @@ def error_page(error: HoistError) -> Response:
         response: Response = RedirectResponse(LOGIN, 303)
         response.delete_cookie(COOKIE, path=PREFIX)
         return secured(response)
-    html = templates.get_template("error.html").render(status=status_of(error), message=str(error), user=None)
+    html = templates.get_template("error.html").render(code=status_of(error), message=str(error), user=None)
     return secured(HTMLResponse(html, status_of(error)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,16 @@ from hoist.metadata.sql.tables import (
     SbomRow,
 )
 
-_CHUNK = 500  # rows per INSERT and names per IN (...): under SQLite's variable limit
+CHUNK = 500  # rows per INSERT and names per IN (...): under SQLite's variable limit
+# A component as indexed, with the artifact digest it was listed for.
+_COMPONENT = (
+    ComponentRow.subject,
+    ComponentRow.type,
+    ComponentRow.display,
+    ComponentRow.namespace,
+    ComponentRow.version,
+    ComponentRow.purl,
+)
 
 
 class SqlSboms:
@@ -62,22 +71,26 @@ class SqlSboms:
         self._s.add(row)
         self._s.flush()
         values = [_component_values(row.id, str(subject), c) for c in unique]
-        for start in range(0, len(values), _CHUNK):
-            self._s.execute(insert(ComponentRow), values[start : start + _CHUNK])
+        for start in range(0, len(values), CHUNK):
+            self._s.execute(insert(ComponentRow), values[start : start + CHUNK])
         return self._record(row)
 
     def of(self, subject: Digest) -> Sequence[SbomRecord]:
         rows = self._s.scalars(select(SbomRow).where(SbomRow.subject == str(subject)).order_by(SbomRow.id))
         return [self._record(r) for r in rows]
 
-    def components_of(self, subject: Digest) -> Sequence[Component]:
-        rows = self._s.execute(
-            select(ComponentRow.type, ComponentRow.display, ComponentRow.namespace, ComponentRow.version, ComponentRow.purl)
-            .where(ComponentRow.subject == str(subject))
-            .distinct()
-        )
-        found = {Component(type=t, name=n, version=v, namespace=ns, purl=p) for t, n, ns, v, p in rows}
-        return sorted(found, key=lambda c: (c.type, c.key, c.version or ""))
+    def indexed(self, subjects: Collection[Digest]) -> Mapping[Digest, tuple[int, Sequence[Component]]]:
+        wanted = sorted({str(d) for d in subjects})
+        counts: dict[str, int] = dict.fromkeys(wanted, 0)
+        found: dict[str, set[Component]] = {d: set() for d in wanted}
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            counted = select(SbomRow.subject, func.count()).where(SbomRow.subject.in_(chunk)).group_by(SbomRow.subject)
+            counts.update({str(subject): int(n) for subject, n in self._s.execute(counted)})
+            rows = self._s.execute(select(*_COMPONENT).where(ComponentRow.subject.in_(chunk)).distinct())
+            for subject, t, n, ns, v, p in rows:
+                found[subject].add(Component(type=t, name=n, version=v, namespace=ns, purl=p))
+        return {Digest.parse(d): (counts[d], sorted(found[d], key=_component_order)) for d in wanted}
 
     def versions_of(self, *, key: str | None, name: str | None, type: str | None) -> Sequence[tuple[str, str | None]]:
         query = select(ComponentRow.type, ComponentRow.version).where(_match(key, name, type)).distinct()
@@ -90,12 +103,7 @@ class SqlSboms:
             return []
         base = (
             select(
-                ComponentRow.subject,
-                ComponentRow.type,
-                ComponentRow.display,
-                ComponentRow.namespace,
-                ComponentRow.version,
-                ComponentRow.purl,
+                *_COMPONENT,
                 PackageRow.name,
                 ArtifactRow.version,
                 PlacementRow.registry_name,
@@ -203,8 +211,8 @@ class SqlAdvisories:
     def naming(self, keys: Iterable[tuple[str, str]]) -> Sequence[Advisory]:
         wanted = sorted(set(keys))
         ids: set[str] = set()
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
             ids.update(
                 self._s.scalars(
                     select(AdvisoryPackageRow.advisory_id).where(
@@ -214,8 +222,8 @@ class SqlAdvisories:
             )
         found: list[Advisory] = []
         ordered = sorted(ids)
-        for start in range(0, len(ordered), _CHUNK):
-            chunk_ids = ordered[start : start + _CHUNK]
+        for start in range(0, len(ordered), CHUNK):
+            chunk_ids = ordered[start : start + CHUNK]
             packages: dict[str, list[Affected]] = {}
             for p in self._s.scalars(
                 select(AdvisoryPackageRow)
@@ -254,3 +262,7 @@ def _affected(d: dict[str, Any]) -> Affected:
         ranges=tuple(d.get("ranges", [])),
         versions=tuple(d.get("versions", [])),
     )
+
+
+def _component_order(c: Component) -> tuple[str, str, str]:
+    return (c.type, c.key, c.version or "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from hoist.domain.packages import scheme_for
 from hoist.domain.ports import ManifestGraph
 from hoist.domain.versions import Version, build_after, parse_version
 from hoist.metadata.sql.generations import bump_artifact
+from hoist.metadata.sql.inventory import CHUNK
 from hoist.metadata.sql.tables import (
     ArtifactRow,
     AttachmentRow,
@@ -365,6 +366,19 @@ class SqlAttachments:
         ).scalars()
         return [self._record(r) for r in rows]
 
+    def of_subjects(self, subjects: Collection[Digest]) -> Mapping[Digest, Sequence[Attachment]]:
+        found: dict[Digest, list[Attachment]] = {d: [] for d in subjects}
+        wanted = sorted(str(d) for d in subjects)
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            rows = self._s.execute(
+                select(AttachmentRow).where(AttachmentRow.subject.in_(chunk)).order_by(AttachmentRow.id)
+            ).scalars()
+            for r in rows:
+                record = self._record(r)
+                found[record.subject].append(record)
+        return found
+
 
 class SqlDeployments:
     def __init__(self, session: Session) -> None:
@@ -483,5 +497,12 @@ class SqlHolds:
         return True
 
     def of(self, artifact_id: int) -> Sequence[Hold]:
-        rows = self._s.execute(select(HoldRow).where(HoldRow.artifact_id == artifact_id)).scalars()
-        return [Hold(r.artifact_id, r.environment, r.reason, r.actor, r.created_at) for r in rows]
+        return self._holds(select(HoldRow).where(HoldRow.artifact_id == artifact_id))
+
+    def every(self) -> Sequence[Hold]:
+        return self._holds(select(HoldRow))
+
+    def _holds(self, query: Any) -> list[Hold]:
+        return [
+            Hold(r.artifact_id, r.environment, r.reason, r.actor, r.created_at) for r in self._s.execute(query).scalars()
+        ]
