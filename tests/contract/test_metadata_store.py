@@ -259,3 +259,107 @@ def test_hot_reads_name_what_a_repository_holds_as_stored(metadata: SqlMetadataS
     versions, tags = metadata.hot.names("dev", "shop-api")
     assert (sorted(versions), tags) == (["1.4.0+57", "1.4.0.58"], ["latest"])
     assert metadata.hot.names("dev", "no-such-package") == ([], [])
+
+
+def test_the_newest_placement_per_package_and_registry_follows_placements_as_they_come_and_go(
+    metadata: SqlMetadataStore,
+) -> None:
+    from datetime import timedelta
+
+    a, b, c = (add(metadata, version=v, content=v.encode()) for v in ("1.0.0", "1.1.0", "1.2.0"))
+    other = add(metadata, package="left-pad", version="0.1.0", content=b"pad")
+    with metadata.session() as s:
+        for n, x in enumerate((a, b, c)):
+            s.placements.add(x.id, "dev", sealed=False, via=PlacementVia.PUSH, actor="ci", now=NOW + timedelta(hours=n))
+        s.placements.add(a.id, "prod", sealed=True, via=PlacementVia.PROMOTION, actor="rel", now=NOW + timedelta(hours=5))
+        s.placements.add(other.id, "dev", sealed=False, via=PlacementVia.PUSH, actor="ci", now=NOW)
+        # placed late with an older moment (a clock behind another server's): not the newest
+        s.placements.add(b.id, "prod", sealed=True, via=PlacementVia.PROMOTION, actor="rel", now=NOW + timedelta(hours=1))
+
+    def heads(**kw: str) -> set[tuple[int, str]]:
+        with metadata.reader() as s:
+            return {(p.artifact_id, p.registry) for p in s.placements.newest({"dev", "prod"}, **kw)}
+
+    assert heads() == {(c.id, "dev"), (a.id, "prod"), (other.id, "dev")}
+    assert heads(package_contains="PAD") == {(other.id, "dev")}  # any case
+    assert heads(package_contains="%") == set()  # a LIKE wildcard is a plain character
+    with metadata.session() as s:
+        s.placements.remove(c.id, "dev")  # the newest goes: the one before takes its place
+        s.placements.remove(a.id, "prod")
+    assert heads() == {(b.id, "dev"), (b.id, "prod"), (other.id, "dev")}
+    with metadata.session() as s:
+        s.placements.remove(other.id, "dev")  # the last one: the package has none left there
+        assert {(p.artifact_id, p.registry) for p in s.placements.of_artifacts({a.id, b.id})} == {
+            (a.id, "dev"),
+            (b.id, "dev"),
+            (b.id, "prod"),
+        }
+        assert [x.id for x in s.artifacts.by_ids({b.id, other.id, 9999})] in ([b.id, other.id], [other.id, b.id])
+    assert heads() == {(b.id, "dev"), (b.id, "prod")}
+
+
+def test_what_runs_now_is_the_newest_deployment_that_succeeded(metadata: SqlMetadataStore) -> None:
+    a, b = (add(metadata, version=v, content=v.encode()) for v in ("1.0.0", "1.1.0"))
+    pad = add(metadata, package="left-pad", version="0.1.0", content=b"pad")
+
+    def deploy(x, env: str, status: DeploymentStatus):  # type: ignore[no-untyped-def]
+        with metadata.session() as s:
+            return s.deployments.add(
+                x, env, status=status, kind=DeploymentKind.DEPLOY, actor="ops", now=NOW, pipeline=None, reason=None
+            )
+
+    def running(**kw: str) -> set[tuple[str, str, str]]:
+        with metadata.reader() as s:
+            return {(d.package, d.environment, str(d.version)) for d in s.deployments.current(**kw)}
+
+    deploy(a, "prod", DeploymentStatus.SUCCEEDED)
+    deploy(b, "prod", DeploymentStatus.FAILED)  # failed: a still runs
+    pending = deploy(b, "uat", DeploymentStatus.STARTED)
+    deploy(pad, "prod", DeploymentStatus.SUCCEEDED)
+    assert running() == {("shop-api", "prod", "1.0.0"), ("left-pad", "prod", "0.1.0")}
+    with metadata.session() as s:
+        s.deployments.finish(pending.id, DeploymentStatus.SUCCEEDED, now=NOW, exit_code=0)  # started, then succeeded
+    assert running(package_contains="shop") == {("shop-api", "prod", "1.0.0"), ("shop-api", "uat", "1.1.0")}
+    deploy(a, "uat", DeploymentStatus.SUCCEEDED)  # a rollback: the older version runs again
+    assert ("shop-api", "uat", "1.0.0") in running()
+    with metadata.reader() as s:
+        assert s.deployments.succeeded_environments_of({a.id, b.id, pad.id}) == {
+            a.id: frozenset({"prod", "uat"}),
+            b.id: frozenset({"uat"}),
+            pad.id: frozenset({"prod"}),
+        }
+        # the same as reading the whole history
+        assert {(d.package, d.environment) for d in s.deployments.current()} == {
+            (d.package, d.environment) for d in s.deployments.history() if d.status is DeploymentStatus.SUCCEEDED
+        }
+
+
+def test_the_heads_migration_makes_them_from_the_placements_and_deployments_already_there(database_url: str) -> None:
+    from alembic import command
+
+    from hoist.metadata.sql.migrate import alembic_config, upgrade
+
+    store = SqlMetadataStore.from_url(database_url)
+    try:
+        a, b = (add(store, version=v, content=v.encode()) for v in ("1.0.0", "1.1.0"))
+        with store.session() as s:
+            s.placements.add(a.id, "dev", sealed=False, via=PlacementVia.PUSH, actor="ci", now=NOW)
+            s.placements.add(b.id, "dev", sealed=False, via=PlacementVia.PUSH, actor="ci", now=NOW)
+            for x in (b, a):
+                s.deployments.add(
+                    x,
+                    "prod",
+                    status=DeploymentStatus.SUCCEEDED,
+                    kind=DeploymentKind.DEPLOY,
+                    actor="o",
+                    now=NOW,
+                    pipeline=None,
+                    reason=None,
+                )
+        command.downgrade(alembic_config(store.engine), "0008")  # the heads are gone, the rows stay
+        upgrade(store.engine)
+        with store.reader() as s:
+            assert [p.artifact_id for p in s.placements.newest({"dev"})] == [b.id]  # same moment: the later one
+            assert [str(d.version) for d in s.deployments.current()] == ["1.0.0"]  # rolled back last
+    finally:
+        store.engine.dispose()

@@ -295,6 +295,10 @@ class ArtifactRepository(Protocol):
         """Artifacts ordered by package name, then version order."""
         ...
 
+    def by_ids(self, ids: Collection[int]) -> Sequence[Artifact]:
+        """The artifacts of ``ids`` (unknown ones left out), in one read."""
+        ...
+
     def package_format(self, package: str) -> str | None: ...
 
     def ensure_package(self, package: str, format: str, *, now: datetime) -> None: ...
@@ -352,8 +356,13 @@ class PlacementRepository(Protocol):
 
     def of(self, artifact_id: int) -> Sequence[Placement]: ...
 
-    def every(self) -> Sequence[Placement]:
-        """Every placement, in one read (the web UI's board: no query per artifact)."""
+    def newest(self, registries: Collection[str], *, package_contains: str = "") -> Sequence[Placement]:
+        """Per package and registry of ``registries``, the newest placement (the web UI's board), of
+        the packages whose name contains ``package_contains`` (any case); one read."""
+        ...
+
+    def of_artifacts(self, ids: Collection[int]) -> Sequence[Placement]:
+        """Every placement of the artifacts ``ids``, in one read."""
         ...
 
     def remove(self, artifact_id: int, registry: str) -> bool: ...
@@ -406,6 +415,15 @@ class DeploymentRepository(Protocol):
         ...
 
     def succeeded_environments(self, artifact_id: int) -> frozenset[str]: ...
+
+    def current(self, *, package_contains: str = "") -> Sequence[Deployment]:
+        """What runs now: per environment and package, the newest deployment that succeeded, of the
+        packages whose name contains ``package_contains`` (any case); one read."""
+        ...
+
+    def succeeded_environments_of(self, ids: Collection[int]) -> Mapping[int, frozenset[str]]:
+        """``succeeded_environments`` of each artifact of ``ids`` that succeeded anywhere, in one read."""
+        ...
 
 
 class HoldRepository(Protocol):

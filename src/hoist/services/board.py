@@ -1,9 +1,11 @@
 """The environment board: per package, per environment (in the policy's order), what is placed in
 the environment's registry, what runs there, which versions are held back from it, and the gates the
 next version still has to pass to get there (the version running in the environment before, or the
-newest pushed for the first). Five reads for the whole board (artifacts, placements, deployments,
-holds, the candidates' attachments), and three more (SBOM counts, components, advisories) when a
-registry gates on SBOMs or vulnerabilities: never one per artifact. Only what ``actor`` may read."""
+newest pushed for the first). Seven reads for the whole board, narrowed in the database to what the
+cells show (the newest placement per package and registry, the deployment running per package and
+environment, holds, those artifacts, the candidates' placements, deployments and attachments), and
+three more (SBOM counts, components, advisories) when a registry gates on SBOMs or vulnerabilities:
+never one per artifact, never every version. Only what ``actor`` may read."""
 
 from __future__ import annotations
 
@@ -14,10 +16,9 @@ from datetime import datetime
 
 from hoist.domain.access import Right
 from hoist.domain.errors import Problem
-from hoist.domain.models import Actor, Artifact, Deployment, DeploymentStatus, Hold, Placement
+from hoist.domain.models import Actor, Artifact, Deployment, Hold, Placement
 from hoist.domain.policy import EnvironmentPolicy, Evidence, Policy
 from hoist.domain.ports import MetadataSession, MetadataStore
-from hoist.services.catalog import current_deployments
 from hoist.services.evidence import evidence_of
 from hoist.services.vulnerabilities import VulnerabilityService
 
@@ -63,14 +64,19 @@ class BoardService:
     def board(self, *, actor: Actor, query: str = "") -> Board:
         columns = [e for e in self._policy.environments if actor.may(Right.READ, e.registry)]
         with self._metadata.reader() as s:
-            artifacts = {a.id: a for a in s.artifacts.find() if query.lower() in a.package.lower()}
-            placements = [p for p in s.placements.every() if p.artifact_id in artifacts]
-            history = [d for d in s.deployments.history() if d.artifact_id in artifacts]
-            holds = [h for h in s.holds.every() if h.artifact_id in artifacts]
-            running = current_deployments(history)
-            newest = _newest(placements, artifacts)
+            # what the cells show, read narrowed in the database: per package, the newest placement
+            # in each shown registry and the deployment running in each environment; then only the
+            # artifacts these name (and those held back), never every version of every package
+            placed = s.placements.newest({e.registry for e in columns}, package_contains=query)
+            current = s.deployments.current(package_contains=query)  # all: a candidate comes from the one before
+            held_all = s.holds.every()
+            named = {p.artifact_id for p in placed} | {d.artifact_id for d in current} | {h.artifact_id for h in held_all}
+            artifacts = {a.id: a for a in s.artifacts.by_ids(named) if query.lower() in a.package.lower()}
+            holds = [h for h in held_all if h.artifact_id in artifacts]
+            running = {(d.environment, d.package): d for d in current if d.artifact_id in artifacts}
+            newest = _newest([p for p in placed if p.artifact_id in artifacts], artifacts)
             wanted = _candidates(self._policy, columns, newest, running, artifacts)
-            evidence = self._evidence(s, [artifacts[i] for i in set(wanted.values())], placements, history, holds)
+            evidence = self._evidence(s, [artifacts[i] for i in set(wanted.values())], holds)
         packages: dict[str, str] = {}
         for (package, registry), (_, artifact) in newest.items():
             if any(e.registry == registry for e in columns):
@@ -90,26 +96,17 @@ class BoardService:
         rows = [Row(name, packages[name], by_package[name]) for name in sorted(packages)]
         return Board(columns, rows)
 
-    def _evidence(
-        self,
-        s: MetadataSession,
-        candidates: Sequence[Artifact],
-        placements: Sequence[Placement],
-        history: Sequence[Deployment],
-        holds: Sequence[Hold],
-    ) -> dict[int, Evidence]:
+    def _evidence(self, s: MetadataSession, candidates: Sequence[Artifact], holds: Sequence[Hold]) -> dict[int, Evidence]:
+        ids = {a.id for a in candidates}
         attachments = s.attachments.of_subjects({a.digest for a in candidates})
         placed: dict[int, list[Placement]] = defaultdict(list)
-        for p in placements:
+        for p in s.placements.of_artifacts(ids):
             placed[p.artifact_id].append(p)
-        succeeded: dict[int, set[str]] = defaultdict(set)
-        for d in history:
-            if d.status is DeploymentStatus.SUCCEEDED:
-                succeeded[d.artifact_id].add(d.environment)
+        succeeded = s.deployments.succeeded_environments_of(ids)
         evidence: dict[int, Evidence] = {}
         for a in candidates:
             mine = [h for h in holds if h.artifact_id == a.id]
-            evidence[a.id] = evidence_of(attachments[a.digest], placed[a.id], frozenset(succeeded[a.id]), mine)
+            evidence[a.id] = evidence_of(attachments[a.digest], placed[a.id], succeeded.get(a.id, frozenset()), mine)
         scanned = [a for a in candidates if self._scans(evidence[a.id])]  # only where a registry gates on it
         severities = self._vulnerabilities.severities_of_each(s, {a.digest for a in scanned}) if scanned else {}
         for a in scanned:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,11 +36,13 @@ from hoist.metadata.sql.tables import (
     ArtifactRow,
     AttachmentRow,
     BuildCounterRow,
+    DeploymentHeadRow,
     DeploymentRow,
     HoldRow,
     ManifestBlobRow,
     ManifestRow,
     PackageRow,
+    PlacementHeadRow,
     PlacementRow,
     RepositoryManifestRow,
     TrashRow,
@@ -224,6 +226,11 @@ class SqlArtifacts:
         records = [self._record(*r) for r in self._s.execute(query)]
         return sorted(records, key=lambda a: (a.package, a.version.sort_key))
 
+    def by_ids(self, ids: Collection[int]) -> Sequence[Artifact]:
+        return [
+            self._record(*r) for part in _parts(ids) for r in self._s.execute(self._select().where(ArtifactRow.id.in_(part)))
+        ]
+
     def ensure_package(self, package: str, format: str, *, now: datetime) -> None:
         self._package(package, format, now)
 
@@ -292,10 +299,19 @@ class SqlPlacements:
         )
         self._s.add(row)
         self._s.flush()
+        package_id = self._s.execute(select(ArtifactRow.package_id).where(ArtifactRow.id == artifact_id)).scalar_one()
+        _raise_head(
+            self._s,
+            PlacementHeadRow,
+            {"package_id": package_id, "registry": registry},
+            {"placement_id": row.id, "placed_at": now},
+            lambda head, new: new.placed_at >= head.placed_at,
+        )
         bump_artifact(self._s, artifact_id)
         return self._record(row)
 
     def remove(self, artifact_id: int, registry: str) -> bool:
+        self._lower_head(artifact_id, registry)
         removed = self._s.execute(
             delete(PlacementRow).where(PlacementRow.artifact_id == artifact_id, PlacementRow.registry_name == registry)
         )
@@ -303,14 +319,56 @@ class SqlPlacements:
             bump_artifact(self._s, artifact_id)
         return bool(removed.rowcount)  # type: ignore[attr-defined]
 
+    def _lower_head(self, artifact_id: int, registry: str) -> None:
+        """Before the placement goes: if it is its package's newest in ``registry``, the next newest
+        takes its place (or none is left)."""
+        found = self._s.execute(
+            select(PlacementRow.id, ArtifactRow.package_id)
+            .join(ArtifactRow, ArtifactRow.id == PlacementRow.artifact_id)
+            .where(PlacementRow.artifact_id == artifact_id, PlacementRow.registry_name == registry)
+        ).first()
+        if found is None:
+            return
+        placement_id, package_id = found
+        head = self._s.get(PlacementHeadRow, (package_id, registry), with_for_update=True)
+        if head is None or head.placement_id != placement_id:
+            return
+        nxt = self._s.execute(
+            select(PlacementRow.id, PlacementRow.placed_at)
+            .join(ArtifactRow, ArtifactRow.id == PlacementRow.artifact_id)
+            .where(
+                ArtifactRow.package_id == package_id, PlacementRow.registry_name == registry, PlacementRow.id != placement_id
+            )
+            .order_by(PlacementRow.placed_at.desc(), PlacementRow.id.desc())
+            .limit(1)
+        ).first()
+        if nxt is None:
+            self._s.delete(head)
+        else:
+            head.placement_id, head.placed_at = nxt
+        self._s.flush()
+
     def of(self, artifact_id: int) -> Sequence[Placement]:
         rows = self._s.execute(
             select(PlacementRow).where(PlacementRow.artifact_id == artifact_id).order_by(PlacementRow.id)
         ).scalars()
         return [self._record(r) for r in rows]
 
-    def every(self) -> Sequence[Placement]:
-        return [self._record(r) for r in self._s.execute(select(PlacementRow).order_by(PlacementRow.id)).scalars()]
+    def newest(self, registries: Collection[str], *, package_contains: str = "") -> Sequence[Placement]:
+        query = (
+            select(PlacementRow)
+            .join(PlacementHeadRow, PlacementHeadRow.placement_id == PlacementRow.id)
+            .join(PackageRow, PackageRow.id == PlacementHeadRow.package_id)
+            .where(PlacementHeadRow.registry_name.in_(list(registries)))
+        )
+        return [self._record(r) for r in self._s.execute(_named_containing(query, package_contains)).scalars()]
+
+    def of_artifacts(self, ids: Collection[int]) -> Sequence[Placement]:
+        return [
+            self._record(r)
+            for part in _parts(ids)
+            for r in self._s.execute(select(PlacementRow).where(PlacementRow.artifact_id.in_(part))).scalars()
+        ]
 
 
 class SqlAttachments:
@@ -436,7 +494,20 @@ class SqlDeployments:
         )
         self._s.add(row)
         self._s.flush()
+        if status is DeploymentStatus.SUCCEEDED:
+            self._raise_head(row)
         return self.get(row.id)
+
+    def _raise_head(self, row: DeploymentRow) -> None:
+        """``row`` succeeded: it runs in its environment now, unless a newer one succeeded there first."""
+        package_id = self._s.execute(select(ArtifactRow.package_id).where(ArtifactRow.id == row.artifact_id)).scalar_one()
+        _raise_head(
+            self._s,
+            DeploymentHeadRow,
+            {"package_id": package_id, "environment": row.environment},
+            {"deployment_id": row.id},
+            lambda head, new: new.deployment_id > head.deployment_id,
+        )
 
     def get(self, deployment_id: int) -> Deployment:
         found = self._s.execute(self._select().where(DeploymentRow.id == deployment_id)).first()
@@ -452,6 +523,8 @@ class SqlDeployments:
         row.finished_at = now
         row.exit_code = exit_code
         self._s.flush()
+        if status is DeploymentStatus.SUCCEEDED:
+            self._raise_head(row)
         return self.get(deployment_id)
 
     def history(self, *, environment: str | None = None, package: str | None = None) -> Sequence[Deployment]:
@@ -461,6 +534,22 @@ class SqlDeployments:
         if package is not None:
             query = query.where(PackageRow.name == package)
         return [self._record(*r) for r in self._s.execute(query)]
+
+    def current(self, *, package_contains: str = "") -> Sequence[Deployment]:
+        query = self._select().join(DeploymentHeadRow, DeploymentHeadRow.deployment_id == DeploymentRow.id)
+        return [self._record(*r) for r in self._s.execute(_named_containing(query, package_contains))]
+
+    def succeeded_environments_of(self, ids: Collection[int]) -> Mapping[int, frozenset[str]]:
+        found: dict[int, set[str]] = defaultdict(set)
+        for part in _parts(ids):
+            rows = self._s.execute(
+                select(DeploymentRow.artifact_id, DeploymentRow.environment)
+                .where(DeploymentRow.artifact_id.in_(part), DeploymentRow.status == str(DeploymentStatus.SUCCEEDED))
+                .distinct()
+            )
+            for artifact_id, environment in rows:
+                found[artifact_id].add(environment)
+        return {artifact_id: frozenset(envs) for artifact_id, envs in found.items()}
 
     def succeeded_environments(self, artifact_id: int) -> frozenset[str]:
         rows = self._s.execute(
@@ -506,3 +595,36 @@ class SqlHolds:
         return [
             Hold(r.artifact_id, r.environment, r.reason, r.actor, r.created_at) for r in self._s.execute(query).scalars()
         ]
+
+
+_PART = 5000  # ids per IN (...): well under every database's limit on parameters
+
+
+def _parts(ids: Collection[int]) -> list[list[int]]:
+    ordered = sorted(set(ids))
+    return [ordered[i : i + _PART] for i in range(0, len(ordered), _PART)]
+
+
+def _named_containing(query: Any, text: str) -> Any:
+    """``query`` (joined to packages) narrowed to the packages whose name contains ``text``, any case."""
+    if not text:
+        return query
+    return query.where(func.lower(PackageRow.name).contains(text.lower(), autoescape=True))
+
+
+def _raise_head(
+    session: Session,
+    table: Any,
+    keys: dict[str, Any],
+    values: dict[str, Any],
+    newer: Callable[[Any, Any], Any],
+) -> None:
+    """Insert the head row of ``keys``, or move it to ``values`` when ``newer(head, new)`` holds: one
+    statement, so concurrent writers never move a head backwards."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**keys, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_=values, where=newer(table.__table__.c, statement.excluded)
+    )
+    session.execute(statement)

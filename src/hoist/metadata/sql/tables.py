@@ -127,6 +127,17 @@ class PlacementRow(Base):
     placed_at: Mapped[datetime]
 
 
+class PlacementHeadRow(Base):
+    """Per package and registry, its newest placement, kept as placements come and go: the board
+    reads one row per cell instead of ranking every placement."""
+
+    __tablename__ = "placement_heads"
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), primary_key=True)
+    registry_name: Mapped[str] = mapped_column("registry", String(64), primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"))
+    placed_at: Mapped[datetime]
+
+
 class AttachmentRow(Base):
     __tablename__ = "attachments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -168,6 +179,16 @@ class DeploymentRow(Base):
     pipeline: Mapped[dict[str, Any] | None]
     reason: Mapped[str | None] = mapped_column(Text)
     exit_code: Mapped[int | None] = mapped_column(Integer)
+
+
+class DeploymentHeadRow(Base):
+    """Per package and environment, the newest deployment that succeeded (what runs there now),
+    kept as deployments succeed."""
+
+    __tablename__ = "deployment_heads"
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), primary_key=True)
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
 
 
 class HoldRow(Base):
