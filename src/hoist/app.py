@@ -56,6 +56,7 @@ from hoist.services.administration import Administration
 from hoist.services.audit import AuditService
 from hoist.services.authentication import Authentication
 from hoist.services.base import Clock, utcnow
+from hoist.services.blobs import Blobs
 from hoist.services.board import BoardService
 from hoist.services.catalog import CatalogService
 from hoist.services.collection import GarbageCollector
@@ -98,7 +99,7 @@ EDGES = EdgeTable((OCI_EDGE, JSON_API, *NATIVE, WEB), default=JSON_API)
 @dataclass(frozen=True, slots=True)
 class Services:
     metadata: SqlMetadataStore
-    blobs: BlobStore
+    blobs: Blobs
     guard: Guard
     authentication: Authentication
     administration: Administration
@@ -150,8 +151,9 @@ def bootstrap_admin(settings: Settings, token: str | None) -> str | None:
         metadata.dispose()
 
 
-def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobStore, clock: Clock = utcnow) -> Services:
+def build_services(settings: Settings, metadata: SqlMetadataStore, store: BlobStore, clock: Clock = utcnow) -> Services:
     policy = settings.policy
+    blobs = Blobs(store, metadata, clock)
     guard = Guard(metadata, clock)
     signer = ServerSigner.load_or_create(settings.signing_key or settings.data_dir / "server.key")
     statements = SignedStatements(signer, blobs)
@@ -161,7 +163,10 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     publisher = PublishService(metadata, blobs, policy, statements, guard, clock, on_manifest=inventory.on_manifest)
     retention = RetentionService(metadata, policy, guard, clock)
     upload_expiry = timedelta(hours=settings.upload_expire_hours)
-    gc = GarbageCollector(metadata, blobs, guard, clock, upload_expiry=upload_expiry)
+    uploads = UploadService(
+        blobs, metadata, max_upload_bytes=settings.max_upload_bytes, expire_after=upload_expiry, clock=clock
+    )
+    gc = GarbageCollector(metadata, blobs, uploads, guard, clock, upload_expiry=upload_expiry)
     drills = RollbackDrills(metadata, blobs, policy, guard, clock)
     repositories = RepositoryService(
         metadata, blobs, policy, publisher, guard, clock, hooks=[CosignSignatures(keyring, clock)]
@@ -178,7 +183,7 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         ),
         tokens=TokenService(metadata, policy, settings.access, guard, clock, on_change=authentication.forget),
         signer=signer,
-        uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes, expire_after=upload_expiry, clock=clock),
+        uploads=uploads,
         publisher=publisher,
         packages=PackageService(metadata, policy, publisher, guard, clock),
         repositories=repositories,
@@ -245,8 +250,12 @@ def start_blob_server(settings: Settings) -> Running | None:
     urls = blob_urls(settings)
     if urls is None or not settings.blob_port:
         return None
-    blobs = open_blobs(settings)
-    return serve_in_thread(BlobServer(urls, partial(local_path, blobs)), settings.host, settings.blob_port)
+    metadata = open_metadata(settings)  # corrupt marks: a blob found rotten is never sent
+    running = serve_in_thread(
+        BlobServer(urls, partial(local_path, Blobs(open_blobs(settings), metadata))), settings.host, settings.blob_port
+    )
+    running.close_on_stop(metadata.dispose)
+    return running
 
 
 def start_maintenance(settings: Settings) -> None:

@@ -111,17 +111,17 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
     with a grace period of 2 s (longer than a push takes from touching its blobs to committing),
     and uploads in progress span collections: every artifact that committed has every blob, and
     every upload commits whole."""
-    collector = GarbageCollector(metadata, blobs, services.guard, clock, grace=timedelta(seconds=2))
-    past = time.time() - 86400
+    collector = GarbageCollector(
+        metadata, services.blobs, services.uploads, services.guard, clock, grace=timedelta(seconds=2)
+    )
     old: list[BlobInfo] = []
 
     def old_blob(i: int) -> BlobInfo:
         """An unreferenced blob a day old: the collector may take it the moment it sees it."""
         data = f"old unreferenced blob {i}".encode() * 50
-        writer = blobs.writer()
-        writer.write(data)
-        info = writer.commit(Digest.of(data))
-        os.utime(blobs.path(info.digest), (past, past))  # type: ignore[arg-type]
+        info = blobs.stat(services.blobs.put(data))
+        with metadata.session() as s:
+            s.blobs.touch(info.digest, now=datetime.now(UTC) - timedelta(days=1))
         old.append(info)
         return info
 
@@ -148,11 +148,13 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
                 except e.BlobNotFound:  # collected before the push touched it: refused, nothing committed
                     refused.append(info.digest)
                 data = os.urandom(4000)  # an upload in progress across collections
-                writer = blobs.writer()
-                writer.write(data[:2000])
+                session = services.uploads.open(None)
+                session.write(data[:2000])
+                session.close()
                 time.sleep(0.005)
-                writer.write(data[2000:])
-                uploaded.append(writer.commit(Digest.of(data)).digest)  # verifies every byte is there
+                session = services.uploads.open(session.upload_id, offset=2000)
+                session.write(data[2000:])
+                uploaded.append(session.commit(Digest.of(data)).digest)  # verifies every byte is there
         except BaseException as exc:
             failures.append(exc)
         finally:

@@ -190,10 +190,17 @@ class Running:
 
     def __init__(self, thread: threading.Thread, loop: asyncio.AbstractEventLoop, done: asyncio.Event) -> None:
         self.thread, self._loop, self._done = thread, loop, done
+        self._closing: list[Callable[[], None]] = []
+
+    def close_on_stop(self, close: Callable[[], None]) -> None:
+        """Release something the server used (its metadata store's connections) once it stopped."""
+        self._closing.append(close)
 
     def stop(self) -> None:
         self._loop.call_soon_threadsafe(self._done.set)
         self.thread.join(10)
+        for close in self._closing:
+            close()
 
 
 def serve_in_thread(server: BlobServer, host: str, port: int) -> Running:

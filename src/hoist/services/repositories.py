@@ -32,11 +32,12 @@ from hoist.domain.models import OCI, Actor, Pipeline
 from hoist.domain.names import validate_package_name, validate_plain_package_name
 from hoist.domain.packages import split_key
 from hoist.domain.policy import Policy, signature_problems
-from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.domain.retention import deployed, rollback_window
 from hoist.domain.tags import Tag, TagKind
 from hoist.domain.versions import Version
 from hoist.services.base import Clock, retrying, utcnow
+from hoist.services.blobs import Blobs
 from hoist.services.catalog import current_deployments
 from hoist.services.guard import Guard, may_reference
 from hoist.services.publishing import PublishService
@@ -82,7 +83,7 @@ class RepositoryService:
     def __init__(
         self,
         metadata: MetadataStore,
-        blobs: BlobStore,
+        blobs: Blobs,
         policy: Policy,
         publisher: PublishService,
         guard: Guard,
