@@ -30,7 +30,7 @@ from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.services.collection import GarbageCollector
 from hoist.storage.filesystem import FilesystemBlobStore
 from tests.asgi import SyncASGITransport
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, put_bytes
 from tests.functional.helpers import Clock, push
 from tests.functional.oci_helpers import image_manifest, oci_error, put_manifest
 
@@ -256,3 +256,27 @@ def test_expire_hours_comes_from_the_configuration(settings: Settings, dana: htt
     assert dana.get(chunked).status_code == 204
     clock.now += timedelta(minutes=20)
     assert dana.get(chunked).status_code == 404
+
+
+def test_blobs_of_a_data_folder_from_before_blob_records_are_served_and_collected_a_grace_after_first_seen(
+    client: HoistClient,
+    dana: httpx.Client,
+    blobs: FilesystemBlobStore,
+    metadata: SqlMetadataStore,
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    """An upgrade keeps a data folder working: blobs the database has no record of yet are served, and
+    garbage collection counts them as first seen on its first run (not knowing when they came)."""
+    push(client, tmp_path, version="1.0.0", content=b"pushed before the upgrade")
+    named = Digest.parse(client.artifact("shop-api@1.0.0")["files"][0]["digest"])
+    unnamed = put_bytes(blobs, b"left over before the upgrade").digest
+    with metadata.session() as s:
+        for digest in (named, unnamed):
+            s.blobs.forget(digest)  # as migration 0009 found them: no record
+    assert dana.get(f"/api/v1/blobs/{named}").content == b"pushed before the upgrade"
+    clock.now += timedelta(days=30)
+    assert client.collect_garbage()["collected"] == 0  # first seen now
+    clock.now += timedelta(hours=2)
+    assert client.collect_garbage()["blobs"] == [str(unnamed)]
+    assert dana.get(f"/api/v1/blobs/{named}").content == b"pushed before the upgrade"

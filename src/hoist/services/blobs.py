@@ -10,7 +10,7 @@ and then finds the bytes gone; ``quarantine`` sets the bytes aside and records w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -48,9 +48,14 @@ class Blobs:
         return f if offset else checked(f, digest, info.size, self.mark_corrupt)
 
     def path(self, digest: Digest) -> Path | None:
+        """A local file holding the blob (zero-copy serving), None if there is none; BlobCorrupt."""
         path = self.store.path(digest)
-        if path is not None:
-            self._check(digest)
+        if path is None:
+            try:
+                self.store.stat(digest)
+            except BlobNotFound:
+                return None
+        self._check(digest)
         return path
 
     def download_url(self, digest: Digest, *, expires_in: int) -> str | None:
@@ -72,20 +77,32 @@ class Blobs:
             return False
         return True
 
-    def publish(self, key: str, digest: Digest, s: MetadataSession | None = None) -> BlobInfo:
+    def publish(
+        self,
+        key: str,
+        digest: Digest,
+        s: MetadataSession | None = None,
+        *,
+        before: Callable[[MetadataSession], None] | None = None,
+        after: Callable[[MetadataSession], None] | None = None,
+    ) -> BlobInfo:
         """Make the upload ``key`` (verified to hash to ``digest``) the blob: touched first (so that
-        no collection takes it), then its bytes, then a corrupt mark lifted (whole bytes again)."""
-        if s is None:
-            with self._metadata.session() as own:
-                own.blobs.touch(digest, now=self._clock())
-        else:
+        no collection takes it), then its bytes, then a corrupt mark lifted (whole bytes again). In
+        the caller's unit of work ``s``, or in two of its own that also run ``before`` and ``after``."""
+        if s is not None:
             s.blobs.touch(digest, now=self._clock())
-        info = self.store.commit_upload(key, digest)
-        if s is None:
-            with self._metadata.session() as own:
-                own.blobs.clear_corrupt(digest)
-        else:
+            info = self.store.commit_upload(key, digest)
             s.blobs.clear_corrupt(digest)
+            return info
+        with self._metadata.session() as own:
+            if before is not None:
+                before(own)
+            own.blobs.touch(digest, now=self._clock())
+        info = self.store.commit_upload(key, digest)
+        with self._metadata.session() as own:
+            own.blobs.clear_corrupt(digest)
+            if after is not None:
+                after(own)
         return info
 
     def put(self, data: bytes, s: MetadataSession | None = None) -> Digest:

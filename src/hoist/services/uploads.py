@@ -29,7 +29,7 @@ from hoist.domain.errors import (
     UploadOutOfOrder,
     UploadTruncated,
 )
-from hoist.domain.ports import BlobInfo, MetadataStore, UploadRecord, UploadWriter
+from hoist.domain.ports import BlobInfo, MetadataSession, MetadataStore, UploadRecord, UploadWriter
 from hoist.services.base import Clock, utcnow
 from hoist.services.blobs import Blobs
 
@@ -169,12 +169,15 @@ class UploadService:
         return self._clock()
 
     def start(self) -> UploadState:
-        key = self._blobs.store.create_upload()
+        return _state(self._create())
+
+    def _create(self) -> UploadRecord:
+        key = self._blobs.store.create_upload()  # a crash before the record: gc reclaims it unnamed
         now = self._clock()
         record = UploadRecord(uuid.uuid4().hex, key, 0, None, now, now)
         with self._metadata.session() as s:
             s.uploads.add(record)
-        return _state(record)
+        return record
 
     def _record(self, upload_id: str) -> UploadRecord:
         with self._metadata.reader() as s:
@@ -193,17 +196,18 @@ class UploadService:
     def open(self, upload_id: str | None, *, offset: int | None = None, length: int | None = None) -> UploadSession:
         """Append to ``upload_id`` (a new upload if None). ``offset`` is where the client thinks the
         upload ends (UploadOutOfOrder otherwise); ``length`` is the body size the client declared."""
-        record = self._record(self.start().upload_id if upload_id is None else upload_id)
+        record = self._create() if upload_id is None else self._record(upload_id)
         if offset is not None and offset != record.size:
             raise UploadOutOfOrder(
                 f"the chunk starts at byte {offset} but the upload holds {record.size} bytes", offset=record.size
             )
         writer = self._blobs.store.append(record.key, record.size)
-        try:  # written to now: not idle, whatever it was (and still ours: not expired meanwhile)
-            self.advance(record.upload_id, was=record.size, size=record.size, state=record.hash_state)
-        except UploadNotFound:
-            writer.close()
-            raise
+        if upload_id is not None:
+            try:  # written to now: not idle, whatever it was (and still ours: not expired meanwhile)
+                self.advance(record.upload_id, was=record.size, size=record.size, state=record.hash_state)
+            except UploadNotFound:
+                writer.close()
+                raise
         session = UploadSession(self, record, writer, declared=length)
         if length is not None and record.size + length > self.max_upload_bytes:
             session.cancel()
@@ -249,11 +253,14 @@ class UploadService:
         return Digest(algorithm, hasher.hexdigest())
 
     def publish(self, record: UploadRecord, digest: Digest, *, was: int, size: int, state: bytes) -> BlobInfo:
-        self.advance(record.upload_id, was=was, size=size, state=state)  # still ours, and whole as recorded
-        info = self._blobs.publish(record.key, digest)
-        with self._metadata.session() as s:
+        def still_ours(s: MetadataSession) -> None:  # not expired or cancelled meanwhile: whole as recorded
+            if not s.uploads.advance(record.upload_id, was=was, size=size, hash_state=state, now=self._clock()):
+                raise _unknown(record.upload_id)
+
+        def ended(s: MetadataSession) -> None:
             s.uploads.remove(record.upload_id)
-        return info
+
+        return self._blobs.publish(record.key, digest, before=still_ours, after=ended)
 
     def discard(self, record: UploadRecord) -> int:
         with self._metadata.session() as s:

@@ -41,7 +41,7 @@ class SqlBlobStates:
         made = 0
         for digest in digests:
             insert = self._insert()(BlobStateRow).values(digest=str(digest), touched_at=now)
-            made += _count(self._s.execute(insert.on_conflict_do_nothing()))
+            made += len(self._s.execute(insert.on_conflict_do_nothing().returning(BlobStateRow.digest)).all())
         return made
 
     def touched(self) -> Mapping[Digest, datetime]:
