@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -82,7 +83,7 @@ from hoist.services.vulnerabilities import VulnerabilityService
 from hoist.signing.keys import key_id, load_public
 from hoist.signing.server import ServerSigner
 from hoist.signing.verifier import KeyringVerifier
-from hoist.storage.filesystem import FilesystemBlobStore
+from hoist.storage.filesystem import FilesystemBlobStore, legacy_corrupt_marks
 from hoist.vulns.facade import OsvMatcher
 from hoist.web.edge import WEB
 from hoist.web.pages import WebServices, web_app
@@ -137,8 +138,22 @@ def migrate(settings: Settings) -> None:
     store = open_metadata(settings)
     try:
         upgrade(store.engine)
+        _record_legacy_corrupt_marks(store, settings.storage_dir)
     finally:
         store.dispose()
+
+
+def _record_legacy_corrupt_marks(metadata: SqlMetadataStore, storage_dir: Path) -> None:
+    """A data folder from before migration 0009 kept its corrupt marks as files: into the database
+    (so that those blobs stay unserved), then the files go."""
+    marks = legacy_corrupt_marks(storage_dir)
+    if not marks:
+        return
+    with metadata.session() as s:
+        for digest, _ in marks:
+            s.blobs.mark_corrupt(digest, now=utcnow())
+    for _, marker in marks:
+        marker.unlink(missing_ok=True)
 
 
 def bootstrap_admin(settings: Settings, token: str | None) -> str | None:

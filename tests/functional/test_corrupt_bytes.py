@@ -17,7 +17,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from hoist.app import Services, build_app, build_services, start_blob_server
+from hoist.app import Services, build_app, build_services, migrate, start_blob_server
 from hoist.cli.context import Cli
 from hoist.cli.exits import INTEGRITY
 from hoist.cli.main import cli
@@ -31,6 +31,7 @@ from hoist.services.serving import CHECKED_UP_TO
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.storage.memory import MemoryBlobStore
 from tests.asgi import SyncASGITransport
+from tests.conftest import put_bytes
 from tests.functional.helpers import push
 from tests.functional.oci_helpers import LAYER, descriptor, image_manifest, index, oci_error, push_blob, put_manifest
 
@@ -214,3 +215,21 @@ def test_a_large_blob_streamed_through_python_breaks_off_and_is_marked_when_its_
             assert answer.status_code == 500 and oci_error(answer) == "BLOB_CORRUPT"
     finally:
         transport.close()
+
+
+def test_corrupt_marks_a_data_folder_kept_as_files_before_the_upgrade_stay_marked(
+    settings: Settings, services: Services, blobs: FilesystemBlobStore
+) -> None:
+    """Before migration 0009 the filesystem store marked a corrupt blob with a file beside it: the
+    upgrade (``hoist db upgrade``, ``hoist serve``) records those marks and removes the files."""
+    digest = put_bytes(blobs, b"found rotten before the upgrade").digest
+    marker = settings.storage_dir / "corrupt" / digest.algorithm / digest.hex
+    marker.parent.mkdir(parents=True)
+    marker.touch()
+    migrate(settings)
+    with pytest.raises(BlobCorrupt):
+        services.blobs.stat(digest)
+    assert not marker.exists()
+    migrate(settings)  # again: nothing left to record
+    with pytest.raises(BlobCorrupt):
+        services.blobs.stat(digest)

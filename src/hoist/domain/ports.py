@@ -1,7 +1,9 @@
 """The two store contracts. Every implementation passes the same contract suite (tests/contract).
 
-Blob store: immutable bytes by digest, nothing else. Metadata store: everything else, in units of
-work that commit or roll back as a whole, with the audit event written inside the same unit.
+Blob store: immutable bytes by digest and uploads of bytes, nothing else (no times, marks or
+renames: an object store has none). Metadata store: everything else, what the bytes mean included
+(blob liveness, corrupt marks, upload offsets and hash states), in units of work that commit or roll
+back as a whole, with the audit event written inside the same unit.
 """
 
 from __future__ import annotations

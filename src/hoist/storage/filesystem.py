@@ -148,6 +148,15 @@ class FilesystemBlobStore:
                 yield StoredUpload(entry.name, datetime.fromtimestamp(made, UTC))
 
 
+def legacy_corrupt_marks(root: Path) -> list[tuple[Digest, Path]]:
+    """The corrupt markers Hoist kept beside the blobs before the metadata store did
+    (``corrupt/<alg>/<hex>``), with their files: to be recorded, then removed (``app.migrate``)."""
+    folder = root / "corrupt"
+    if not folder.is_dir():
+        return []
+    return [(Digest(alg.name, marker.name), marker) for alg in sorted(folder.iterdir()) for marker in sorted(alg.iterdir())]
+
+
 class FilesystemUploadWriter:
     def __init__(self, data: Path, key: str, offset: int) -> None:
         self.key = key
