@@ -281,7 +281,7 @@ class UploadService:
             idle = s.uploads.idle(idle_since)
             known = {r.key for r in s.uploads.every()}
         orphans = [u for u in self._blobs.store.uploads() if u.key not in known and u.started_at < idle_since]
-        if dry_run:
+        if dry_run:  # an orphan's size is known once it is aborted: 0 until then
             return [_state(r) for r in idle] + [UploadState(u.key, 0, u.started_at, u.started_at) for u in orphans]
         expired = []
         for record in idle:
