@@ -32,7 +32,7 @@ from hoist.storage.filesystem import FilesystemBlobStore
 from tests.asgi import SyncASGITransport
 from tests.conftest import ADMIN, put_bytes
 from tests.functional.helpers import Clock, push
-from tests.functional.oci_helpers import image_manifest, oci_error, put_manifest
+from tests.functional.oci_helpers import LAYER, image_manifest, oci_error, put_manifest
 
 
 @pytest.fixture
@@ -280,3 +280,22 @@ def test_blobs_of_a_data_folder_from_before_blob_records_are_served_and_collecte
     clock.now += timedelta(hours=2)
     assert client.collect_garbage()["blobs"] == [str(unnamed)]
     assert dana.get(f"/api/v1/blobs/{named}").content == b"pushed before the upgrade"
+
+
+def test_the_record_a_refused_push_left_of_a_blob_never_stored_goes_a_grace_later(
+    http: httpx.Client, client: HoistClient, metadata: SqlMetadataStore, clock: Clock
+) -> None:
+    image = json.loads(image_manifest(http, "dev/shop/api"))
+    ghost = Digest.of(b"never uploaded")
+    image["layers"].append({"mediaType": LAYER, "digest": str(ghost), "size": 14})
+    answer = put_manifest(http, "dev/shop/api", "2.0.0", json.dumps(image).encode())
+    assert answer.status_code == 400 and oci_error(answer) == "MANIFEST_BLOB_UNKNOWN"
+    with metadata.reader() as s:
+        assert s.blobs.get(ghost) is not None  # touched before the push knew: a collection keeps it a while
+    client.collect_garbage()
+    with metadata.reader() as s:
+        assert s.blobs.get(ghost) is not None
+    clock.now += timedelta(hours=2)
+    client.collect_garbage()
+    with metadata.reader() as s:
+        assert s.blobs.get(ghost) is None

@@ -10,7 +10,7 @@ and then finds the bytes gone; ``quarantine`` sets the bytes aside and records w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -69,13 +69,22 @@ class Blobs:
         False when it is not stored. Every path that makes a stored blob newly needed (a manifest or
         artifact naming it, a mount) touches it before it commits. The row first, then the bytes: a
         collection that was deleting them has finished by then."""
+        return digest in self.touch_all([digest])
+
+    def touch_all(self, digests: Iterable[Digest]) -> set[Digest]:
+        """``touch`` each, in one unit of work: those stored."""
+        wanted = list(dict.fromkeys(digests))
         with self._metadata.session() as s:
-            s.blobs.touch(digest, now=self._clock())
-        try:
-            self.store.stat(digest)
-        except BlobNotFound:
-            return False
-        return True
+            for digest in wanted:
+                s.blobs.touch(digest, now=self._clock())
+        stored = set()
+        for digest in wanted:
+            try:
+                self.store.stat(digest)
+            except BlobNotFound:
+                continue
+            stored.add(digest)
+        return stored
 
     def publish(
         self,
@@ -146,6 +155,13 @@ class Blobs:
         """Give stored blobs without a row one, as first seen now (a data folder from before rows)."""
         with self._metadata.session() as s:
             return s.blobs.adopt(digests, now=self._clock())
+
+    def forget(self, digests: list[Digest], *, older_than: datetime) -> None:
+        """Drop the rows of blobs whose bytes are not stored, unless touched since ``older_than``."""
+        with self._metadata.session() as s:
+            for digest in digests:
+                if s.blobs.lock_untouched(digest, since=older_than):
+                    s.blobs.forget(digest)
 
     def collect(self, digest: Digest, *, older_than: datetime) -> int | None:
         """Garbage collection's delete: only if the blob was not touched since ``older_than``, with

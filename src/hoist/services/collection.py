@@ -75,8 +75,13 @@ class GarbageCollector:
         in_progress = len(self._uploads.in_progress())
         stored = list(self._blobs.digests())
         touched = self._blobs.touched()
-        if not dry_run:  # stored before rows were kept: first seen now, collectable one grace later
+        if not dry_run:
+            # stored before rows were kept: first seen now, collectable one grace later
             self._blobs.adopt([d for d in stored if d not in touched])
+            # rows of bytes never stored or gone (a refused push touched what it named) once old
+            held = set(stored)
+            old = began - self.grace
+            self._blobs.forget([d for d, at in touched.items() if d not in held and at < old], older_than=old)
         live = live_set(self._metadata)
         candidates = list(sweepable(live, stored, touched, now=began, grace=self.grace))
         freed, collected, kept = 0, [], 0

@@ -222,12 +222,13 @@ class RepositoryService:
         corrupt), each touched (a garbage collection running now keeps it). ManifestBlobUnknown for
         one the repository cannot have; a foreign layer that is not stored here is left out."""
         held: dict[Digest, int | None] = {}
-        for _, descriptor in manifest.blob_descriptors():
+        descriptors = [d for _, d in manifest.blob_descriptors()]
+        # one that may not be named is answered as if absent: no leak
+        stored = self._blobs.touch_all(d.digest for d in descriptors if may_reference(self._metadata, actor, d.digest))
+        for descriptor in descriptors:
             blob = descriptor.digest
             try:
-                if not may_reference(self._metadata, actor, blob):  # answered as if absent: no leak
-                    raise BlobNotFound(str(blob))
-                if not self._blobs.touch(blob):
+                if blob not in stored:
                     raise BlobNotFound(str(blob))
                 held[blob] = self._blobs.stat(blob).size
             except BlobNotFound:
