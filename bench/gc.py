@@ -18,10 +18,11 @@ version in Hoist, with its generated SBOM referrer); the other half become garba
   links as above. The SBOM documents become garbage as well.
 
 Before timing, a dry run on each side must report exactly the expected blobs collectable, and
-every Hoist blob file is aged by two hours (Hoist's grace period is one hour by blob mtime: this
-measures the sweep, not the wait). Timed: Hoist's ``POST /api/v1/gc`` end to end over HTTP (the
-server warm), and ``docker-registry garbage-collect config.yml`` with its server stopped (its
-collector is an offline mark and sweep over its storage folder). Blobs and bytes reclaimed are
+every Hoist blob is aged by two hours (Hoist's grace period is one hour from a blob's last touch,
+``blob_states.touched_at`` in its database: this measures the sweep, not the wait). Timed: Hoist's
+``POST /api/v1/gc`` end to end over HTTP (the server warm), and ``docker-registry garbage-collect
+config.yml`` with its server stopped (its collector is an offline mark and sweep over its storage
+folder). Blobs and bytes reclaimed are
 counted from the blob folders before and after, broken down by kind, and checked against what each
 collector reports.
 
@@ -31,6 +32,7 @@ Ratio = reference time / Hoist time: above 1.00x Hoist is faster. Servers take t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import hashlib
 import io
@@ -38,13 +40,14 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import tarfile
-import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -296,11 +299,11 @@ def run_reference(root: Path, images: list[Image], jobs: int) -> Outcome:
     return outcome
 
 
-def age_blobs(folder: Path, seconds: int) -> None:
-    then = time.time() - seconds
-    for path in folder.rglob("*"):
-        if path.is_file():
-            os.utime(path, (then, then))
+def age_blobs(database: Path, seconds: int) -> None:
+    """Every blob's last touch (``blob_states``, what the grace period runs from) ``seconds`` ago."""
+    then = (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        conn.execute("UPDATE blob_states SET touched_at = ?", (then,))
 
 
 def run_hoist(root: Path, images: list[Image], jobs: int) -> tuple[Outcome, dict[str, object]]:
@@ -310,7 +313,7 @@ def run_hoist(root: Path, images: list[Image], jobs: int) -> tuple[Outcome, dict
     with hoist_server(data) as server:
         push_all(server, images, jobs)
         deleted = delete_garbage(server, images, hoist=True)
-        age_blobs(blobs, AGE)
+        age_blobs(data / "hoist.db", AGE)
         headers = {"Authorization": f"Bearer {server.token}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=3600) as client:
 

@@ -21,15 +21,39 @@ from hoist.app import Services, build_app, build_services
 from hoist.client import HoistClient
 from hoist.config import Settings, load_settings
 from hoist.domain.access import Permission, Permissions, Right
+from hoist.domain.digests import Digest
 from hoist.domain.models import Actor
+from hoist.domain.ports import BlobInfo, BlobStore
 from hoist.metadata.sql.migrate import upgrade
 from hoist.metadata.sql.store import SqlMetadataStore, make_engine
 from hoist.storage.filesystem import FilesystemBlobStore
+from hoist.storage.memory import MemoryBlobStore
 from tests.asgi import SyncASGITransport
 from tests.postgres import PostgresServer, start_server
 
 REQUIRE_INTEGRATION = os.environ.get("HOIST_REQUIRE_INTEGRATION") == "1"
 DATABASES = ["sqlite", "postgresql"]
+
+
+def put_bytes(store: BlobStore, data: bytes) -> BlobInfo:
+    """Bytes straight into a blob store, through the port (no metadata: a blob as a data folder from
+    before the metadata kept rows for blobs holds it)."""
+    key = store.create_upload()
+    writer = store.append(key, 0)
+    writer.write(data)
+    writer.close()
+    return store.commit_upload(key, Digest.of(data))
+
+
+def rot(store: BlobStore, digest: Digest, data: bytes) -> None:
+    """The fault: the medium under the store changes a blob's bytes (bit rot, a hand editing a file)."""
+    if isinstance(store, FilesystemBlobStore):
+        path = store.path(digest)
+        assert path is not None
+        path.write_bytes(data)
+    else:
+        assert isinstance(store, MemoryBlobStore)
+        store.blobs[digest] = data  # the memory store's medium is its dict
 
 
 def missing(what: str) -> None:
@@ -92,6 +116,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 @pytest.fixture
 def metadata(database_url: str) -> Iterator[SqlMetadataStore]:
     store = SqlMetadataStore.from_url(database_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def sqlite_metadata(tmp_path: Path, sqlite_template: Path) -> Iterator[SqlMetadataStore]:
+    """A freshly migrated SQLite metadata store alone, for tests of an edge the database is not the point of."""
+    shutil.copy(sqlite_template, tmp_path / "edge.db")
+    store = SqlMetadataStore.from_url(f"sqlite:///{tmp_path / 'edge.db'}")
     yield store
     store.dispose()
 

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -72,6 +73,7 @@ from hoist.services.administration import Administration
 from hoist.services.audit import AuditService
 from hoist.services.authentication import Authentication
 from hoist.services.base import Clock, utcnow
+from hoist.services.blobs import Blobs
 from hoist.services.board import BoardService
 from hoist.services.catalog import CatalogService
 from hoist.services.collection import GarbageCollector
@@ -97,7 +99,7 @@ from hoist.services.vulnerabilities import VulnerabilityService
 from hoist.signing.keys import key_id, load_public
 from hoist.signing.server import ServerSigner
 from hoist.signing.verifier import KeyringVerifier
-from hoist.storage.filesystem import FilesystemBlobStore
+from hoist.storage.filesystem import FilesystemBlobStore, legacy_corrupt_marks
 from hoist.vulns.facade import OsvMatcher
 from hoist.web.edge import WEB
 from hoist.web.pages import WebServices
@@ -115,7 +117,7 @@ EDGES = EdgeTable((OCI_EDGE, JSON_API, *NATIVE, WEB), default=JSON_API)
 @dataclass(frozen=True, slots=True)
 class Services:
     metadata: SqlMetadataStore
-    blobs: BlobStore
+    blobs: Blobs
     guard: Guard
     authentication: Authentication
     administration: Administration
@@ -153,8 +155,22 @@ def migrate(settings: Settings) -> None:
     store = open_metadata(settings)
     try:
         upgrade(store.engine)
+        _record_legacy_corrupt_marks(store, settings.storage_dir)
     finally:
         store.dispose()
+
+
+def _record_legacy_corrupt_marks(metadata: SqlMetadataStore, storage_dir: Path) -> None:
+    """A data folder from before migration 0009 kept its corrupt marks as files: into the database
+    (so that those blobs stay unserved), then the files go."""
+    marks = legacy_corrupt_marks(storage_dir)
+    if not marks:
+        return
+    with metadata.session() as s:
+        for digest, _ in marks:
+            s.blobs.mark_corrupt(digest, now=utcnow())
+    for _, marker in marks:
+        marker.unlink(missing_ok=True)
 
 
 def bootstrap_admin(settings: Settings, token: str | None) -> str | None:
@@ -167,8 +183,9 @@ def bootstrap_admin(settings: Settings, token: str | None) -> str | None:
         metadata.dispose()
 
 
-def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobStore, clock: Clock = utcnow) -> Services:
+def build_services(settings: Settings, metadata: SqlMetadataStore, store: BlobStore, clock: Clock = utcnow) -> Services:
     policy = settings.policy
+    blobs = Blobs(store, metadata, clock)
     guard = Guard(metadata, clock)
     signer = ServerSigner.load_or_create(settings.signing_key or settings.data_dir / "server.key")
     statements = SignedStatements(signer, blobs)
@@ -178,7 +195,10 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     publisher = PublishService(metadata, blobs, policy, statements, guard, clock, on_manifest=inventory.on_manifest)
     retention = RetentionService(metadata, policy, guard, clock)
     upload_expiry = timedelta(hours=settings.upload_expire_hours)
-    gc = GarbageCollector(metadata, blobs, guard, clock, upload_expiry=upload_expiry)
+    uploads = UploadService(
+        blobs, metadata, max_upload_bytes=settings.max_upload_bytes, expire_after=upload_expiry, clock=clock
+    )
+    gc = GarbageCollector(metadata, blobs, uploads, guard, clock, upload_expiry=upload_expiry)
     drills = RollbackDrills(metadata, blobs, policy, guard, clock)
     repositories = RepositoryService(
         metadata, blobs, policy, publisher, guard, clock, hooks=[CosignSignatures(keyring, clock)]
@@ -195,7 +215,7 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         ),
         tokens=TokenService(metadata, policy, settings.access, guard, clock, on_change=authentication.forget),
         signer=signer,
-        uploads=UploadService(blobs, max_upload_bytes=settings.max_upload_bytes, expire_after=upload_expiry, clock=clock),
+        uploads=uploads,
         publisher=publisher,
         packages=PackageService(metadata, policy, publisher, guard, clock),
         repositories=repositories,
@@ -267,8 +287,12 @@ def start_blob_server(settings: Settings) -> Running | None:
     urls = blob_urls(settings)
     if urls is None or not settings.blob_port:
         return None
-    blobs = open_blobs(settings)
-    return serve_in_thread(BlobServer(urls, partial(local_path, blobs)), settings.host, settings.blob_port)
+    metadata = open_metadata(settings)  # corrupt marks: a blob found rotten is never sent
+    running = serve_in_thread(
+        BlobServer(urls, partial(local_path, Blobs(open_blobs(settings), metadata))), settings.host, settings.blob_port
+    )
+    running.close_on_stop(metadata.dispose)
+    return running
 
 
 def start_maintenance(settings: Settings) -> None:
@@ -354,7 +378,7 @@ def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> F
     app.include_router(retention.router(services), prefix=API)
     app.include_router(audit.router(services.audit), prefix=API)
     app.router.routes.extend(pypi.routes(services.packages, services.uploads, blobs))
-    app.include_router(probes.router(Readiness(services.metadata, services.blobs), scrape_probes(services.blobs)))
+    app.include_router(probes.router(Readiness(services.metadata, services.blobs.store), scrape_probes(services.uploads)))
     app.add_exception_handler(HoistError, handle_hoist_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

@@ -15,6 +15,7 @@ from hoist.domain.ports import BlobStore
 from hoist.http import metrics
 from hoist.metadata.sql.migrate import current_revision, head_revision
 from hoist.metadata.sql.store import SqlMetadataStore
+from hoist.services.uploads import UploadService
 
 _NOTHING = Digest.of(b"")  # asked for, to see the store answer; held or not, either answer is fine
 
@@ -47,12 +48,12 @@ class Readiness:
         return None
 
 
-def scrape_probes(blobs: BlobStore) -> list[metrics.Probe]:
+def scrape_probes(uploads: UploadService) -> list[metrics.Probe]:
     return [
         metrics.Probe(
             "hoist_uploads_in_progress",
-            "Uploads started and neither committed nor cancelled yet (resumable ones included)",
-            lambda: float(sum(1 for _ in blobs.uploads())),
+            "Uploads started and neither committed nor cancelled yet (resumable ones included), on every server",
+            lambda: float(len(uploads.in_progress())),
         ),
     ]
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import ConcurrentUpdate, DeploymentNotFound
@@ -20,8 +22,10 @@ from hoist.domain.models import (
     PlacementVia,
     Result,
 )
+from hoist.domain.ports import BlobState, UploadRecord
 from hoist.domain.versions import Version
-from hoist.metadata.sql.store import SqlMetadataStore
+from hoist.metadata.sql.migrate import alembic_config, upgrade
+from hoist.metadata.sql.store import SqlMetadataStore, make_engine
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 PIPELINE = Pipeline("github-actions", "812", project="acme/shop")
@@ -356,10 +360,64 @@ def test_the_heads_migration_makes_them_from_the_placements_and_deployments_alre
                     pipeline=None,
                     reason=None,
                 )
-        command.downgrade(alembic_config(store.engine), "0008")  # the heads are gone, the rows stay
+        command.downgrade(alembic_config(store.engine), "0009")  # the heads are gone, the rows stay
         upgrade(store.engine)
         with store.reader() as s:
             assert [p.artifact_id for p in s.placements.newest({"dev"})] == [b.id]  # same moment: the later one
             assert [str(d.version) for d in s.deployments.current()] == ["1.0.0"]  # rolled back last
     finally:
         store.engine.dispose()
+
+
+def test_an_upload_record_advances_only_from_the_size_it_holds(metadata: SqlMetadataStore) -> None:
+    """Two servers writing the same upload: the one whose record is stale loses, as a lost race."""
+    later = NOW + timedelta(minutes=5)
+    with metadata.session() as s:
+        s.uploads.add(UploadRecord("u1", "key-1", 0, None, NOW, NOW))
+        s.uploads.add(UploadRecord("u2", "key-2", 0, None, NOW, NOW))
+    with metadata.session() as s:
+        assert s.uploads.advance("u1", was=0, size=10, hash_state=b"state after 10", now=later)
+        assert not s.uploads.advance("u1", was=0, size=7, hash_state=b"stale", now=later)
+        assert not s.uploads.advance("gone", was=0, size=1, hash_state=None, now=later)
+    with metadata.reader() as s:
+        assert s.uploads.get("u1") == UploadRecord("u1", "key-1", 10, b"state after 10", NOW, later)
+        assert [r.upload_id for r in s.uploads.idle(NOW + timedelta(minutes=1))] == ["u2"]
+        assert [r.upload_id for r in s.uploads.every()] == ["u1", "u2"]
+    with metadata.session() as s:
+        assert s.uploads.remove("u2") and not s.uploads.remove("u2")
+    with metadata.reader() as s:
+        assert s.uploads.get("u2") is None
+
+
+def test_blob_states_keep_touches_corrupt_marks_and_quarantine(metadata: SqlMetadataStore) -> None:
+    a, b = Digest.of(b"a"), Digest.of(b"b")
+    later = NOW + timedelta(hours=2)
+    with metadata.session() as s:
+        s.blobs.touch(a, now=NOW)
+        assert s.blobs.adopt([a, b], now=NOW) == 1  # a has its row already
+    with metadata.session() as s:
+        assert s.blobs.lock_untouched(a, since=NOW + timedelta(seconds=1))
+        assert not s.blobs.lock_untouched(a, since=NOW)
+        assert not s.blobs.lock_untouched(Digest.of(b"no row"), since=later)
+        s.blobs.touch(a, now=later)
+        s.blobs.mark_corrupt(b, now=later)
+    assert metadata.hot.blob_corrupt(str(b)) and not metadata.hot.blob_corrupt(str(a))
+    with metadata.session() as s:
+        assert s.blobs.touched() == {a: later, b: NOW}
+        assert s.blobs.get(b) == BlobState(b, NOW, later)
+        assert s.blobs.clear_corrupt(b) and not s.blobs.clear_corrupt(b)
+        s.blobs.quarantine(a, aside="quarantine/a", size=1, now=later)
+    with metadata.reader() as s:
+        assert s.blobs.get(a) is None and s.blobs.quarantined() == [(a, "quarantine/a")]
+
+
+def test_the_blob_states_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    tables = {"blob_states", "quarantined_blobs", "blob_uploads"}
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(engine), "0008")
+        assert not tables & set(inspect(engine).get_table_names())
+        upgrade(engine)
+        assert tables <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

@@ -54,12 +54,18 @@ def release_to(client: HoistClient, approver: HoistClient, ref: str, environment
         client.deploy(ref, environment=env)
 
 
+# What the blob store's bytes are (stored when, corrupt, uploads on their way): an upload that comes
+# before a refused push stores its bytes, as it always did; those rows describe the bytes, not the push.
+BYTES_BOOKKEEPING = frozenset({"blob_states", "blob_uploads", "quarantined_blobs"})
+
+
 def row_counts(metadata: SqlMetadataStore) -> dict[str, int]:
-    """How many rows every table holds: bad input must leave these unchanged."""
+    """How many rows every table holds, but for the bytes' bookkeeping: bad input must leave these unchanged."""
     with metadata.engine.connect() as conn:
         return {
             name: conn.execute(select(func.count()).select_from(table)).scalar_one()
             for name, table in Base.metadata.tables.items()
+            if name not in BYTES_BOOKKEEPING
         }
 
 

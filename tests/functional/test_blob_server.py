@@ -15,6 +15,7 @@ from hoist.config import Settings
 from hoist.domain.digests import Digest
 from hoist.http.blobserver import BlobServer, BlobUrls, serve_in_thread
 from hoist.storage.filesystem import FilesystemBlobStore
+from tests.conftest import put_bytes
 from tests.functional.oci_helpers import push_blob
 
 SECRET = b"a secret of at least thirty-two bytes!"
@@ -27,9 +28,7 @@ def free_port() -> int:
 
 
 def stored(blobs: FilesystemBlobStore, data: bytes) -> Digest:
-    writer = blobs.writer()
-    writer.write(data)
-    return writer.commit(Digest.of(data)).digest
+    return put_bytes(blobs, data).digest
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from hoist.app import build_app, build_services, start_blob_server
+from hoist.app import Services, build_app, build_services, migrate, start_blob_server
 from hoist.cli.context import Cli
 from hoist.cli.exits import INTEGRITY
 from hoist.cli.main import cli
@@ -31,6 +31,7 @@ from hoist.services.serving import CHECKED_UP_TO
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.storage.memory import MemoryBlobStore
 from tests.asgi import SyncASGITransport
+from tests.conftest import put_bytes
 from tests.functional.helpers import push
 from tests.functional.oci_helpers import LAYER, descriptor, image_manifest, index, oci_error, push_blob, put_manifest
 
@@ -63,7 +64,9 @@ def hoist(client: HoistClient, *args: str) -> tuple[int, str]:
     return out.exit_code, out.output
 
 
-def test_a_small_blob_whose_bytes_rotted_is_never_served_as_good(dana: httpx.Client, blobs: FilesystemBlobStore) -> None:
+def test_a_small_blob_whose_bytes_rotted_is_never_served_as_good(
+    dana: httpx.Client, blobs: FilesystemBlobStore, services: Services
+) -> None:
     data = os.urandom(64 * 1024)
     blob = push_blob(dana, "dev/shop/api", data)
     rot(blobs, blob["digest"])
@@ -77,13 +80,13 @@ def test_a_small_blob_whose_bytes_rotted_is_never_served_as_good(dana: httpx.Cli
     assert api.status_code == 500 and api.json()["error"]["code"] == "BLOB_CORRUPT"
     assert blob["digest"] in api.json()["error"]["message"]
     with pytest.raises(BlobCorrupt):  # marked, as fsck would have: the next reader is told too
-        blobs.stat(Digest.parse(blob["digest"]))
+        services.blobs.stat(Digest.parse(blob["digest"]))
     push_blob(dana, "dev/shop/api", data)  # the good bytes again repair it
     assert dana.get(f"/v2/dev/shop/api/blobs/{blob['digest']}").content == data
 
 
 def test_the_blob_server_checks_small_blobs_before_it_answers(
-    settings: Settings, dana: httpx.Client, blobs: FilesystemBlobStore
+    settings: Settings, dana: httpx.Client, blobs: FilesystemBlobStore, services: Services
 ) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -101,7 +104,7 @@ def test_the_blob_server_checks_small_blobs_before_it_answers(
         answer = httpx.get(f"http://127.0.0.1:{port}{url}")
         assert answer.status_code == 500 and "corrupt" in answer.text
         with pytest.raises(BlobCorrupt):
-            blobs.stat(Digest.parse(blob["digest"]))
+            services.blobs.stat(Digest.parse(blob["digest"]))
     finally:
         server.stop()
 
@@ -156,7 +159,9 @@ def test_verify_rehashes_an_image_index_its_children_their_configs_and_layers(
     assert code == INTEGRITY and layer in text
 
 
-def test_sbom_generation_marks_a_layer_it_finds_rotten(dana: httpx.Client, blobs: FilesystemBlobStore) -> None:
+def test_sbom_generation_marks_a_layer_it_finds_rotten(
+    dana: httpx.Client, blobs: FilesystemBlobStore, services: Services
+) -> None:
     packed = io.BytesIO()
     with tarfile.open(fileobj=packed, mode="w:gz") as tar:
         info = tarfile.TarInfo("etc/os-release")
@@ -170,7 +175,7 @@ def test_sbom_generation_marks_a_layer_it_finds_rotten(dana: httpx.Client, blobs
     rot(blobs, layer["digest"])  # after the upload verified it, before the version's SBOM is made
     assert put_manifest(dana, "dev/shop/api", "3.0.0", raw).status_code == 201  # the push stands, without an SBOM
     with pytest.raises(BlobCorrupt):
-        blobs.stat(Digest.parse(layer["digest"]))
+        services.blobs.stat(Digest.parse(layer["digest"]))
 
 
 def test_verify_skips_a_foreign_layer_the_registry_does_not_hold_and_fails_on_any_other_missing_blob(
@@ -202,7 +207,7 @@ def test_a_large_blob_streamed_through_python_breaks_off_and_is_marked_when_its_
         with httpx.Client(transport=transport, base_url="http://hoist.test", headers=headers) as http:
             data = os.urandom(LARGE)
             digest = Digest.parse(push_blob(http, "dev/shop/api", data)["digest"])
-            store._blobs[digest] = data[:-1] + bytes([data[-1] ^ 1])  # the fault, in the memory store's medium
+            store.blobs[digest] = data[:-1] + bytes([data[-1] ^ 1])  # the fault, in the memory store's medium
             # (a flipped bit: a fixed byte put there would be no fault once in 256 runs)
             with pytest.raises(RuntimeError, match="response already started") as broke:
                 http.get(f"/v2/dev/shop/api/blobs/{digest}")  # the 200 was under way: it is aborted before its end
@@ -211,3 +216,21 @@ def test_a_large_blob_streamed_through_python_breaks_off_and_is_marked_when_its_
             assert answer.status_code == 500 and oci_error(answer) == "BLOB_CORRUPT"
     finally:
         transport.close()
+
+
+def test_corrupt_marks_a_data_folder_kept_as_files_before_the_upgrade_stay_marked(
+    settings: Settings, services: Services, blobs: FilesystemBlobStore
+) -> None:
+    """Before migration 0009 the filesystem store marked a corrupt blob with a file beside it: the
+    upgrade (``hoist db upgrade``, ``hoist serve``) records those marks and removes the files."""
+    digest = put_bytes(blobs, b"found rotten before the upgrade").digest
+    marker = settings.storage_dir / "corrupt" / digest.algorithm / digest.hex
+    marker.parent.mkdir(parents=True)
+    marker.touch()
+    migrate(settings)
+    with pytest.raises(BlobCorrupt):
+        services.blobs.stat(digest)
+    assert not marker.exists()
+    migrate(settings)  # again: nothing left to record
+    with pytest.raises(BlobCorrupt):
+        services.blobs.stat(digest)

@@ -30,9 +30,9 @@ from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.services.collection import GarbageCollector
 from hoist.storage.filesystem import FilesystemBlobStore
 from tests.asgi import SyncASGITransport
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, put_bytes
 from tests.functional.helpers import Clock, push
-from tests.functional.oci_helpers import image_manifest, oci_error, put_manifest
+from tests.functional.oci_helpers import LAYER, image_manifest, oci_error, put_manifest
 
 
 @pytest.fixture
@@ -111,17 +111,17 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
     with a grace period of 2 s (longer than a push takes from touching its blobs to committing),
     and uploads in progress span collections: every artifact that committed has every blob, and
     every upload commits whole."""
-    collector = GarbageCollector(metadata, blobs, services.guard, clock, grace=timedelta(seconds=2))
-    past = time.time() - 86400
+    collector = GarbageCollector(
+        metadata, services.blobs, services.uploads, services.guard, clock, grace=timedelta(seconds=2)
+    )
     old: list[BlobInfo] = []
 
     def old_blob(i: int) -> BlobInfo:
         """An unreferenced blob a day old: the collector may take it the moment it sees it."""
         data = f"old unreferenced blob {i}".encode() * 50
-        writer = blobs.writer()
-        writer.write(data)
-        info = writer.commit(Digest.of(data))
-        os.utime(blobs.path(info.digest), (past, past))  # type: ignore[arg-type]
+        info = blobs.stat(services.blobs.put(data))
+        with metadata.session() as s:
+            s.blobs.touch(info.digest, now=datetime.now(UTC) - timedelta(days=1))
         old.append(info)
         return info
 
@@ -148,11 +148,13 @@ def test_collection_during_uploads_and_pushes_never_deletes_what_they_need(
                 except e.BlobNotFound:  # collected before the push touched it: refused, nothing committed
                     refused.append(info.digest)
                 data = os.urandom(4000)  # an upload in progress across collections
-                writer = blobs.writer()
-                writer.write(data[:2000])
+                session = services.uploads.open(None)
+                session.write(data[:2000])
+                session.close()
                 time.sleep(0.005)
-                writer.write(data[2000:])
-                uploaded.append(writer.commit(Digest.of(data)).digest)  # verifies every byte is there
+                session = services.uploads.open(session.upload_id, offset=2000)
+                session.write(data[2000:])
+                uploaded.append(session.commit(Digest.of(data)).digest)  # verifies every byte is there
         except BaseException as exc:
             failures.append(exc)
         finally:
@@ -254,3 +256,46 @@ def test_expire_hours_comes_from_the_configuration(settings: Settings, dana: htt
     assert dana.get(chunked).status_code == 204
     clock.now += timedelta(minutes=20)
     assert dana.get(chunked).status_code == 404
+
+
+def test_blobs_of_a_data_folder_from_before_blob_records_are_served_and_collected_a_grace_after_first_seen(
+    client: HoistClient,
+    dana: httpx.Client,
+    blobs: FilesystemBlobStore,
+    metadata: SqlMetadataStore,
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    """An upgrade keeps a data folder working: blobs the database has no record of yet are served, and
+    garbage collection counts them as first seen on its first run (not knowing when they came)."""
+    push(client, tmp_path, version="1.0.0", content=b"pushed before the upgrade")
+    named = Digest.parse(client.artifact("shop-api@1.0.0")["files"][0]["digest"])
+    unnamed = put_bytes(blobs, b"left over before the upgrade").digest
+    with metadata.session() as s:
+        for digest in (named, unnamed):
+            s.blobs.forget(digest)  # as migration 0009 found them: no record
+    assert dana.get(f"/api/v1/blobs/{named}").content == b"pushed before the upgrade"
+    clock.now += timedelta(days=30)
+    assert client.collect_garbage()["collected"] == 0  # first seen now
+    clock.now += timedelta(hours=2)
+    assert client.collect_garbage()["blobs"] == [str(unnamed)]
+    assert dana.get(f"/api/v1/blobs/{named}").content == b"pushed before the upgrade"
+
+
+def test_the_record_a_refused_push_left_of_a_blob_never_stored_goes_a_grace_later(
+    http: httpx.Client, client: HoistClient, metadata: SqlMetadataStore, clock: Clock
+) -> None:
+    image = json.loads(image_manifest(http, "dev/shop/api"))
+    ghost = Digest.of(b"never uploaded")
+    image["layers"].append({"mediaType": LAYER, "digest": str(ghost), "size": 14})
+    answer = put_manifest(http, "dev/shop/api", "2.0.0", json.dumps(image).encode())
+    assert answer.status_code == 400 and oci_error(answer) == "MANIFEST_BLOB_UNKNOWN"
+    with metadata.reader() as s:
+        assert s.blobs.get(ghost) is not None  # touched before the push knew: a collection keeps it a while
+    client.collect_garbage()
+    with metadata.reader() as s:
+        assert s.blobs.get(ghost) is not None
+    clock.now += timedelta(hours=2)
+    client.collect_garbage()
+    with metadata.reader() as s:
+        assert s.blobs.get(ghost) is None

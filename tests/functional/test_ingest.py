@@ -21,6 +21,8 @@ from hoist.domain.errors import HoistError
 from hoist.formats.common.checksum_headers import declared_checksums
 from hoist.formats.common.ingest import BATCH, receive_body, receive_stream
 from hoist.http.errors import handle_hoist_error
+from hoist.metadata.sql.store import SqlMetadataStore
+from hoist.services.blobs import Blobs
 from hoist.services.uploads import UploadService
 from hoist.storage.filesystem import FilesystemBlobStore
 from tests.asgi import SyncASGITransport
@@ -30,8 +32,8 @@ LIMIT = 1024 * 1024
 
 
 @pytest.fixture
-def app(blobs: FilesystemBlobStore) -> Starlette:
-    uploads = UploadService(blobs, max_upload_bytes=LIMIT)
+def app(blobs: FilesystemBlobStore, sqlite_metadata: SqlMetadataStore) -> Starlette:
+    uploads = UploadService(Blobs(blobs, sqlite_metadata), sqlite_metadata, max_upload_bytes=LIMIT)
 
     async def put(request: Request) -> JSONResponse:
         stored = await receive_body(request, uploads, checksums=declared_checksums(request.headers))

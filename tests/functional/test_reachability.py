@@ -11,7 +11,8 @@ from hoist.client import HoistClient
 from hoist.domain.digests import Digest
 from hoist.domain.manifests import OCI_INDEX
 from hoist.metadata.sql.store import SqlMetadataStore
-from hoist.services.reachability import live_set, sweepable
+from hoist.services.blobs import Blobs
+from hoist.services.reachability import DEFAULT_GRACE, live_set, sweepable
 from hoist.storage.filesystem import FilesystemBlobStore
 from tests.functional.oci_helpers import artifact_manifest, descriptor, image_manifest, index, push_blob, put_manifest
 
@@ -38,15 +39,17 @@ def test_everything_reachable_is_live_and_only_orphans_may_go(
     in_progress = http.post("/api/v1/uploads").json()["upload_id"]
     http.patch(f"/api/v1/uploads/{in_progress}", content=b"half of something")
 
-    live = live_set(metadata, blobs)
+    live = live_set(metadata)
     assert {Digest.of(image), Digest.of(idx), Digest.of(sbom), Digest.of(signature_of_sbom)} <= live.manifests
     for layer in json.loads(image)["layers"] + json.loads(sbom)["layers"] + json.loads(signature_of_sbom)["layers"]:
         assert Digest.parse(layer["digest"]) in live.blobs
     assert Digest.parse(linked_only["digest"]) in live.blobs
-    assert in_progress in live.uploads
+    assert in_progress not in {str(d) for d in blobs.digests()}  # an upload in progress is not a blob: never swept
     assert orphan not in live.blobs
-    assert list(sweepable(live, blobs, now=LATER)) == [orphan]
-    assert list(sweepable(live, blobs, now=datetime.now(UTC))) == []  # still within the grace period
+    touched = Blobs(blobs, metadata).touched()
+    assert list(sweepable(live, blobs.digests(), touched, now=LATER, grace=DEFAULT_GRACE)) == [orphan]
+    now = datetime.now(UTC)  # still within the grace period
+    assert list(sweepable(live, blobs.digests(), touched, now=now, grace=DEFAULT_GRACE)) == []
 
 
 def test_a_version_in_the_rollback_window_cannot_be_deleted_and_stays_live(
@@ -59,6 +62,7 @@ def test_a_version_in_the_rollback_window_cannot_be_deleted_and_stays_live(
     client.deploy("shop/api@1.1.0", environment="dev")
     refused = http.delete(f"/v2/{REPO}/manifests/{Digest.of(old)}")  # not running any more, but rollback needs it
     assert refused.status_code == 403 and "rollback window of dev" in refused.json()["errors"][0]["message"]
-    live = live_set(metadata, blobs)
+    live = live_set(metadata)
     assert Digest.of(old) in live.manifests  # rollback may still need it
-    assert list(sweepable(live, blobs, now=LATER)) == []
+    touched = Blobs(blobs, metadata).touched()
+    assert list(sweepable(live, blobs.digests(), touched, now=LATER, grace=DEFAULT_GRACE)) == []

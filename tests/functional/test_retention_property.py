@@ -24,13 +24,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from hoist.app import build_services
 from hoist.config import load_settings
-from hoist.domain.digests import Digest
 from hoist.domain.errors import HoistError
 from hoist.domain.models import ArtifactRef, FileEntry
 from hoist.metadata.sql.migrate import upgrade
 from hoist.metadata.sql.store import SqlMetadataStore, make_engine
 from hoist.storage.filesystem import FilesystemBlobStore
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, put_bytes
 
 WINDOW = 2
 SEALED_DAYS = 10
@@ -88,9 +87,7 @@ class Retention(RuleBasedStateMachine):
         self.now = datetime(2026, 1, 1, tzinfo=UTC)
         blobs = FilesystemBlobStore(self.root / "store", fsync=False)
         self.services = build_services(settings_, self.metadata, blobs, lambda: self.now)
-        writer = blobs.writer()
-        writer.write(b"the build output")
-        self.blob = writer.commit(Digest.of(b"the build output"))
+        self.blob = put_bytes(blobs, b"the build output")
         self.refs: list[str] = []
         # (env, pkg) -> (ref, when, order): two deployments in the same instant count in the order they ran
         self.deployed: dict[tuple[str, str], list[tuple[str, datetime, int]]] = defaultdict(list)

@@ -21,10 +21,13 @@ from hoist.domain.errors import HoistError
 from hoist.formats.pypi import intake
 from hoist.formats.pypi.seekable import SeekableBlob
 from hoist.http.errors import status_of
+from hoist.metadata.sql.store import SqlMetadataStore
+from hoist.services.blobs import Blobs
 from hoist.services.uploads import UploadService
 from hoist.storage.filesystem import FilesystemBlobStore
 from tests import pypi_files
 from tests.asgi import SyncASGITransport
+from tests.conftest import put_bytes
 
 
 @pytest.fixture
@@ -33,8 +36,8 @@ def store(tmp_path: Path) -> FilesystemBlobStore:
 
 
 @pytest.fixture
-def http(store: FilesystemBlobStore) -> Iterator[httpx.Client]:
-    uploads = UploadService(store, max_upload_bytes=64 * 1024)
+def http(store: FilesystemBlobStore, sqlite_metadata: SqlMetadataStore) -> Iterator[httpx.Client]:
+    uploads = UploadService(Blobs(store, sqlite_metadata), sqlite_metadata, max_upload_bytes=64 * 1024)
 
     async def take(request: Request) -> Response:
         try:
@@ -113,10 +116,7 @@ def test_a_file_that_disagrees_with_its_name_or_form_is_refused(
 
 def test_a_seekable_blob_reads_a_zip_from_any_offset(store: FilesystemBlobStore) -> None:
     wheel = pypi_files.wheel("shop", "1.0")
-    writer = store.writer()
-    writer.write(wheel)
-    digest = Digest.of(wheel)
-    writer.commit(digest)
+    digest = put_bytes(store, wheel).digest
     opened: list[int] = []
 
     def open_at(offset: int) -> io.BufferedIOBase:

@@ -1,12 +1,14 @@
 """The two store contracts. Every implementation passes the same contract suite (tests/contract).
 
-Blob store: immutable bytes by digest, nothing else. Metadata store: everything else, in units of
-work that commit or roll back as a whole, with the audit event written inside the same unit.
+Blob store: immutable bytes by digest and uploads of bytes, nothing else (no times, marks or
+renames: an object store has none). Metadata store: everything else, what the bytes mean included
+(blob liveness, corrupt marks, upload offsets and hash states), in units of work that commit or roll
+back as a whole, with the audit event written inside the same unit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,48 +43,43 @@ from hoist.domain.versions import Version
 class BlobInfo:
     digest: Digest
     size: int
-    stored_at: datetime | None = None  # when the blob was committed (garbage collection's grace period)
 
 
 @dataclass(frozen=True, slots=True)
-class UploadState:
-    upload_id: str
-    size: int
+class StoredUpload:
+    """An upload the blob store holds bytes for, as its listing shows it (garbage collection finds
+    uploads whose bookkeeping is gone this way: a crash between creating one and recording it)."""
+
+    key: str
     started_at: datetime
-    updated_at: datetime  # when bytes last arrived (or it started): how long it has been idle
 
 
-class BlobWriter(Protocol):
-    """An upload in progress. Bytes written here are invisible until ``commit`` verifies them."""
+class UploadWriter(Protocol):
+    """Appends to one upload; one writer per upload at a time."""
 
-    upload_id: str
-    size: int
+    key: str
+    size: int  # bytes the upload holds
 
     def write(self, chunk: bytes) -> None: ...
 
-    def commit(self, expected: Digest) -> BlobInfo:
-        """Verify the bytes hash to ``expected`` and publish them atomically under that digest.
-        Raises DigestMismatch (the upload is then discarded) or, if the upload is gone, UploadNotFound."""
-        ...
-
     def close(self) -> None:
-        """Stop writing for now; the upload stays resumable under ``upload_id``."""
-        ...
-
-    def cancel(self) -> None:
-        """Discard the upload and everything written to it."""
+        """Make what was written durable and let the upload go (it stays resumable)."""
         ...
 
 
 class BlobStore(Protocol):
+    """Bytes by digest, and uploads of bytes on their way to a digest: nothing else (no times, no
+    marks, no renames). What the bytes mean (when a blob was last needed, whether it is corrupt,
+    how far an upload has got and its running hash) lives in the metadata store, kept by the
+    services (``services/blobs``, ``services/uploads``). The shape of Go distribution's storage
+    driver, so that a filesystem, memory and object store pass one contract suite."""
+
     def stat(self, digest: Digest) -> BlobInfo:
         """Size of a committed blob; BlobNotFound if absent."""
         ...
 
     def open(self, digest: Digest, offset: int = 0) -> BinaryIO:
-        """Read a committed blob from ``offset``; BlobNotFound if absent. A read from offset 0 is
-        checked: when its end is reached and the bytes do not hash to ``digest``, the blob is marked
-        corrupt (``mark_corrupt``) and the read raises ``BlobCorrupt`` instead of returning its end."""
+        """The blob's bytes from ``offset``, as stored (unchecked); BlobNotFound if absent."""
         ...
 
     def path(self, digest: Digest) -> Path | None:
@@ -93,53 +90,125 @@ class BlobStore(Protocol):
         """A presigned URL clients may fetch the blob from directly, or None."""
         ...
 
-    def writer(self, upload_id: str | None = None) -> BlobWriter:
-        """A new upload, or the upload ``upload_id`` reopened to append (UploadNotFound if unknown)."""
-        ...
-
-    def upload_state(self, upload_id: str) -> UploadState:
-        """How far an upload has got; UploadNotFound if unknown."""
-        ...
-
-    def uploads(self) -> Iterator[UploadState]:
-        """Every upload in progress (garbage collection treats them as live)."""
-        ...
-
-    def expire_uploads(self, *, idle_since: datetime) -> list[UploadState]:
-        """Discard every upload nothing was written to since ``idle_since`` and that no writer holds
-        now (abandoned by a crash: a one-shot upload whose client never learnt its id, a chunked
-        upload never finished, a half-made one), and say which (with their size). A writer that
-        comes later finds the upload unknown (UploadNotFound)."""
-        ...
-
     def delete(self, digest: Digest) -> None:
-        """Remove a blob (garbage collection only); a missing blob is not an error."""
+        """Remove a blob; a missing blob is not an error."""
         ...
 
-    def touch(self, digest: Digest) -> bool:
-        """Mark the blob as just used (its ``stored_at`` becomes now), so that a garbage collection
-        running meanwhile keeps it; False when it is not stored. Every path that makes a stored
-        blob newly needed (a manifest or artifact naming it, a mount, an upload of the same bytes)
-        touches it before it commits."""
-        ...
-
-    def mark_corrupt(self, digest: Digest) -> None:
-        """The blob's bytes were found wrong (fsck, a checked whole read): from now on ``open``,
-        ``stat`` and ``path`` raise ``BlobCorrupt`` for it (never served as if it were good), until
-        it is stored again whole. A marked blob whose bytes are gone is reported missing."""
-        ...
-
-    def quarantine(self, digest: Digest) -> bool:
-        """Move a corrupt blob out of the store (kept aside for inspection); False if not stored."""
-        ...
-
-    def collect(self, digest: Digest, *, older_than: datetime) -> int | None:
-        """Garbage collection's delete: take the blob out of reach first, then remove it only if it
-        was not touched since ``older_than`` (else put it back). The bytes freed, or None: kept."""
+    def set_aside(self, digest: Digest) -> str | None:
+        """Move a blob's bytes out of the store to a place kept for inspection (never served, never
+        listed by ``digests``) and say where; None if it is not stored."""
         ...
 
     def digests(self) -> Iterator[Digest]:
         """Every committed blob, for garbage collection and fsck."""
+        ...
+
+    def create_upload(self) -> str:
+        """A new, empty upload; its key."""
+        ...
+
+    def append(self, key: str, offset: int) -> UploadWriter:
+        """Write to the upload from ``offset`` on: what the caller recorded as held. Bytes past it
+        (written by a writer that died before its caller recorded them) are dropped. UploadNotFound
+        if the upload is unknown or holds fewer than ``offset`` bytes; ConcurrentUpdate while
+        another writer holds it."""
+        ...
+
+    def read_upload(self, key: str) -> BinaryIO:
+        """The bytes an upload holds, from its first (to hash them with another algorithm than the
+        running hash's); UploadNotFound."""
+        ...
+
+    def commit_upload(self, key: str, digest: Digest) -> BlobInfo:
+        """Publish the upload's bytes under ``digest`` (the caller verified they hash to it),
+        replacing any bytes stored there, and end the upload. Atomic: a reader sees the old bytes
+        or the new, never a part. UploadNotFound."""
+        ...
+
+    def abort_upload(self, key: str) -> int:
+        """Discard an upload and everything written to it; the bytes freed (0 if it is unknown)."""
+        ...
+
+    def uploads(self) -> Iterator[StoredUpload]:
+        """Every upload the store holds."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRecord:
+    """An upload's bookkeeping: where its bytes are, how many, the running SHA-256 over them."""
+
+    upload_id: str
+    key: str  # the blob store's
+    size: int
+    hash_state: bytes | None  # the running sha256's serialised state after ``size`` bytes
+    started_at: datetime
+    updated_at: datetime  # when bytes last arrived (or it started): how long it has been idle
+
+
+class UploadRepository(Protocol):
+    def add(self, record: UploadRecord) -> None: ...
+
+    def get(self, upload_id: str) -> UploadRecord | None: ...
+
+    def advance(self, upload_id: str, *, was: int, size: int, hash_state: bytes | None, now: datetime) -> bool:
+        """Record bytes appended, if the upload still holds ``was`` bytes as recorded (else another
+        writer got there first, or it ended): whether it did."""
+        ...
+
+    def remove(self, upload_id: str) -> bool: ...
+
+    def every(self) -> Sequence[UploadRecord]: ...
+
+    def idle(self, since: datetime) -> Sequence[UploadRecord]:
+        """Uploads nothing was written to since ``since``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BlobState:
+    digest: Digest
+    touched_at: datetime  # committed, or last newly needed: garbage collection's grace runs from here
+    corrupt_at: datetime | None  # its bytes were found wrong (fsck, a checked whole read)
+
+
+class BlobStateRepository(Protocol):
+    """What the metadata store knows of stored blobs. A blob with no row was stored before rows
+    were kept (or by a unit of work that rolled back): garbage collection adopts it as first seen."""
+
+    def get(self, digest: Digest) -> BlobState | None: ...
+
+    def touch(self, digest: Digest, *, now: datetime) -> None:
+        """The blob was just stored or newly needed (the row made if absent)."""
+        ...
+
+    def adopt(self, digests: Iterable[Digest], *, now: datetime) -> int:
+        """Rows for blobs that have none, as first seen ``now``; how many were made."""
+        ...
+
+    def touched(self) -> Mapping[Digest, datetime]:
+        """When every blob with a row was last touched, in one read."""
+        ...
+
+    def lock_untouched(self, digest: Digest, *, since: datetime) -> bool:
+        """Lock the blob's row for the rest of the unit of work if it was not touched since
+        ``since`` (a touch then waits for the unit of work to end): whether it was."""
+        ...
+
+    def forget(self, digest: Digest) -> None: ...
+
+    def mark_corrupt(self, digest: Digest, *, now: datetime) -> None: ...
+
+    def clear_corrupt(self, digest: Digest) -> bool:
+        """Whole bytes were stored again: whether it was marked."""
+        ...
+
+    def quarantine(self, digest: Digest, *, aside: str, size: int, now: datetime) -> None:
+        """The blob's bytes were set aside at ``aside``: recorded, and its row gone."""
+        ...
+
+    def quarantined(self) -> Sequence[tuple[Digest, str]]:
+        """Every blob set aside, oldest first, with where its bytes went."""
         ...
 
 
@@ -530,6 +599,10 @@ class MetadataSession(Protocol):
     def trash(self) -> TrashRepository: ...
     @property
     def listings(self) -> ListingRepository: ...
+    @property
+    def blobs(self) -> BlobStateRepository: ...
+    @property
+    def uploads(self) -> UploadRepository: ...
 
 
 class HotReads(Protocol):
@@ -555,6 +628,10 @@ class HotReads(Protocol):
 
     def has_blob(self, registry: str, package: str, digest: str) -> bool:
         """Linked to the repository, or needed by a manifest in it."""
+        ...
+
+    def blob_corrupt(self, digest: str) -> bool:
+        """Whether the blob's bytes were found wrong (and not stored whole again since)."""
         ...
 
     def blob_registries(self, digest: str) -> set[str]:

@@ -18,15 +18,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from hoist.domain.digests import Digest
-from hoist.domain.ports import BlobStore
 from hoist.http.blobserver import BlobUrls
 from hoist.http.blobserver import redirect as redirect_to_blob_server
 from hoist.http.ranges import OCTETS, blob_response
+from hoist.services.blobs import Blobs
 from hoist.services.serving import locate
 
 
 class BlobResponses:
-    def __init__(self, blobs: BlobStore, urls: BlobUrls | None = None) -> None:
+    def __init__(self, blobs: Blobs, urls: BlobUrls | None = None) -> None:
         self._blobs = blobs
         self._urls = urls
 

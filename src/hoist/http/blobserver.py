@@ -221,11 +221,18 @@ class Running:
         self, thread: threading.Thread, loop: asyncio.AbstractEventLoop, done: asyncio.Event, grace: list[float]
     ) -> None:
         self.thread, self._loop, self._done, self._grace = thread, loop, done, grace
+        self._closing: list[Callable[[], None]] = []
+
+    def close_on_stop(self, close: Callable[[], None]) -> None:
+        """Release something the server used (its metadata store's connections) once it stopped."""
+        self._closing.append(close)
 
     def stop(self, grace: float = 0.0) -> None:
         self._grace[0] = grace
         self._loop.call_soon_threadsafe(self._done.set)
         self.thread.join(grace + 10)
+        for close in self._closing:
+            close()
 
 
 def serve_in_thread(server: BlobServer, host: str, port: int) -> Running:

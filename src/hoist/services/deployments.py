@@ -29,9 +29,10 @@ from hoist.domain.models import (
     Pipeline,
 )
 from hoist.domain.policy import Policy
-from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.domain.versions import Version
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
+from hoist.services.blobs import Blobs
 from hoist.services.catalog import current_deployments, resolve
 from hoist.services.evidence import gather_evidence
 from hoist.services.guard import Guard
@@ -54,9 +55,7 @@ class _Refusal:
 
 
 class DeploymentService:
-    def __init__(
-        self, metadata: MetadataStore, blobs: BlobStore, policy: Policy, guard: Guard, clock: Clock = utcnow
-    ) -> None:
+    def __init__(self, metadata: MetadataStore, blobs: Blobs, policy: Policy, guard: Guard, clock: Clock = utcnow) -> None:
         self._guard = guard
         self._metadata = metadata
         self._blobs = blobs

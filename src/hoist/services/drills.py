@@ -15,9 +15,10 @@ from hoist.domain.events import Action, EventDraft
 from hoist.domain.manifests import Manifest
 from hoist.domain.models import Actor, Artifact
 from hoist.domain.policy import Policy
-from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.domain.retention import deployed, rollback_window
 from hoist.services.base import Clock, utcnow
+from hoist.services.blobs import Blobs
 from hoist.services.catalog import current_deployments
 from hoist.services.evidence import gather_evidence
 from hoist.services.guard import Guard
@@ -62,9 +63,7 @@ class DrillReport:
 
 
 class RollbackDrills:
-    def __init__(
-        self, metadata: MetadataStore, blobs: BlobStore, policy: Policy, guard: Guard, clock: Clock = utcnow
-    ) -> None:
+    def __init__(self, metadata: MetadataStore, blobs: Blobs, policy: Policy, guard: Guard, clock: Clock = utcnow) -> None:
         self._metadata = metadata
         self._blobs = blobs
         self._policy = policy

@@ -17,9 +17,10 @@ from hoist.domain.errors import BlobCorrupt, BlobNotFound
 from hoist.domain.events import Action, EventDraft, verify_chain
 from hoist.domain.manifests import size_mismatches
 from hoist.domain.models import Actor
-from hoist.domain.ports import BlobStore, MetadataStore
+from hoist.domain.ports import MetadataStore
 from hoist.services.audit import chain_marks
 from hoist.services.base import Clock, utcnow
+from hoist.services.blobs import Blobs
 from hoist.services.guard import Guard
 from hoist.services.integrity import blob_problem
 from hoist.services.reachability import live_set
@@ -45,7 +46,7 @@ class FsckReport:
 
 
 class Fsck:
-    def __init__(self, metadata: MetadataStore, blobs: BlobStore, guard: Guard, clock: Clock = utcnow) -> None:
+    def __init__(self, metadata: MetadataStore, blobs: Blobs, guard: Guard, clock: Clock = utcnow) -> None:
         self._metadata = metadata
         self._blobs = blobs
         self._guard = guard
@@ -69,7 +70,7 @@ class Fsck:
             self._blobs.mark_corrupt(digest)
             if quarantine and self._blobs.quarantine(digest):
                 quarantined.append(str(digest))
-        live = live_set(self._metadata, self._blobs)
+        live = live_set(self._metadata)
         missing, mismatched = [], []
         with self._metadata.reader() as s:
             for manifest_digest in sorted(live.manifests, key=str):

@@ -1,7 +1,7 @@
 """Is a stored artifact still whole? Its manifest must hash to its digest, and every blob it
 references must be present and hash to its own digest.
 
-The hashing is the store's: a whole read through ``BlobStore.open`` verifies the blob and marks it
+The hashing is the store's: a whole read through ``Blobs.open`` verifies the blob and marks it
 corrupt when it is not, so a drill, a rollback or fsck that finds rotten bytes also stops them from
 being served to the next reader."""
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt, BlobNotFound, Problem
 from hoist.domain.manifests import Manifest
-from hoist.domain.ports import BlobStore
+from hoist.services.blobs import Blobs
 from hoist.services.reachability import stored_descriptors
 
 _READ_SIZE = 1024 * 1024
 
 
-def read_through(blobs: BlobStore, digest: Digest) -> int:
+def read_through(blobs: Blobs, digest: Digest) -> int:
     """Read the whole blob, so the store checks it (and marks it corrupt if it is): its size.
     Raises BlobNotFound, BlobCorrupt."""
     total = 0
@@ -26,7 +26,7 @@ def read_through(blobs: BlobStore, digest: Digest) -> int:
     return total
 
 
-def blob_problem(blobs: BlobStore, digest: Digest, size: int | None = None) -> Problem | None:
+def blob_problem(blobs: Blobs, digest: Digest, size: int | None = None) -> Problem | None:
     try:
         total = read_through(blobs, digest)
     except BlobNotFound:
@@ -38,7 +38,7 @@ def blob_problem(blobs: BlobStore, digest: Digest, size: int | None = None) -> P
     return None
 
 
-def manifest_problems(blobs: BlobStore, expected: Digest, manifest: Manifest | None) -> list[Problem]:
+def manifest_problems(blobs: Blobs, expected: Digest, manifest: Manifest | None) -> list[Problem]:
     if manifest is None:
         return [Problem("present", f"manifest {expected} is missing")]
     if Digest.of(manifest.raw, expected.algorithm) != expected:

@@ -23,13 +23,14 @@ from hoist.domain.manifests import (
     Manifest,
 )
 from hoist.domain.models import GENERIC, Actor, Artifact, ArtifactRef, Pipeline
-from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.domain.sbom import CYCLONEDX_MEDIA_TYPE, SPDX_MEDIA_TYPE, Component, SbomDocument
 from hoist.services.base import Clock, artifact_event, retrying, utcnow
+from hoist.services.blobs import Blobs
 from hoist.services.catalog import holding, resolve
 from hoist.services.guard import Guard
 from hoist.services.reachability import stored_descriptors
-from hoist.services.statements import place_referrer, put_bytes, rfc3339
+from hoist.services.statements import place_referrer, rfc3339
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class InventoryService:
     def __init__(
         self,
         metadata: MetadataStore,
-        blobs: BlobStore,
+        blobs: Blobs,
         reader: SbomReader,
         matcher: AdvisoryMatcher,
         guard: Guard,
@@ -98,7 +99,7 @@ class InventoryService:
                 return
         now = self._clock()
         sbom = self._generate(artifact, manifest, now)
-        document = self._store(sbom.raw)
+        document = self._blobs.put(sbom.raw)
 
         def unit_of_work() -> None:
             with self._metadata.session() as s:
@@ -155,9 +156,6 @@ class InventoryService:
         with self._blobs.open(digest) as f:
             return f.read(size)
 
-    def _store(self, data: bytes) -> Digest:
-        return put_bytes(self._blobs, data)
-
     def _attach_referrer(
         self, s: MetadataSession, artifact: Artifact, registries: Sequence[str], sbom: SbomDocument, document: Digest
     ) -> Digest:
@@ -179,7 +177,7 @@ class InventoryService:
         needed = [Permission(Right.PUSH, r) for r in holding(self._metadata, ref)]
         self._guard.require_any(actor, needed, asked=f"attach an SBOM to {ref}", subject=str(ref))
         sbom = self._reader.read(data)
-        document = self._store(data)
+        document = self._blobs.put(data)
 
         def unit_of_work() -> dict[str, Any]:
             with self._metadata.session() as s:

@@ -34,9 +34,10 @@ from hoist.domain.models import (
 )
 from hoist.domain.names import validate_file_name, validate_plain_package_name
 from hoist.domain.policy import Policy
-from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.domain.versions import Channel, Version, bounded_build
 from hoist.services.base import Clock, artifact_event, record_refusal, retrying, utcnow
+from hoist.services.blobs import Blobs
 from hoist.services.guard import Guard, may_reference
 from hoist.services.statements import SignedStatements, rfc3339
 
@@ -63,7 +64,7 @@ class PublishService:
     def __init__(
         self,
         metadata: MetadataStore,
-        blobs: BlobStore,
+        blobs: Blobs,
         policy: Policy,
         statements: SignedStatements,
         guard: Guard,
@@ -144,9 +145,7 @@ class PublishService:
         try:
             self._blobs.stat(EMPTY_DIGEST)
         except BlobNotFound:
-            writer = self._blobs.writer()
-            writer.write(EMPTY_BLOB)
-            writer.commit(EMPTY_DIGEST)
+            self._blobs.put(EMPTY_BLOB)
 
     def refuse_direct_push(
         self, registry: str, subject: str, package: str, actor: Actor, pipeline: Pipeline | None

@@ -32,11 +32,12 @@ from hoist.domain.models import OCI, Actor, Pipeline
 from hoist.domain.names import validate_package_name, validate_plain_package_name
 from hoist.domain.packages import split_key
 from hoist.domain.policy import Policy, signature_problems
-from hoist.domain.ports import BlobStore, MetadataSession, MetadataStore
+from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.domain.retention import deployed, rollback_window
 from hoist.domain.tags import Tag, TagKind
 from hoist.domain.versions import Version
 from hoist.services.base import Clock, retrying, utcnow
+from hoist.services.blobs import Blobs
 from hoist.services.catalog import current_deployments
 from hoist.services.guard import Guard, may_reference
 from hoist.services.publishing import PublishService
@@ -82,7 +83,7 @@ class RepositoryService:
     def __init__(
         self,
         metadata: MetadataStore,
-        blobs: BlobStore,
+        blobs: Blobs,
         policy: Policy,
         publisher: PublishService,
         guard: Guard,
@@ -221,12 +222,13 @@ class RepositoryService:
         corrupt), each touched (a garbage collection running now keeps it). ManifestBlobUnknown for
         one the repository cannot have; a foreign layer that is not stored here is left out."""
         held: dict[Digest, int | None] = {}
-        for _, descriptor in manifest.blob_descriptors():
+        descriptors = [d for _, d in manifest.blob_descriptors()]
+        # one that may not be named is answered as if absent: no leak
+        stored = self._blobs.touch_all(d.digest for d in descriptors if may_reference(self._metadata, actor, d.digest))
+        for descriptor in descriptors:
             blob = descriptor.digest
             try:
-                if not may_reference(self._metadata, actor, blob):  # answered as if absent: no leak
-                    raise BlobNotFound(str(blob))
-                if not self._blobs.touch(blob):
+                if blob not in stored:
                     raise BlobNotFound(str(blob))
                 held[blob] = self._blobs.stat(blob).size
             except BlobNotFound:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hoist.domain.digests import Digest
-from hoist.domain.ports import BlobInfo, BlobStore
+from hoist.domain.ports import BlobInfo
+from hoist.services.blobs import Blobs
 from hoist.services.integrity import read_through
 
 CHECKED_UP_TO = 4 * 1024 * 1024  # a few milliseconds of hashing; manifests' configs and most signatures fit
@@ -34,7 +35,7 @@ class BlobLocation:
     data: bytes | None = None
 
 
-def locate(blobs: BlobStore, digest: Digest, *, expires_in: int = 300) -> BlobLocation:
+def locate(blobs: Blobs, digest: Digest, *, expires_in: int = 300) -> BlobLocation:
     """Where to serve ``digest`` from, once a small blob proved whole. BlobNotFound, BlobCorrupt."""
     info = blobs.stat(digest)
     if info.size <= INLINE_UP_TO:
@@ -46,7 +47,7 @@ def locate(blobs: BlobStore, digest: Digest, *, expires_in: int = 300) -> BlobLo
     return BlobLocation(info, str(path) if path else None, blobs.download_url(digest, expires_in=expires_in))
 
 
-def local_path(blobs: BlobStore, digest: Digest) -> Path | None:
+def local_path(blobs: Blobs, digest: Digest) -> Path | None:
     """The file the blob server sends, once a small blob proved whole; None when not stored."""
     path = blobs.path(digest)
     if path is not None:
@@ -54,7 +55,7 @@ def local_path(blobs: BlobStore, digest: Digest) -> Path | None:
     return path
 
 
-def _check_small(blobs: BlobStore, info: BlobInfo) -> None:
+def _check_small(blobs: Blobs, info: BlobInfo) -> None:
     if info.size > CHECKED_UP_TO:
         return
     read_through(blobs, info.digest)  # the store verifies a whole read, marks and raises if wrong

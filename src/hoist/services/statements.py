@@ -14,7 +14,8 @@ from hoist.domain.digests import Digest
 from hoist.domain.errors import IntegrityFailure
 from hoist.domain.manifests import EMPTY_BLOB, Descriptor, parse_manifest, referrer_manifest
 from hoist.domain.models import Artifact
-from hoist.domain.ports import BlobStore, MetadataSession, Signer
+from hoist.domain.ports import MetadataSession, Signer
+from hoist.services.blobs import Blobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ def rfc3339(now: datetime) -> str:
 
 
 class SignedStatements:
-    def __init__(self, signer: Signer, blobs: BlobStore) -> None:
+    def __init__(self, signer: Signer, blobs: Blobs) -> None:
         self.signer = signer
         self._blobs = blobs
 
@@ -62,18 +63,15 @@ class SignedStatements:
         now: datetime,
     ) -> Attached:
         """Store a signed envelope (the server's, or one a client signed) as a referrer of the artifact."""
-        layer = Descriptor(a.DSSE_LAYER, self.store(envelope), len(envelope), {"predicateType": predicate_type})
+        layer = Descriptor(a.DSSE_LAYER, self._blobs.put(envelope, s), len(envelope), {"predicateType": predicate_type})
         annotations = {"dev.hoist.predicateType": predicate_type, "org.opencontainers.image.created": rfc3339(now)}
         manifest = place_referrer(s, self._blobs, artifact, registries, a.IN_TOTO, layer, annotations, now=now)
         return Attached(manifest, layer.digest)
 
-    def store(self, data: bytes) -> Digest:
-        return put_bytes(self._blobs, data)
-
 
 def place_referrer(
     s: MetadataSession,
-    blobs: BlobStore,
+    blobs: Blobs,
     artifact: Artifact,
     registries: Iterable[str],
     artifact_type: str,
@@ -87,19 +85,10 @@ def place_referrer(
     subject = s.manifests.get(artifact.digest)
     if subject is None:
         raise IntegrityFailure(f"the manifest of {artifact.ref} is missing")
-    put_bytes(blobs, EMPTY_BLOB)
+    blobs.put(EMPTY_BLOB, s)
     about = Descriptor(subject.media_type, artifact.digest, len(subject.raw))
     manifest = parse_manifest(referrer_manifest(about, artifact_type, layer, annotations))
     s.manifests.add(manifest, now=now)
     for registry in sorted(set(registries)):
         s.repositories.add_manifest(registry, artifact.package, manifest.digest, now=now)
     return manifest.digest
-
-
-def put_bytes(blobs: BlobStore, data: bytes) -> Digest:
-    """Small bytes the server makes itself (envelopes, SBOMs) into the blob store; returns their digest."""
-    digest = Digest.of(data)
-    writer = blobs.writer()
-    writer.write(data)
-    writer.commit(digest)
-    return digest

@@ -48,6 +48,7 @@ UNION
 SELECT pl.registry FROM manifest_blobs mb JOIN artifacts a ON a.digest = mb.manifest_digest
 JOIN placements pl ON pl.artifact_id = a.id WHERE mb.blob_digest = {0}
 """
+_CORRUPT = "SELECT 1 FROM blob_states WHERE digest = {0} AND corrupt_at IS NOT NULL"
 _MANIFEST = "SELECT content, media_type FROM manifests WHERE digest = {0}"
 _GENERATION = "SELECT generation FROM packages WHERE name = {0}"
 _NAMES = """
@@ -119,6 +120,7 @@ class SqlHotReads:
                 ("blob", _BLOB),
                 ("blob_registries", _BLOB_REGISTRIES),
                 ("manifest", _MANIFEST),
+                ("corrupt", _CORRUPT),
                 ("names", _NAMES),
                 ("generation", _GENERATION),
             )
@@ -151,6 +153,9 @@ class SqlHotReads:
 
     def has_blob(self, registry: str, package: str, digest: str) -> bool:
         return bool(self._rows("blob", package, registry, digest, package, registry, digest))
+
+    def blob_corrupt(self, digest: str) -> bool:
+        return bool(self._rows("corrupt", digest))
 
     def blob_registries(self, digest: str) -> set[str]:
         return {str(row[0]) for row in self._rows("blob_registries", digest, digest, digest)}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from hoist.domain.errors import ConcurrentUpdate
 from hoist.domain.events import AuditEvent, EventDraft
 from hoist.metadata.sql.audit import SqlAuditLog, append_alone
+from hoist.metadata.sql.blobs import SqlBlobStates, SqlUploads
 from hoist.metadata.sql.hot import SqlHotReads
 from hoist.metadata.sql.inventory import SqlAdvisories, SqlSboms
 from hoist.metadata.sql.listings import SqlListings
@@ -50,6 +51,8 @@ class SqlMetadataSession:
         self.principals = SqlPrincipals(session)
         self.trash = SqlTrash(session)
         self.listings = SqlListings(session)
+        self.blobs = SqlBlobStates(session)
+        self.uploads = SqlUploads(session)
 
 
 class SqlMetadataStore:

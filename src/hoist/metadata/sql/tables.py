@@ -417,3 +417,38 @@ class TrashRow(Base):
     restored_at: Mapped[datetime | None]
     restored_by: Mapped[str | None] = mapped_column(String(255))
     purged_at: Mapped[datetime | None]
+
+
+class BlobStateRow(Base):
+    """What is known of a stored blob beyond its bytes (the blob store keeps bytes only): when it
+    was last stored or newly needed (garbage collection's grace), and whether its bytes were found
+    wrong."""
+
+    __tablename__ = "blob_states"
+    digest: Mapped[str] = mapped_column(String(200), primary_key=True)
+    touched_at: Mapped[datetime]
+    corrupt_at: Mapped[datetime | None]
+
+
+class QuarantinedBlobRow(Base):
+    """A corrupt blob's bytes fsck set aside (``aside``: where the blob store put them)."""
+
+    __tablename__ = "quarantined_blobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(200), index=True)
+    aside: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(BigInteger)
+    quarantined_at: Mapped[datetime]
+
+
+class BlobUploadRow(Base):
+    """An upload in progress: its bytes are in the blob store under ``store_key``; how many, and the
+    running SHA-256 over them (``hash_state``, serialised), are here, so any server continues it."""
+
+    __tablename__ = "blob_uploads"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_key: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(BigInteger)
+    hash_state: Mapped[bytes | None] = mapped_column(LargeBinary)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)

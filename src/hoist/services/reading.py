@@ -1,4 +1,4 @@
-"""Whole reads that check what they hand out, for every blob store.
+"""Whole reads that check what they hand out, over every blob store (``services/blobs``).
 
 A blob read from its first byte is hashed on the way; when the last byte is read (EOF, or as many
 bytes as the blob holds) and the bytes do not hash to the digest, the blob is marked corrupt and the
@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import io
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobCorrupt
@@ -25,15 +25,15 @@ _BUFFER = 1024 * 1024
 TAIL = 1024 * 1024
 
 
-def checked(source: io.BufferedIOBase, digest: Digest, size: int, mark_corrupt: Callable[[Digest], None]) -> BinaryIO:
+def checked(source: BinaryIO, digest: Digest, size: int, mark_corrupt: Callable[[Digest], None]) -> BinaryIO:
     """``source`` (positioned at the blob's first byte, ``size`` bytes long) as a reader that
     verifies the whole blob when its end is reached."""
     return io.BufferedReader(_Verifying(source, digest, size, mark_corrupt), max(1, min(size, _BUFFER)))
 
 
 class _Verifying(io.RawIOBase):
-    def __init__(self, source: io.BufferedIOBase, digest: Digest, size: int, mark: Callable[[Digest], None]) -> None:
-        self._source = source
+    def __init__(self, source: BinaryIO, digest: Digest, size: int, mark: Callable[[Digest], None]) -> None:
+        self._source = cast(io.BufferedIOBase, source)  # every store's reader reads into a buffer
         self._digest = digest
         self._size = size
         self._mark = mark
