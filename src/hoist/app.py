@@ -25,10 +25,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hoist import __version__
-from hoist.api import access, artifacts, audit, deployments, docs, marks, releases, retention, supply, system, uploads
+from hoist.api import access, artifacts, audit, deployments, docs, jobs, marks, releases, retention, supply, system, uploads
 from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
+from hoist.domain.jobs import DEFAULT_RETRY, JobWorker, Retry
 from hoist.domain.ports import BlobStore
 from hoist.formats.common.edge import NATIVE
 from hoist.formats.generic.routes import generic_app
@@ -49,7 +50,9 @@ from hoist.http.edge import JSON_API, Edge, EdgeTable
 from hoist.http.errors import error_body, handle_hoist_error
 from hoist.http.identity import IdentityMiddleware, challenge
 from hoist.http.tokens import TokenSigner
+from hoist.metadata.sql.jobs import SqliteJobWorker
 from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
+from hoist.metadata.sql.procrastinate import ProcrastinateWorker, conninfo
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.sbom.facade import CycloneDxSboms
 from hoist.services.administration import Administration
@@ -66,6 +69,7 @@ from hoist.services.evidence import EvidenceService
 from hoist.services.fsck import Fsck
 from hoist.services.guard import Guard
 from hoist.services.inventory import InventoryService
+from hoist.services.jobs import JobService
 from hoist.services.maintenance import Maintenance
 from hoist.services.packages import PackageService
 from hoist.services.promotion import PromotionService
@@ -121,6 +125,7 @@ class Services:
     drills: RollbackDrills
     fsck: Fsck
     maintenance: Maintenance
+    jobs: JobService
 
 
 def open_metadata(settings: Settings) -> SqlMetadataStore:
@@ -150,7 +155,16 @@ def bootstrap_admin(settings: Settings, token: str | None) -> str | None:
         metadata.dispose()
 
 
-def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobStore, clock: Clock = utcnow) -> Services:
+def open_worker(metadata: SqlMetadataStore, clock: Clock, retry: Retry = DEFAULT_RETRY) -> JobWorker:
+    """The job queue's worker: procrastinate on PostgreSQL, the embedded queue on SQLite."""
+    if metadata.dialect == "postgresql":
+        return ProcrastinateWorker(metadata.engine, conninfo(metadata.engine), retry)
+    return SqliteJobWorker(metadata.engine, clock, retry)
+
+
+def build_services(
+    settings: Settings, metadata: SqlMetadataStore, blobs: BlobStore, clock: Clock = utcnow, retry: Retry = DEFAULT_RETRY
+) -> Services:
     policy = settings.policy
     guard = Guard(metadata, clock)
     signer = ServerSigner.load_or_create(settings.signing_key or settings.data_dir / "server.key")
@@ -168,6 +182,9 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
     )
     hasher = Argon2Passwords()
     authentication = Authentication(metadata, settings.access, hasher, clock)
+    maintenance = Maintenance(policy, retention, gc, drills)
+    every = timedelta(hours=settings.maintenance_hours) if settings.maintenance_hours else None
+    jobs = JobService(open_worker(metadata, clock, retry), inventory, maintenance, guard, maintenance_every=every)
     return Services(
         metadata=metadata,
         blobs=blobs,
@@ -193,7 +210,8 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, blobs: BlobSt
         deletion=DeletionService(metadata, policy, guard, repositories, retention, clock),
         gc=gc,
         drills=drills,
-        maintenance=Maintenance(policy, retention, gc, drills),
+        maintenance=maintenance,
+        jobs=jobs,
         fsck=Fsck(metadata, blobs, guard, clock),
         inventory=inventory,
         vulnerabilities=vulnerabilities,
@@ -249,11 +267,20 @@ def start_blob_server(settings: Settings) -> Running | None:
     return serve_in_thread(BlobServer(urls, partial(local_path, blobs)), settings.host, settings.blob_port)
 
 
-def start_maintenance(settings: Settings) -> None:
-    """``hoist serve`` with ``[maintenance] every_hours``: upkeep on a schedule, in the main process."""
-    if settings.maintenance_hours:
-        services = build_services(settings, open_metadata(settings), open_blobs(settings))
-        services.maintenance.every(settings.maintenance_hours)
+def start_worker(settings: Settings) -> threading.Thread:
+    """``hoist serve``: the job worker (SBOMs, scheduled maintenance) in a thread of the main process,
+    so one server needs nothing else; ``hoist worker`` runs more of them (PostgreSQL)."""
+    services = build_services(settings, open_metadata(settings), open_blobs(settings))
+
+    def run() -> None:
+        try:
+            services.jobs.work(once=False)
+        except Exception:  # the jobs wait in the queue for the next worker
+            log.exception("the in-process job worker stopped")
+
+    thread = threading.Thread(target=run, name="hoist-jobs", daemon=True)
+    thread.start()
+    return thread
 
 
 def public_keys(settings: Settings, services: Services) -> dict[str, Any]:
@@ -331,6 +358,7 @@ def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> F
     app.include_router(deployments.router(services.deployments), prefix=API)
     app.include_router(retention.router(services), prefix=API)
     app.include_router(audit.router(services.audit), prefix=API)
+    app.include_router(jobs.router(services.jobs), prefix=API)
     app.router.routes.extend(pypi.routes(services.packages, services.uploads, blobs))
     app.add_exception_handler(HoistError, handle_hoist_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
@@ -346,13 +374,18 @@ def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> F
     return app
 
 
+def schema_problem(metadata: SqlMetadataStore) -> str | None:
+    at, head = current_revision(metadata.engine), head_revision(metadata.engine)
+    return None if at == head else f"the metadata schema is at {at}, not {head}: run 'hoist db upgrade'"
+
+
 def create_app() -> ASGIApp:
     """The ASGI app of one server worker, configured from ``HOIST_*`` variables (``hoist serve``)."""
     settings = load_settings()
     metadata = open_metadata(settings)
-    at, head = current_revision(metadata.engine), head_revision(metadata.engine)
-    if at != head:
-        raise RuntimeError(f"the metadata schema is at {at}, not {head}: run 'hoist db upgrade'")
+    problem = schema_problem(metadata)
+    if problem:
+        raise RuntimeError(problem)
     app = build_app(settings, build_services(settings, metadata, open_blobs(settings)))
     # Everything made so far (modules, the app, its services) lives as long as the worker: keep it
     # out of the cyclic collector's full passes, which otherwise stall a request now and then.

@@ -50,6 +50,12 @@ def _settings(config_file: Path | None, **overrides: Any) -> Any:
     default=None,
     help="Port of the sendfile server blob downloads redirect to [default: --port + 1; 0: off, blobs from --port].",
 )
+@click.option(
+    "--worker/--no-worker",
+    "in_process_worker",
+    default=True,
+    help="Run queued jobs in this process [default]; --no-worker when `hoist worker` processes run them (PostgreSQL).",
+)
 @CONFIG
 def serve(
     host: str | None,
@@ -57,13 +63,14 @@ def serve(
     data_dir: Path | None,
     workers: int | None,
     blob_port: int | None,
+    in_process_worker: bool,
     config_file: Path | None,
 ) -> None:
     """Run the Hoist server (embedded default: SQLite and a blob folder, nothing else to start)."""
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
 
-    from hoist.app import bootstrap_admin, migrate, start_blob_server, start_maintenance
+    from hoist.app import bootstrap_admin, migrate, start_blob_server, start_worker
     from hoist.domain.errors import InvalidInput
 
     directory = str(data_dir) if data_dir else None
@@ -107,9 +114,11 @@ def serve(
             ) from None
         public = settings.blob_url or f"http://{settings.host}:{settings.blob_port}"
         click.echo(f"blob downloads redirect to {public} (sendfile; --blob-port 0 turns it off)", err=True)
+    if in_process_worker:
+        start_worker(settings)
+        click.echo("jobs (SBOMs, maintenance) run in this process; --no-worker leaves them to `hoist worker`", err=True)
     if settings.maintenance_hours:
-        start_maintenance(settings)
-        click.echo(f"maintenance every {settings.maintenance_hours:g} hour(s)", err=True)
+        click.echo(f"maintenance every {settings.maintenance_hours:g} hour(s), as a job", err=True)
     Granian(
         "hoist.app:create_app",
         address=settings.host,
@@ -163,4 +172,39 @@ def upgrade(config_file: Path | None) -> None:
     click.echo("metadata schema is up to date", err=True)
 
 
-COMMANDS = [serve, config_group, db_group]
+@click.command()
+@click.option("--once", is_flag=True, help="Run the jobs due now (retries included), then exit: scripts and tests.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@CONFIG
+def worker(once: bool, as_json: bool, config_file: Path | None) -> None:
+    """Run queued jobs (SBOM generation, scheduled maintenance) until stopped (SIGINT, SIGTERM).
+    Several may run on PostgreSQL: no job runs twice at once. Exit 1 when a job failed for good."""
+    import signal
+    import threading
+
+    from hoist.app import build_services, open_blobs, open_metadata, schema_problem
+
+    settings = _settings(config_file)
+    metadata = open_metadata(settings)
+    problem = schema_problem(metadata)
+    if problem:
+        raise Failed(problem, USAGE)
+    services = build_services(settings, metadata, open_blobs(settings))
+    stop = threading.Event()
+    if not once:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    report = services.jobs.work(once=once, stop=stop)
+    metadata.dispose()
+    failed = [{"id": j.id, "name": j.name, "key": j.key, "attempts": j.attempts, "error": j.error} for j in report.failed]
+    if as_json:
+        click.echo(json.dumps({"ran": report.ran, "failed": failed}, indent=2))
+    else:
+        click.echo(f"{report.ran} job attempt(s) run, {len(failed)} job(s) failed for good", err=True)
+        for f in failed:
+            click.secho(f"failed: {f['name']} #{f['id']} ({f['key']}): {f['error']}", fg="red", err=True)
+    if failed:
+        raise SystemExit(ERROR)
+
+
+COMMANDS = [serve, config_group, db_group, worker]

@@ -16,6 +16,7 @@ from typing import BinaryIO, Protocol
 from hoist.domain.digests import Digest
 from hoist.domain.events import AuditEvent, ChainMark, EventDraft
 from hoist.domain.inventory import AdvisoryRepository, SbomRepository
+from hoist.domain.jobs import JobArgs
 from hoist.domain.manifests import Manifest
 from hoist.domain.models import (
     Actor,
@@ -477,6 +478,18 @@ class ListingRepository(Protocol):
         ...
 
 
+class JobQueue(Protocol):
+    """The outbox: jobs queued here commit or roll back with the unit of work (``domain/jobs.py``)."""
+
+    def enqueue(self, name: str, args: JobArgs, *, key: str | None = None) -> None:
+        """Queue ``name(args)``; jobs sharing a ``key`` never run at the same time."""
+        ...
+
+    def pending(self, name: str, key: str) -> bool:
+        """A job ``name`` with ``key`` is queued or running."""
+        ...
+
+
 class MetadataSession(Protocol):
     @property
     def manifests(self) -> ManifestRepository: ...
@@ -504,6 +517,8 @@ class MetadataSession(Protocol):
     def trash(self) -> TrashRepository: ...
     @property
     def listings(self) -> ListingRepository: ...
+    @property
+    def jobs(self) -> JobQueue: ...
 
 
 class HotReads(Protocol):

@@ -19,9 +19,11 @@ from hoist.domain.events import AuditEvent, EventDraft
 from hoist.metadata.sql.audit import SqlAuditLog, append_alone
 from hoist.metadata.sql.hot import SqlHotReads
 from hoist.metadata.sql.inventory import SqlAdvisories, SqlSboms
+from hoist.metadata.sql.jobs import SqlJobQueue
 from hoist.metadata.sql.listings import SqlListings
 from hoist.metadata.sql.oci import SqlRepositories
 from hoist.metadata.sql.principals import SqlPrincipals
+from hoist.metadata.sql.procrastinate import ProcrastinateQueue
 from hoist.metadata.sql.repositories import (
     SqlArtifacts,
     SqlAttachments,
@@ -50,6 +52,7 @@ class SqlMetadataSession:
         self.principals = SqlPrincipals(session)
         self.trash = SqlTrash(session)
         self.listings = SqlListings(session)
+        self.jobs = ProcrastinateQueue(session) if session.get_bind().dialect.name == "postgresql" else SqlJobQueue(session)
 
 
 class SqlMetadataStore:

@@ -396,3 +396,20 @@ class TrashRow(Base):
     restored_at: Mapped[datetime | None]
     restored_by: Mapped[str | None] = mapped_column(String(255))
     purged_at: Mapped[datetime | None]
+
+
+class JobRow(Base):
+    """A queued job of the embedded (SQLite) queue: ``metadata/sql/jobs.py``. On PostgreSQL the
+    queue is procrastinate's own tables and this one stays empty."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_run_after", "status", "run_after"), Index("ix_jobs_name_key", "name", "key"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str | None] = mapped_column(String(255))
+    args: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    run_after: Mapped[datetime | None]  # todo: not before; doing: the lease ends (a crashed worker's job runs again)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None]

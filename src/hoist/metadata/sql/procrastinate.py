@@ -1,0 +1,190 @@
+"""The job queue on PostgreSQL: procrastinate (its schema, installed by migration 0009). Jobs are
+deferred on the unit of work's own connection, so they commit or roll back with it; workers take
+them with procrastinate's locking (``SELECT … FOR UPDATE SKIP LOCKED``: one attempt of a job runs in
+one worker), retry them with its exponential backoff, and defer periodic jobs once per tick across
+every worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import procrastinate
+from procrastinate.schema import SchemaManager
+from psycopg import Connection
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hoist.domain.jobs import DEFAULT_RETRY, Handler, JobArgs, JobState, JobStatus, QueueStatus, Retry, WorkReport
+
+log = logging.getLogger("hoist.jobs")
+QUEUE = "hoist"
+_STATUSES = {s.value: s for s in JobStatus}
+
+
+def install_schema(connection: Any) -> None:
+    """Procrastinate's tables, types and functions, as the installed version ships them."""
+    connection.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
+
+
+def drop_schema(connection: Any) -> None:
+    connection.exec_driver_sql(
+        "DROP TABLE IF EXISTS procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs,"
+        " procrastinate_workers CASCADE"
+    )
+    connection.exec_driver_sql(
+        "DO $$ DECLARE f record; BEGIN FOR f IN SELECT oid::regprocedure AS sig FROM pg_proc"
+        " WHERE proname LIKE 'procrastinate%%' LOOP EXECUTE 'DROP FUNCTION ' || f.sig || ' CASCADE'; END LOOP; END $$"
+    )
+    connection.exec_driver_sql(
+        "DROP TYPE IF EXISTS procrastinate_job_event_type, procrastinate_job_status, procrastinate_job_to_defer_v1 CASCADE"
+    )
+
+
+def _deferrer_app() -> procrastinate.App:
+    # Deferring on a given connection needs no pool: the app is never opened.
+    return procrastinate.App(connector=procrastinate.PsycopgConnector())
+
+
+_DEFERRER = _deferrer_app()
+
+
+class ProcrastinateQueue:
+    """``JobQueue`` inside a unit of work on PostgreSQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _connection(self) -> Connection[Any]:
+        raw = self._session.connection().connection.driver_connection
+        assert isinstance(raw, Connection)
+        return raw
+
+    def enqueue(self, name: str, args: JobArgs, *, key: str | None = None) -> None:
+        _DEFERRER.configure_task(name, queue=QUEUE, lock=key, connection=self._connection()).defer(**dict(args))  # type: ignore[arg-type]  # JSON values, as procrastinate takes
+
+    def pending(self, name: str, key: str) -> bool:
+        found = self._session.execute(
+            text(
+                "SELECT 1 FROM procrastinate_jobs WHERE task_name = :name AND lock = :key"
+                " AND status IN ('todo', 'doing') LIMIT 1"
+            ),
+            {"name": name, "key": key},
+        ).first()
+        return found is not None
+
+
+class ProcrastinateWorker:
+    """``JobWorker`` on PostgreSQL: procrastinate's worker, over its own connection pool."""
+
+    def __init__(self, engine: Engine, conninfo: str, retry: Retry = DEFAULT_RETRY) -> None:
+        self._engine = engine
+        self._conninfo = conninfo
+        self._retry = retry
+
+    def work(
+        self,
+        handlers: Mapping[str, Handler],
+        *,
+        once: bool,
+        every: Mapping[str, timedelta] | None = None,
+        stop: threading.Event | None = None,
+    ) -> WorkReport:
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=self._conninfo))
+        strategy = procrastinate.RetryStrategy(
+            # procrastinate counts retries, after the first attempt
+            max_attempts=self._retry.attempts - 1,
+            exponential_wait=self._retry.exponential_wait,
+        )
+        ran = [0]
+        for name, handler in handlers.items():
+            app.task(name=name, queue=QUEUE, retry=strategy, pass_context=False)(_counted(name, handler, ran))
+        for name, interval in (every or {}).items():
+            task = app.tasks[name]
+            app.periodic(cron=cron_for(interval), periodic_id=name, lock=name, queueing_lock=name)(task)
+        before = {j.id for j in self._failed(limit=None)}
+        worker_options: dict[str, Any] = {"queues": [QUEUE], "wait": not once, "install_signal_handlers": False}
+        if stop is not None and not once:
+            _stop_when(stop, app, worker_options)
+        else:
+            app.run_worker(**worker_options)
+        return WorkReport(ran[0], [j for j in self._failed(limit=None) if j.id not in before])
+
+    def status(self, *, limit: int = 50) -> QueueStatus:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT status::text, count(*) FROM procrastinate_jobs WHERE queue_name = :q GROUP BY status"),
+                {"q": QUEUE},
+            )
+            counts: dict[JobStatus, int] = {}
+            for status, count in rows:
+                mapped = _STATUSES.get(status, JobStatus.FAILED)
+                counts[mapped] = counts.get(mapped, 0) + int(count)
+        return QueueStatus(counts, self._failed(limit=limit))
+
+    def _failed(self, *, limit: int | None) -> list[JobState]:
+        query = (
+            "SELECT j.id, j.task_name, j.lock, j.args, j.attempts, max(e.at) FROM procrastinate_jobs j"
+            " LEFT JOIN procrastinate_events e ON e.job_id = j.id WHERE j.queue_name = :q"
+            " AND j.status::text NOT IN ('todo', 'doing', 'succeeded') GROUP BY j.id ORDER BY j.id DESC"
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(text(query + (" LIMIT :limit" if limit else "")), {"q": QUEUE, "limit": limit})
+            return [
+                JobState(row[0], row[1], row[2], row[3], JobStatus.FAILED, row[4], "see the worker's log", row[5])
+                for row in rows
+            ]
+
+
+def conninfo(engine: Engine) -> str:
+    """The libpq connection string of the engine's database, for procrastinate's own pool."""
+    url = engine.url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def cron_for(interval: timedelta) -> str:
+    """A cron line for ``interval`` (procrastinate's periodic tasks are cron-driven): whole minutes
+    under an hour, whole hours under a day, else daily."""
+    minutes = max(1, round(interval.total_seconds() / 60))
+    if minutes < 60:
+        return f"*/{minutes} * * * *"
+    hours = minutes // 60
+    return f"0 */{hours} * * *" if hours < 24 else "0 0 * * *"
+
+
+def _counted(name: str, handler: Handler, ran: list[int]) -> Any:
+    def run(**args: Any) -> None:
+        ran[0] += 1
+        args.pop("timestamp", None)  # what procrastinate hands a periodic task
+        try:
+            handler(args)
+        except Exception:
+            log.warning("job %s%s failed", name, _shown(args), exc_info=True)
+            raise
+
+    run.__name__ = name.replace(".", "_")
+    return run
+
+
+def _shown(args: JobArgs) -> str:
+    return "(" + ", ".join(f"{k}={v!r}" for k, v in args.items()) + ")"
+
+
+def _stop_when(stop: threading.Event, app: procrastinate.App, options: dict[str, Any]) -> None:
+    """Run the worker until ``stop`` is set (the in-process worker of ``hoist serve``)."""
+
+    async def main() -> None:
+        async with app.open_async():
+            worker = asyncio.ensure_future(app.run_worker_async(**options))
+            await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    asyncio.run(main())
