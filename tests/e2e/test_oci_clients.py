@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import missing
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, drain
 
 pytestmark = pytest.mark.slow
 
@@ -166,6 +166,7 @@ def test_oras_pushes_pulls_attaches_and_discovers(server: Server, tmp_path: Path
         files=["sbom.cdx.json:application/vnd.cyclonedx+json"], target=f"{host(server)}/dev/artifacts/demo", subject=subject
     )
     assert attached.status_code == 201 and attached.headers["OCI-Subject"] == digest
+    assert drain(server)["ran"] == 1  # the SBOM of the version, made off the push
     referrers = httpx.get(f"{server.url}/v2/dev/artifacts/demo/referrers/{digest}", headers=bearer(server)).json()[
         "manifests"
     ]
