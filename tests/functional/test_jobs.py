@@ -12,12 +12,13 @@ import httpx
 import pytest
 
 from hoist.app import Services, open_worker
+from hoist.cli.exits import REFUSED
 from hoist.client import HoistClient
 from hoist.domain import errors as e
 from hoist.domain.jobs import JobArgs, JobStatus, Retry, WorkReport
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.services.base import utcnow
-from tests.functional.test_sbom_and_vulnerabilities import wheel
+from tests.functional.test_sbom_and_vulnerabilities import hoist, wheel
 
 AT_ONCE = Retry(attempts=3, exponential_wait=0)
 
@@ -117,9 +118,16 @@ def test_the_sbom_is_pending_after_the_push_until_the_job_ran(
     assert http.get("/api/v1/artifacts/shop-api@1.0.0").json()["sbom"] == "pending"
     with pytest.raises(e.Conflict, match="SBOM is pending"):
         client.sbom("shop-api@1.0.0")
+    before = client.affected("six")  # not silently complete: "pending" names what it cannot answer for yet
+    assert before["artifacts"] == [] and before["pending"] == ["shop-api@1.0.0"]
+    refused = hoist(client, "vuln", "report", "shop-api@1.0.0", "--fail-on", "critical")
+    assert refused.exit_code == REFUSED and "SBOM is pending" in refused.output
     assert drain().ran == 1
     assert http.get("/api/v1/artifacts/shop-api@1.0.0").json()["sbom"] == "present"
     assert b"pkg:pypi/six@1.16.0" in client.sbom("shop-api@1.0.0")
+    after = client.affected("six")
+    assert [a["package"] for a in after["artifacts"]] == ["shop-api"] and after["pending"] == []
+    assert hoist(client, "vuln", "report", "shop-api@1.0.0", "--fail-on", "critical").exit_code == 0
 
 
 def test_the_vulnerability_gate_refuses_while_the_sbom_is_pending(

@@ -489,6 +489,10 @@ class JobQueue(Protocol):
         """A job ``name`` with ``key`` is queued or running."""
         ...
 
+    def pending_args(self, name: str) -> list[JobArgs]:
+        """The arguments of every job ``name`` queued or running."""
+        ...
+
 
 class MetadataSession(Protocol):
     @property

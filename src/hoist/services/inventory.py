@@ -8,7 +8,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -17,7 +17,7 @@ from hoist.domain.digests import Digest
 from hoist.domain.errors import Conflict, InvalidInput, NotFound
 from hoist.domain.events import Action
 from hoist.domain.inventory import AdvisoryMatcher, Running, SbomReader, SbomRecord
-from hoist.domain.jobs import JobArgs
+from hoist.domain.jobs import SBOM, JobArgs
 from hoist.domain.jsonlimits import SBOM_BYTES
 from hoist.domain.manifests import (
     Descriptor,
@@ -55,6 +55,7 @@ class AffectedReport:
     range: str | None
     artifacts: list[AffectedArtifact]
     running: list[Running]
+    pending: list[str] = field(default_factory=list)  # NAME@VERSION whose SBOM is being made: not in this answer yet
 
 
 class InventoryService:
@@ -284,12 +285,22 @@ class InventoryService:
             ]
             subjects = {digest for digest, _, _ in found}
             running = [r for r in s.sboms.running() if r.digest in subjects]
+            pending = self._pending_refs(s, actor)
         artifacts = [a for a in artifacts if any(actor.may(Right.READ, r) for r in a.registries)]
         shown = {(a.package, a.digest) for a in artifacts}
         running = [r for r in running if (r.package, str(r.digest)) in shown]
         artifacts.sort(key=lambda a: (a.package, a.version))
         running.sort(key=lambda r: (r.environment, r.package))
-        return AffectedReport(query, range_spec, artifacts, running)
+        return AffectedReport(query, range_spec, artifacts, running, pending)
+
+    def _pending_refs(self, s: MetadataSession, actor: Actor) -> list[str]:
+        """The versions ``actor`` may read whose SBOM is queued or being made."""
+        refs = []
+        for args in s.jobs.pending_args(SBOM):
+            artifact = s.artifacts.by_digest(str(args["package"]), Digest.parse(str(args["digest"])))
+            if artifact and any(actor.may(Right.READ, p.registry) for p in s.placements.of(artifact.id)):
+                refs.append(artifact.ref)
+        return sorted(refs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,10 @@ class SqlJobQueue:
         query = select(JobRow.id).where(JobRow.name == name, JobRow.key == key, JobRow.status.in_(_PENDING)).limit(1)
         return self._session.scalar(query) is not None
 
+    def pending_args(self, name: str) -> list[JobArgs]:
+        query = select(JobRow.args).where(JobRow.name == name, JobRow.status.in_(_PENDING)).order_by(JobRow.id)
+        return list(self._session.scalars(query))
+
 
 class SqliteJobWorker:
     """``JobWorker`` on SQLite: runs jobs in the calling thread."""

@@ -79,6 +79,10 @@ class ProcrastinateQueue:
         ).first()
         return found is not None
 
+    def pending_args(self, name: str) -> list[JobArgs]:
+        query = "SELECT args FROM procrastinate_jobs WHERE task_name = :name AND status IN ('todo', 'doing') ORDER BY id"
+        return list(self._session.scalars(text(query), {"name": name}))
+
 
 class ProcrastinateWorker:
     """``JobWorker`` on PostgreSQL: procrastinate's worker, over its own connection pool."""
