@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,9 @@ from hoist.app import Services, open_worker
 from hoist.cli.exits import REFUSED
 from hoist.client import HoistClient
 from hoist.domain import errors as e
-from hoist.domain.jobs import JobArgs, JobStatus, Retry, WorkReport
+from hoist.domain.jobs import MAINTENANCE, JobArgs, JobStatus, Retry, WorkReport
+from hoist.metadata.sql.jobs import SqliteJobWorker
+from hoist.metadata.sql.migrate import upgrade
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.services.base import utcnow
 from tests.functional.test_sbom_and_vulnerabilities import hoist, wheel
@@ -141,3 +144,21 @@ def test_the_vulnerability_gate_refuses_while_the_sbom_is_pending(
     assert [p.gate for p in refused.value.problems] == ["vulnerabilities"]
     drain()
     assert client.promote("shop-api@1.0.0", to="prod")["status"] == "promoted"
+
+
+def test_the_embedded_queue_runs_a_periodic_job_one_interval_after_the_last(tmp_path: Path) -> None:
+    store = SqlMetadataStore.from_url(f"sqlite:///{tmp_path / 'hoist.db'}")
+    upgrade(store.engine)
+    now = [datetime(2026, 12, 5, 8, 0, tzinfo=UTC)]
+    worker = SqliteJobWorker(store.engine, lambda: now[0], AT_ONCE)
+    runs: list[datetime] = []
+    handlers = {MAINTENANCE: lambda _args: runs.append(now[0])}
+    every = {MAINTENANCE: timedelta(hours=6)}
+    assert worker.work(handlers, once=True, every=every).ran == 0  # queued for 14:00
+    now[0] += timedelta(hours=5, minutes=59)
+    assert worker.work(handlers, once=True, every=every).ran == 0
+    now[0] += timedelta(minutes=1)
+    assert worker.work(handlers, once=True, every=every).ran == 1  # and the next one queued for 20:00
+    assert runs == [datetime(2026, 12, 5, 14, 0, tzinfo=UTC)]
+    assert worker.status().counts == {JobStatus.SUCCEEDED: 1, JobStatus.TODO: 1}
+    store.dispose()

@@ -83,8 +83,8 @@ class JobWorker(Protocol):
         stop: threading.Event | None = None,
     ) -> WorkReport:
         """``once``: run what is due now (retries without backoff included) and return; else run
-        until ``stop`` is set, queuing each job of ``every`` (no arguments, keyed by its name) when
-        none of it is pending."""
+        until ``stop`` is set. Each job of ``every`` (no arguments, keyed by its name) is queued one
+        interval ahead whenever none of it is pending."""
         ...
 
     def status(self, *, limit: int = 50) -> QueueStatus: ...

@@ -63,8 +63,7 @@ class SqliteJobWorker:
         halt = stop or threading.Event()
         ran, failed = 0, []
         while not halt.is_set():
-            if not once:
-                self._schedule(every or {})
+            self._schedule(every or {})
             job = self._claim(set(handlers))
             if job is None:
                 if once:
