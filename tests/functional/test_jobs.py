@@ -162,3 +162,29 @@ def test_the_embedded_queue_runs_a_periodic_job_one_interval_after_the_last(tmp_
     assert runs == [datetime(2026, 12, 5, 14, 0, tzinfo=UTC)]
     assert worker.status().counts == {JobStatus.SUCCEEDED: 1, JobStatus.TODO: 1}
     store.dispose()
+
+
+def test_jobs_sharing_a_key_never_run_at_once_as_maintenance_needs(metadata: SqlMetadataStore) -> None:
+    with metadata.session() as s:
+        for n in range(2):
+            s.jobs.enqueue(MAINTENANCE, {"n": n}, key=MAINTENANCE)
+    started, release = threading.Event(), threading.Event()
+    ran: list[JobArgs] = []
+
+    def upkeep(args: JobArgs) -> None:
+        ran.append(args)
+        if args["n"] == 0:
+            started.set()
+            release.wait()
+
+    def work() -> WorkReport:
+        return open_worker(metadata, utcnow, AT_ONCE).work({MAINTENANCE: upkeep}, once=True)
+
+    first: list[WorkReport] = []
+    busy = threading.Thread(target=lambda: first.append(work()))
+    busy.start()
+    started.wait()
+    assert work().ran == 0  # the second job waits for the first
+    release.set()
+    busy.join()
+    assert ran == [{"n": 0}, {"n": 1}] and first[0].ran == 2
