@@ -82,6 +82,8 @@ def test_a_failing_job_is_retried_then_marked_failed_and_shown_to_auditors(
     status = client_as("olga", ["audit"]).jobs()
     assert status["counts"]["failed"] == 1 and status["pending"] == 0
     assert [(j["name"], j["key"], j["attempts"]) for j in status["failed"]] == [("test.fail", "seven", 3)]
+    shown = hoist(client_as("olga", ["audit"]), "jobs")
+    assert shown.exit_code == 0 and "1 failed" in shown.output and "RuntimeError: the scanner is broken" in shown.output
     with pytest.raises(e.Denied, match="needs admin or audit"):
         client_as("dana", ["role:developer"]).jobs()
 

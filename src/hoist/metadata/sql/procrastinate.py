@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import procrastinate
@@ -106,19 +106,18 @@ class ProcrastinateWorker:
             max_attempts=self._retry.attempts - 1,
             exponential_wait=self._retry.exponential_wait,
         )
-        ran = [0]
+        run = _Run(self._retry, self._record)
         for name, handler in handlers.items():
-            app.task(name=name, queue=QUEUE, retry=strategy, pass_context=False)(_counted(name, handler, ran))
+            app.task(name=name, queue=QUEUE, retry=strategy, pass_context=True)(run.task(name, handler))
         for name, interval in (every or {}).items():
             task = app.tasks[name]
             app.periodic(cron=cron_for(interval), periodic_id=name, lock=name, queueing_lock=name)(task)
-        before = {j.id for j in self._failed(limit=None)}
         worker_options: dict[str, Any] = {"queues": [QUEUE], "wait": not once, "install_signal_handlers": False}
         if stop is not None and not once:
             _stop_when(stop, app, worker_options)
         else:
             app.run_worker(**worker_options)
-        return WorkReport(ran[0], [j for j in self._failed(limit=None) if j.id not in before])
+        return WorkReport(run.ran, run.failed)
 
     def status(self, *, limit: int = 50) -> QueueStatus:
         with self._engine.connect() as conn:
@@ -132,18 +131,27 @@ class ProcrastinateWorker:
                 counts[mapped] = counts.get(mapped, 0) + int(count)
         return QueueStatus(counts, self._failed(limit=limit))
 
-    def _failed(self, *, limit: int | None) -> list[JobState]:
+    def _failed(self, *, limit: int) -> list[JobState]:
         query = (
-            "SELECT j.id, j.task_name, j.lock, j.args, j.attempts, max(e.at) FROM procrastinate_jobs j"
-            " LEFT JOIN procrastinate_events e ON e.job_id = j.id WHERE j.queue_name = :q"
-            " AND j.status::text NOT IN ('todo', 'doing', 'succeeded') GROUP BY j.id ORDER BY j.id DESC"
+            "SELECT j.id, j.task_name, j.lock, j.args, j.attempts, r.error, r.failed_at FROM procrastinate_jobs j"
+            " LEFT JOIN job_errors r ON r.job_id = j.id WHERE j.queue_name = :q"
+            " AND j.status::text NOT IN ('todo', 'doing', 'succeeded') ORDER BY j.id DESC LIMIT :limit"
         )
         with self._engine.connect() as conn:
-            rows = conn.execute(text(query + (" LIMIT :limit" if limit else "")), {"q": QUEUE, "limit": limit})
-            return [
-                JobState(row[0], row[1], row[2], row[3], JobStatus.FAILED, row[4], "see the worker's log", row[5])
-                for row in rows
-            ]
+            rows = conn.execute(text(query), {"q": QUEUE, "limit": limit})
+            return [JobState(r[0], r[1], r[2], r[3], JobStatus.FAILED, r[4], r[5], r[6]) for r in rows]
+
+    def _record(self, job_id: int, error: str) -> None:
+        """Keep a job's last error (procrastinate's tables do not) for ``status``."""
+        row = {"id": job_id, "error": error, "at": datetime.now(UTC)}
+        with self._engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO job_errors (job_id, error, failed_at) VALUES (:id, :error, :at)"
+                    " ON CONFLICT (job_id) DO UPDATE SET error = excluded.error, failed_at = excluded.failed_at"
+                ),
+                row,
+            )
 
 
 def conninfo(engine: Engine) -> str:
@@ -162,18 +170,35 @@ def cron_for(interval: timedelta) -> str:
     return f"0 */{hours} * * *" if hours < 24 else "0 0 * * *"
 
 
-def _counted(name: str, handler: Handler, ran: list[int]) -> Any:
-    def run(**args: Any) -> None:
-        ran[0] += 1
-        args.pop("timestamp", None)  # what procrastinate hands a periodic task
-        try:
-            handler(args)
-        except Exception:
-            log.warning("job %s%s failed", name, _shown(args), exc_info=True)
-            raise
+class _Run:
+    """One ``work`` call: the attempts it made and the jobs it failed for good (their last attempt
+    raised), counted as they run."""
 
-    run.__name__ = name.replace(".", "_")
-    return run
+    def __init__(self, retry: Retry, record: Callable[[int, str], None]) -> None:
+        self._retry = retry
+        self._record = record
+        self.ran = 0
+        self.failed: list[JobState] = []
+
+    def task(self, name: str, handler: Handler) -> Any:
+        def run(context: procrastinate.JobContext, **args: Any) -> None:
+            self.ran += 1
+            args.pop("timestamp", None)  # what procrastinate hands a periodic task
+            try:
+                handler(args)
+            except Exception as exc:
+                job = context.job
+                tried = job.attempts + 1  # procrastinate's count excludes the attempt running now
+                log.warning("job %s%s failed (attempt %d)", name, _shown(args), tried, exc_info=True)
+                error = f"{type(exc).__name__}: {exc}"
+                self._record(job.id or 0, error)
+                if tried >= self._retry.attempts:
+                    log.error("job %s #%s failed after %d attempt(s): %s", name, job.id, tried, error)
+                    self.failed.append(JobState(job.id or 0, name, job.lock, args, JobStatus.FAILED, tried, error))
+                raise
+
+        run.__name__ = name.replace(".", "_")
+        return run
 
 
 def _shown(args: JobArgs) -> str:
@@ -181,7 +206,7 @@ def _shown(args: JobArgs) -> str:
 
 
 def _stop_when(stop: threading.Event, app: procrastinate.App, options: dict[str, Any]) -> None:
-    """Run the worker until ``stop`` is set (the in-process worker of ``hoist serve``)."""
+    """Run the worker until ``stop`` is set (``hoist worker``, until SIGINT or SIGTERM)."""
 
     async def main() -> None:
         async with app.open_async():

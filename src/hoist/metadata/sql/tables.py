@@ -413,3 +413,13 @@ class JobRow(Base):
     run_after: Mapped[datetime | None]  # todo: not before; doing: the lease ends (a crashed worker's job runs again)
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None]
+
+
+class JobErrorRow(Base):
+    """The last error of a procrastinate job (PostgreSQL), which its own tables do not keep: what
+    ``hoist jobs`` shows for a failed job. The embedded queue keeps it in ``jobs.error``."""
+
+    __tablename__ = "job_errors"
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    error: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime]

@@ -1,5 +1,6 @@
 """jobs: the embedded job queue (SQLite); on PostgreSQL, procrastinate's schema (its own tables,
-types and functions, as the installed procrastinate ships them)
+types and functions, as the installed procrastinate ships them) and job_errors (the last error of
+each of its jobs)
 
 Revision ID: 0009
 Revises: 0008
@@ -35,6 +36,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_jobs_status_run_after", "jobs", ["status", "run_after"], unique=False)
     op.create_index("ix_jobs_name_key", "jobs", ["name", "key"], unique=False)
+    op.create_table(
+        "job_errors",
+        sa.Column("job_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("job_id", name=op.f("pk_job_errors")),
+    )
     if op.get_bind().dialect.name == "postgresql":
         install_schema(op.get_bind())
 
@@ -42,6 +50,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         drop_schema(op.get_bind())
+    op.drop_table("job_errors")
     op.drop_index("ix_jobs_name_key", table_name="jobs")
     op.drop_index("ix_jobs_status_run_after", table_name="jobs")
     op.drop_table("jobs")
