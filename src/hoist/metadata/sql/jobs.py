@@ -91,21 +91,25 @@ class SqliteJobWorker:
 
     def _claim(self, names: set[str]) -> JobState | None:
         now = self._clock()
-        with Session(self._writer) as s, s.begin():
-            busy = select(JobRow.key).where(JobRow.status == JobStatus.DOING.value, JobRow.key.is_not(None))
-            due = or_(JobRow.run_after.is_(None), JobRow.run_after <= now)
-            row = s.scalars(
-                select(JobRow)
-                .where(JobRow.name.in_(names), due)
-                .where(
-                    or_(
-                        (JobRow.status == JobStatus.TODO.value) & or_(JobRow.key.is_(None), JobRow.key.not_in(busy)),
-                        JobRow.status == JobStatus.DOING.value,  # its lease ended: the worker died
-                    )
+        busy = select(JobRow.key).where(JobRow.status == JobStatus.DOING.value, JobRow.key.is_not(None))
+        due = or_(JobRow.run_after.is_(None), JobRow.run_after <= now)
+        query = (
+            select(JobRow)
+            .where(JobRow.name.in_(names), due)
+            .where(
+                or_(
+                    (JobRow.status == JobStatus.TODO.value) & or_(JobRow.key.is_(None), JobRow.key.not_in(busy)),
+                    JobRow.status == JobStatus.DOING.value,  # its lease ended: the worker died
                 )
-                .order_by(JobRow.id)
-                .limit(1)
-            ).first()
+            )
+            .order_by(JobRow.id)
+            .limit(1)
+        )
+        with Session(self._engine) as s:  # an idle poll reads only: no write lock taken every second
+            if s.scalars(query).first() is None:
+                return None
+        with Session(self._writer) as s, s.begin():
+            row = s.scalars(query).first()  # again under the write lock: another worker may have taken it
             if row is None:
                 return None
             row.status, row.attempts, row.run_after, row.updated_at = (
@@ -137,6 +141,9 @@ class SqliteJobWorker:
     def _schedule(self, every: Mapping[str, timedelta]) -> None:
         """Queue each periodic job that has none pending, due one interval from now."""
         for name, interval in every.items():
+            with Session(self._engine) as s:
+                if SqlJobQueue(s).pending(name, name):  # the usual case: read only
+                    continue
             with Session(self._writer) as s, s.begin():
                 if not SqlJobQueue(s).pending(name, name):
                     row = JobRow(name=name, key=name, args={}, status=JobStatus.TODO.value, attempts=0)
