@@ -148,7 +148,7 @@ def test_the_vulnerability_gate_refuses_while_the_sbom_is_pending(
     assert client.promote("shop-api@1.0.0", to="prod")["status"] == "promoted"
 
 
-def test_the_embedded_queue_runs_a_periodic_job_one_interval_after_the_last(tmp_path: Path) -> None:
+def test_the_embedded_queue_runs_a_periodic_job_one_interval_after_the_last_and_prunes_old_rows(tmp_path: Path) -> None:
     store = SqlMetadataStore.from_url(f"sqlite:///{tmp_path / 'hoist.db'}")
     upgrade(store.engine)
     now = [datetime(2026, 12, 5, 8, 0, tzinfo=UTC)]
@@ -162,6 +162,9 @@ def test_the_embedded_queue_runs_a_periodic_job_one_interval_after_the_last(tmp_
     now[0] += timedelta(minutes=1)
     assert worker.work(handlers, once=True, every=every).ran == 1  # and the next one queued for 20:00
     assert runs == [datetime(2026, 12, 5, 14, 0, tzinfo=UTC)]
+    assert worker.status().counts == {JobStatus.SUCCEEDED: 1, JobStatus.TODO: 1}
+    now[0] += timedelta(days=8)  # the succeeded job's row is pruned after a week; the next run is due
+    assert worker.work(handlers, once=True, every=every).ran == 1
     assert worker.status().counts == {JobStatus.SUCCEEDED: 1, JobStatus.TODO: 1}
     store.dispose()
 

@@ -16,6 +16,7 @@ JsonValue = str | int | float | bool | None | Sequence["JsonValue"] | Mapping[st
 JobArgs = Mapping[str, JsonValue]
 Handler = Callable[[JobArgs], None]
 
+KEEP_SUCCEEDED = timedelta(days=7)  # then a succeeded job's row is deleted (failed ones stay until looked at)
 SBOM = "sbom.generate"  # args: package, digest; key: the digest
 MAINTENANCE = "maintenance"  # retention, purge, gc, drills; key: "maintenance" (one at a time)
 

@@ -12,11 +12,21 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from hoist.domain.jobs import DEFAULT_RETRY, Handler, JobArgs, JobState, JobStatus, QueueStatus, Retry, WorkReport
+from hoist.domain.jobs import (
+    DEFAULT_RETRY,
+    KEEP_SUCCEEDED,
+    Handler,
+    JobArgs,
+    JobState,
+    JobStatus,
+    QueueStatus,
+    Retry,
+    WorkReport,
+)
 from hoist.metadata.sql.tables import JobRow
 
 log = logging.getLogger("hoist.jobs")
@@ -62,7 +72,10 @@ class SqliteJobWorker:
     ) -> WorkReport:
         halt = stop or threading.Event()
         ran, failed = 0, []
+        pruned: datetime | None = None
         while not halt.is_set():
+            if pruned is None or self._clock() - pruned > timedelta(days=1):
+                pruned = self._prune()
             self._schedule(every or {})
             job = self._claim(set(handlers))
             if job is None:
@@ -137,6 +150,17 @@ class SqliteJobWorker:
                 .where(JobRow.id == job_id)
                 .values(status=status.value, run_after=run_after, error=error, updated_at=self._clock())
             )
+
+    def _prune(self) -> datetime:
+        """Delete the rows of jobs that succeeded more than ``KEEP_SUCCEEDED`` ago."""
+        now = self._clock()
+        done = (JobRow.status == JobStatus.SUCCEEDED.value) & (JobRow.updated_at < now - KEEP_SUCCEEDED)
+        with Session(self._engine) as s:  # the usual case: nothing to delete, read only
+            if s.scalar(select(JobRow.id).where(done).limit(1)) is None:
+                return now
+        with Session(self._writer) as s, s.begin():
+            s.execute(delete(JobRow).where(done))
+        return now
 
     def _schedule(self, every: Mapping[str, timedelta]) -> None:
         """Queue each periodic job that has none pending, due one interval from now."""

@@ -21,10 +21,21 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from hoist.domain.jobs import DEFAULT_RETRY, Handler, JobArgs, JobState, JobStatus, QueueStatus, Retry, WorkReport
+from hoist.domain.jobs import (
+    DEFAULT_RETRY,
+    KEEP_SUCCEEDED,
+    Handler,
+    JobArgs,
+    JobState,
+    JobStatus,
+    QueueStatus,
+    Retry,
+    WorkReport,
+)
 
 log = logging.getLogger("hoist.jobs")
 QUEUE = "hoist"
+PRUNE = "hoist.prune"
 _STATUSES = {s.value: s for s in JobStatus}
 
 
@@ -112,6 +123,17 @@ class ProcrastinateWorker:
         for name, interval in (every or {}).items():
             task = app.tasks[name]
             app.periodic(cron=cron_for(interval), periodic_id=name, lock=name, queueing_lock=name)(task)
+        if not once:
+
+            async def prune(timestamp: int) -> None:
+                """Daily: procrastinate's own clean-up of jobs that succeeded more than
+                ``KEEP_SUCCEEDED`` ago, then the errors of jobs no longer there."""
+                del timestamp
+                await app.job_manager.delete_old_jobs(nb_hours=int(KEEP_SUCCEEDED.total_seconds()) // 3600, queue=QUEUE)
+                await asyncio.to_thread(self._forget_errors)
+
+            task = app.task(name=PRUNE, queue=QUEUE, queueing_lock=PRUNE)(prune)
+            app.periodic(cron="17 4 * * *", periodic_id=PRUNE)(task)
         worker_options: dict[str, Any] = {"queues": [QUEUE], "wait": not once, "install_signal_handlers": False}
         if stop is not None and not once:
             _stop_when(stop, app, worker_options)
@@ -140,6 +162,10 @@ class ProcrastinateWorker:
         with self._engine.connect() as conn:
             rows = conn.execute(text(query), {"q": QUEUE, "limit": limit})
             return [JobState(r[0], r[1], r[2], r[3], JobStatus.FAILED, r[4], r[5], r[6]) for r in rows]
+
+    def _forget_errors(self) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(text("DELETE FROM job_errors WHERE job_id NOT IN (SELECT id FROM procrastinate_jobs)"))
 
     def _record(self, job_id: int, error: str) -> None:
         """Keep a job's last error (procrastinate's tables do not) for ``status``."""
