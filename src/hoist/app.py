@@ -267,22 +267,6 @@ def start_blob_server(settings: Settings) -> Running | None:
     return serve_in_thread(BlobServer(urls, partial(local_path, blobs)), settings.host, settings.blob_port)
 
 
-def start_worker(settings: Settings) -> threading.Thread:
-    """``hoist serve``: the job worker (SBOMs, scheduled maintenance) in a thread of the main process,
-    so one server needs nothing else; ``hoist worker`` runs more of them (PostgreSQL)."""
-    services = build_services(settings, open_metadata(settings), open_blobs(settings))
-
-    def run() -> None:
-        try:
-            services.jobs.work(once=False)
-        except Exception:  # the jobs wait in the queue for the next worker
-            log.exception("the in-process job worker stopped")
-
-    thread = threading.Thread(target=run, name="hoist-jobs", daemon=True)
-    thread.start()
-    return thread
-
-
 def public_keys(settings: Settings, services: Services) -> dict[str, Any]:
     known = {}
     for name, path in settings.keys.items():

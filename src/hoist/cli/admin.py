@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import click
 
 from hoist.cli.exits import ERROR, USAGE, Failed
 
+HOIST = [sys.executable, "-m", "hoist"]
 CONFIG = click.option(
     "--config",
     "config_file",
@@ -70,7 +74,7 @@ def serve(
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
 
-    from hoist.app import bootstrap_admin, migrate, start_blob_server, start_worker
+    from hoist.app import bootstrap_admin, migrate, start_blob_server
     from hoist.domain.errors import InvalidInput
 
     directory = str(data_dir) if data_dir else None
@@ -114,12 +118,17 @@ def serve(
             ) from None
         public = settings.blob_url or f"http://{settings.host}:{settings.blob_port}"
         click.echo(f"blob downloads redirect to {public} (sendfile; --blob-port 0 turns it off)", err=True)
+    jobs = None
     if in_process_worker:
-        start_worker(settings)
-        click.echo("jobs (SBOMs, maintenance) run in this process; --no-worker leaves them to `hoist worker`", err=True)
+        # A child process, not a thread: granian forks its workers after this, and a thread caught
+        # inside SQLite or psycopg at a fork leaves the forked worker deadlocked.
+        jobs = subprocess.Popen([*HOIST, "worker", "--parent", str(os.getpid())])  # noqa: S603 - our own CLI
+        click.echo(
+            "jobs (SBOMs, maintenance) run in a worker of this server; --no-worker leaves them to `hoist worker`", err=True
+        )
     if settings.maintenance_hours:
         click.echo(f"maintenance every {settings.maintenance_hours:g} hour(s), as a job", err=True)
-    Granian(
+    server = Granian(
         "hoist.app:create_app",
         address=settings.host,
         port=settings.port,
@@ -130,7 +139,18 @@ def serve(
         # One thread per worker for the Rust runtime: measured here, a multi-threaded runtime hands each
         # 128 KiB chunk of a blob download between threads (futex storms) and pulls ran ~10% slower.
         runtime_mode=RuntimeModes.st,
-    ).serve()
+    )
+    if jobs is not None:
+        server.on_shutdown(partial(_stop_child, jobs))
+    server.serve()
+
+
+def _stop_child(child: subprocess.Popen[bytes]) -> None:
+    child.terminate()
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
 
 
 @click.group(name="config")
@@ -175,8 +195,9 @@ def upgrade(config_file: Path | None) -> None:
 @click.command()
 @click.option("--once", is_flag=True, help="Run the jobs due now (retries included), then exit: scripts and tests.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--parent", type=int, default=None, hidden=True, help="Stop when this process (hoist serve) is gone.")
 @CONFIG
-def worker(once: bool, as_json: bool, config_file: Path | None) -> None:
+def worker(once: bool, as_json: bool, parent: int | None, config_file: Path | None) -> None:
     """Run queued jobs (SBOM generation, scheduled maintenance) until stopped (SIGINT, SIGTERM).
     Several may run on PostgreSQL: no job runs twice at once. Exit 1 when a job failed for good."""
     import signal
@@ -194,6 +215,8 @@ def worker(once: bool, as_json: bool, config_file: Path | None) -> None:
     if not once:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
     report = services.jobs.work(once=once, stop=stop)
     metadata.dispose()
     failed = [{"id": j.id, "name": j.name, "key": j.key, "attempts": j.attempts, "error": j.error} for j in report.failed]
@@ -205,6 +228,13 @@ def worker(once: bool, as_json: bool, config_file: Path | None) -> None:
             click.secho(f"failed: {f['name']} #{f['id']} ({f['key']}): {f['error']}", fg="red", err=True)
     if failed:
         raise SystemExit(ERROR)
+
+
+def _watch_parent(parent: int, stop: Any) -> None:
+    """The worker ``hoist serve`` started ends with it, however it ended."""
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
 
 
 COMMANDS = [serve, config_group, db_group, worker]

@@ -1,6 +1,6 @@
 """Work off the request path: named jobs with JSON arguments, queued inside the unit of work that
 needs them (``MetadataSession.jobs``, the outbox) and run by a worker (``JobWorker``): ``hoist
-worker``, or in-process by ``hoist serve``. Failed attempts are retried with backoff, then the job is
+worker`` (``hoist serve`` starts one of its own). Failed attempts are retried with backoff, then the job is
 marked failed and stays visible (``hoist jobs``)."""
 
 from __future__ import annotations

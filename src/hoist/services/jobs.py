@@ -1,6 +1,6 @@
 """The jobs Hoist runs off the request path, and who may look at the queue. The queue itself is a
 port: the unit of work queues (``MetadataSession.jobs``), a ``JobWorker`` runs (``hoist worker``, or
-the worker ``hoist serve`` runs in-process)."""
+the one ``hoist serve`` starts)."""
 
 from __future__ import annotations
 
