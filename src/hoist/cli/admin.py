@@ -1,4 +1,4 @@
-"""Admin commands that run the server side in-process: hoist serve, config check, db upgrade.
+"""Admin commands that run the server side in-process: hoist serve, worker, config check, db upgrade.
 The server modules are imported inside the commands, so user commands start fast."""
 
 from __future__ import annotations
