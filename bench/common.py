@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -42,6 +43,20 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, expect: int 
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not come up:\n{log.read_text()}") from None
             time.sleep(0.1)
+
+
+def settled(server: Server, timeout: float = 3600) -> None:
+    """Until the server's job queue has nothing waiting or running (the SBOMs of what was pushed are
+    made off the request path, by its in-process worker)."""
+    deadline = time.monotonic() + timeout
+    headers = {"Authorization": f"Bearer {server.token}"}
+    while True:
+        with urllib.request.urlopen(urllib.request.Request(f"{server.url}/api/v1/jobs", headers=headers)) as answer:
+            if json.load(answer)["pending"] == 0:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.url}: jobs still pending after {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 def default_root() -> Path:

@@ -52,7 +52,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Server, hoist_server, median, table, timed, workdir
+from bench.common import Server, hoist_server, median, settled, table, timed, workdir
 from bench.oci import LAYER, OCI_MANIFEST, creds, reference_server, skopeo
 
 KiB = 1024
@@ -312,6 +312,7 @@ def run_hoist(root: Path, images: list[Image], jobs: int) -> tuple[Outcome, dict
     blobs = data / "blobs"
     with hoist_server(data) as server:
         push_all(server, images, jobs)
+        settled(server)  # the versions' SBOMs exist before their referrers are listed
         deleted = delete_garbage(server, images, hoist=True)
         age_blobs(data / "hoist.db", AGE)
         headers = {"Authorization": f"Bearer {server.token}"}

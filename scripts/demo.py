@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,24 +149,26 @@ def _free(port: int) -> bool:
 
 
 @contextmanager
-def fresh_server(data: Path, env: dict[str, str] | None = None, admin_token: str | None = None) -> Iterator[str]:
-    """A ``hoist serve`` of its own on a free port, stopped on exit; its first administrator's token
+def fresh_server(
+    data: Path, env: dict[str, str] | None = None, admin_token: str | None = None, args: Sequence[str] = ()
+) -> Iterator[str]:
+    """A ``hoist serve [args]`` of its own on a free port, stopped on exit; its first administrator's token
     is ``admin_token`` (HOIST_ADMIN_TOKEN) when given. A port found free can be taken by another
     process before the server binds it (tests run side by side): then it starts again on others."""
-    with serving(data, env, admin_token) as (url, _):
+    with serving(data, env, admin_token, args) as (url, _):
         yield url
 
 
 @contextmanager
 def serving(
-    data: Path, env: dict[str, str] | None = None, admin_token: str | None = None
+    data: Path, env: dict[str, str] | None = None, admin_token: str | None = None, args: Sequence[str] = ()
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``fresh_server``, with the server's process (to signal it)."""
     for attempt in range(5):
         port = free_port(following=1)
         log = (data / "server.log").open("w")
         server = subprocess.Popen(
-            [*HOIST, "serve", "--data", str(data), "--port", str(port)],
+            [*HOIST, "serve", "--data", str(data), "--port", str(port), *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {}), **({"HOIST_ADMIN_TOKEN": admin_token} if admin_token else {})},

@@ -22,6 +22,7 @@ from hoist.client import HoistClient
 from hoist.config import Settings, load_settings
 from hoist.domain.access import Permission, Permissions, Right
 from hoist.domain.digests import Digest
+from hoist.domain.jobs import WorkReport
 from hoist.domain.models import Actor
 from hoist.domain.ports import BlobInfo, BlobStore
 from hoist.metadata.sql.migrate import upgrade
@@ -165,6 +166,13 @@ def services(settings: Settings, metadata: SqlMetadataStore, blobs: FilesystemBl
 
 
 ADMIN = Actor("admin", "user", True, None, Permissions(frozenset({Permission(Right.ADMIN)})))
+
+
+@pytest.fixture
+def drain(services: Services) -> Callable[[], WorkReport]:
+    """Run the queued jobs (SBOM generation…) now, as `hoist worker --once` does: the in-process app
+    of the tests runs no worker, so a test that wants what a job makes says when."""
+    return lambda: services.jobs.work(once=True)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from hoist.api import (
     audit,
     deployments,
     docs,
+    jobs,
     marks,
     probes,
     releases,
@@ -43,6 +44,7 @@ from hoist.api import (
 from hoist.config import Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
+from hoist.domain.jobs import DEFAULT_RETRY, JobWorker, Retry
 from hoist.domain.ports import BlobStore
 from hoist.formats.common.edge import NATIVE
 from hoist.formats.generic.routes import generic_app
@@ -65,7 +67,9 @@ from hoist.http.errors import error_body, handle_hoist_error
 from hoist.http.identity import IdentityMiddleware, challenge
 from hoist.http.observed import Observed
 from hoist.http.tokens import TokenSigner
+from hoist.metadata.sql.jobs import SqliteJobWorker
 from hoist.metadata.sql.migrate import current_revision, head_revision, upgrade
+from hoist.metadata.sql.procrastinate import ProcrastinateWorker, conninfo
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.operations import Readiness, count_connections, scrape_probes
 from hoist.sbom.facade import CycloneDxSboms
@@ -84,6 +88,7 @@ from hoist.services.evidence import EvidenceService
 from hoist.services.fsck import Fsck
 from hoist.services.guard import Guard
 from hoist.services.inventory import InventoryService
+from hoist.services.jobs import JobService
 from hoist.services.maintenance import Maintenance
 from hoist.services.packages import PackageService
 from hoist.services.promotion import PromotionService
@@ -140,6 +145,7 @@ class Services:
     drills: RollbackDrills
     fsck: Fsck
     maintenance: Maintenance
+    jobs: JobService
 
 
 def open_metadata(settings: Settings) -> SqlMetadataStore:
@@ -183,7 +189,16 @@ def bootstrap_admin(settings: Settings, token: str | None) -> str | None:
         metadata.dispose()
 
 
-def build_services(settings: Settings, metadata: SqlMetadataStore, store: BlobStore, clock: Clock = utcnow) -> Services:
+def open_worker(metadata: SqlMetadataStore, clock: Clock, retry: Retry = DEFAULT_RETRY) -> JobWorker:
+    """The job queue's worker: procrastinate on PostgreSQL, the embedded queue on SQLite."""
+    if metadata.dialect == "postgresql":
+        return ProcrastinateWorker(metadata.engine, conninfo(metadata.engine), retry)
+    return SqliteJobWorker(metadata.engine, clock, retry)
+
+
+def build_services(
+    settings: Settings, metadata: SqlMetadataStore, store: BlobStore, clock: Clock = utcnow, retry: Retry = DEFAULT_RETRY
+) -> Services:
     policy = settings.policy
     blobs = Blobs(store, metadata, clock)
     guard = Guard(metadata, clock)
@@ -205,6 +220,9 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, store: BlobSt
     )
     hasher = Argon2Passwords()
     authentication = Authentication(metadata, settings.access, hasher, clock)
+    maintenance = Maintenance(policy, retention, gc, drills)
+    every = timedelta(hours=settings.maintenance_hours) if settings.maintenance_hours else None
+    jobs = JobService(open_worker(metadata, clock, retry), inventory, maintenance, guard, maintenance_every=every)
     return Services(
         metadata=metadata,
         blobs=blobs,
@@ -230,7 +248,8 @@ def build_services(settings: Settings, metadata: SqlMetadataStore, store: BlobSt
         deletion=DeletionService(metadata, policy, guard, repositories, retention, clock),
         gc=gc,
         drills=drills,
-        maintenance=Maintenance(policy, retention, gc, drills),
+        maintenance=maintenance,
+        jobs=jobs,
         fsck=Fsck(metadata, blobs, guard, clock),
         inventory=inventory,
         vulnerabilities=vulnerabilities,
@@ -293,13 +312,6 @@ def start_blob_server(settings: Settings) -> Running | None:
     )
     running.close_on_stop(metadata.dispose)
     return running
-
-
-def start_maintenance(settings: Settings) -> None:
-    """``hoist serve`` with ``[maintenance] every_hours``: upkeep on a schedule, in the main process."""
-    if settings.maintenance_hours:
-        services = build_services(settings, open_metadata(settings), open_blobs(settings))
-        services.maintenance.every(settings.maintenance_hours)
 
 
 def public_keys(settings: Settings, services: Services) -> dict[str, Any]:
@@ -377,8 +389,10 @@ def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> F
     app.include_router(deployments.router(services.deployments), prefix=API)
     app.include_router(retention.router(services), prefix=API)
     app.include_router(audit.router(services.audit), prefix=API)
+    app.include_router(jobs.router(services.jobs), prefix=API)
     app.router.routes.extend(pypi.routes(services.packages, services.uploads, blobs))
-    app.include_router(probes.router(Readiness(services.metadata, services.blobs.store), scrape_probes(services.uploads)))
+    readiness = Readiness(services.metadata, services.blobs.store)
+    app.include_router(probes.router(readiness, scrape_probes(services.uploads, services.jobs)))
     app.add_exception_handler(HoistError, handle_hoist_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -393,15 +407,20 @@ def build_api(settings: Settings, services: Services, blobs: BlobResponses) -> F
     return app
 
 
+def schema_problem(metadata: SqlMetadataStore) -> str | None:
+    at, head = current_revision(metadata.engine), head_revision(metadata.engine)
+    return None if at == head else f"the metadata schema is at {at}, not {head}: run 'hoist db upgrade'"
+
+
 def create_app() -> ASGIApp:
     """The ASGI app of one server worker, configured from ``HOIST_*`` variables (``hoist serve``)."""
     settings = load_settings()
     logs.configure(settings.log_format)
     metadata = open_metadata(settings)
     count_connections(metadata.engine)
-    at, head = current_revision(metadata.engine), head_revision(metadata.engine)
-    if at != head:
-        raise RuntimeError(f"the metadata schema is at {at}, not {head}: run 'hoist db upgrade'")
+    problem = schema_problem(metadata)
+    if problem:
+        raise RuntimeError(problem)
     app = build_app(settings, build_services(settings, metadata, open_blobs(settings)))
     # Everything made so far (modules, the app, its services) lives as long as the worker: keep it
     # out of the cyclic collector's full passes, which otherwise stall a request now and then.

@@ -15,6 +15,7 @@ from hoist.domain.ports import BlobStore
 from hoist.http import metrics
 from hoist.metadata.sql.migrate import current_revision, head_revision
 from hoist.metadata.sql.store import SqlMetadataStore
+from hoist.services.jobs import JobService
 from hoist.services.uploads import UploadService
 
 _NOTHING = Digest.of(b"")  # asked for, to see the store answer; held or not, either answer is fine
@@ -48,12 +49,18 @@ class Readiness:
         return None
 
 
-def scrape_probes(uploads: UploadService) -> list[metrics.Probe]:
+def scrape_probes(uploads: UploadService, jobs: JobService) -> list[metrics.Probe]:
     return [
         metrics.Probe(
             "hoist_uploads_in_progress",
             "Uploads started and neither committed nor cancelled yet (resumable ones included), on every server",
             lambda: float(len(uploads.in_progress())),
+        ),
+        metrics.Probe(
+            "hoist_jobs",
+            "Jobs of the queue (SBOM generation, maintenance) by status: todo and doing are its depth",
+            lambda: {str(status): float(n) for status, n in jobs.counts().items()},
+            label="status",
         ),
     ]
 

@@ -360,7 +360,7 @@ def test_the_heads_migration_makes_them_from_the_placements_and_deployments_alre
                     pipeline=None,
                     reason=None,
                 )
-        command.downgrade(alembic_config(store.engine), "0009")  # the heads are gone, the rows stay
+        command.downgrade(alembic_config(store.engine), "0010")  # the heads are gone, the rows stay
         upgrade(store.engine)
         with store.reader() as s:
             assert [p.artifact_id for p in s.placements.newest({"dev"})] == [b.id]  # same moment: the later one

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -43,10 +47,28 @@ def server_env(request: pytest.FixtureRequest, data: Path) -> dict[str, str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """hoist serve's defaults, as users run it (blob downloads go through the sendfile server on the
+    next port), but for its in-process job worker: tests run the jobs when they choose, ``drain``."""
     data = tmp_path / "data"
     data.mkdir()
-    # hoist serve's defaults, as users run it: blob downloads go through the sendfile server on the next port
     env = server_env(request, data)
     token = new_admin_token()
-    with fresh_server(data, env, admin_token=token) as url:
+    with fresh_server(data, env, admin_token=token, args=["--no-worker"]) as url:
         yield Server(url, data, env["HOIST_DATABASE_URL"], env, token)
+
+
+def drain(server: Server) -> dict[str, Any]:
+    """``hoist worker --once`` on the server's database and data folder: the jobs queued so far
+    (SBOMs of pushed versions) have run when it returns. Its JSON report."""
+    env = {**os.environ, **server.env, "HOIST_DATA_DIR": str(server.data)}
+    done = subprocess.run(
+        [sys.executable, "-m", "hoist", "worker", "--once", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from hoist.client import HoistClient
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, drain
 from tests.e2e.maven_clients import (
     LOCAL_REPOSITORY,
     Library,
@@ -58,6 +58,7 @@ def test_mvn_deploys_to_dev_and_prod_resolves_only_what_was_promoted(
     ref = f"maven/{library.group}:{library.artifact}@{library.version}"
     with HoistClient(server.url, token=tokens["ci"]) as ci:
         ci.attest(ref, type="unit-tests", result="pass")
+    drain(server)  # the version's SBOM, made off the deploy
     with HoistClient(server.url, token=tokens["rel"]) as rel:
         rel.promote(ref, to="prod")
         sbom = json.loads(rel.sbom(ref))

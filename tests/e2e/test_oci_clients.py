@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import missing
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, drain
 
 pytestmark = pytest.mark.slow
 
@@ -151,6 +151,7 @@ def test_oras_pushes_pulls_attaches_and_discovers(server: Server, tmp_path: Path
     os.chdir(tmp_path)
     pushed = client.push(files=["app.bin", "meta.json"], target=target, manifest_annotations={"org.example.note": "oras-py"})
     assert pushed.status_code == 201
+    assert drain(server)["ran"] == 1  # the version's SBOM, made off the push (none is generated once one is supplied)
     digest = pushed.headers["Docker-Content-Digest"]
     out = tmp_path / "out"
     client.pull(target=target, outdir=str(out))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scripts.demo import run_story
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, drain
 
 pytestmark = pytest.mark.slow
 
@@ -100,6 +100,7 @@ def test_supply_chain_through_the_cli(server: Server, tmp_path: Path) -> None:
         vendored = "Metadata-Version: 2.1\nName: urllib3\nVersion: 1.26.4\n"
         z.writestr("shop_api/_vendor/urllib3-1.26.4.dist-info/METADATA", vendored)
     assert hoist(server, "push", "shop-api", str(wheel), "--version", "2.0.0").returncode == 0
+    drain(server)  # its SBOM, made off the push
     found = json.loads(hoist(server, "sbom", "affected", "urllib3", "--range", "<1.26.5", "--json").stdout)
     assert [(a["package"], a["version"]) for a in found["artifacts"]] == [("shop-api", "2.0.0")]
     advisory = {

@@ -16,6 +16,7 @@ import pytest
 from hoist.app import Services
 from hoist.client import HoistClient
 from hoist.domain.events import AuditEvent
+from hoist.domain.jobs import WorkReport
 from hoist.metadata.sql.store import SqlMetadataStore
 from tests.asgi import SyncASGITransport
 from tests.functional.helpers import NO_GATES, row_counts
@@ -262,8 +263,9 @@ def test_bad_requests_get_a_text_answer_and_change_nothing(
 
 
 def test_a_deployed_version_gets_an_sbom_naming_it_as_a_maven_package(
-    ci: httpx.Client, client_as: Callable[..., HoistClient]
+    ci: httpx.Client, client_as: Callable[..., HoistClient], drain: Callable[[], WorkReport]
 ) -> None:
     deploy(ci)  # JAR holds no pom.properties: the key names the package
+    drain()
     sbom = json.loads(client_as("vera", ["role:viewer"]).sbom(f"{KEY}@1.4.0"))
     assert sbom["metadata"]["component"]["purl"] == "pkg:maven/org.acme/shop-core@1.4.0"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from hoist.client import HoistClient
 from hoist.domain import errors as e
 from hoist.domain.digests import Digest
+from hoist.domain.jobs import WorkReport
 from hoist.domain.manifests import EMPTY_DIGEST
 from hoist.metadata.sql.store import SqlMetadataStore
 from hoist.storage.filesystem import FilesystemBlobStore
@@ -169,9 +171,12 @@ def test_listing_shows_where_artifacts_sit(client: HoistClient, tmp_path: Path) 
         client.artifact("shop-api@1.0.0", registry="prod")
 
 
-def test_pushing_stores_each_blob_once(client: HoistClient, tmp_path: Path, blobs: FilesystemBlobStore) -> None:
+def test_pushing_stores_each_blob_once(
+    client: HoistClient, tmp_path: Path, blobs: FilesystemBlobStore, drain: Callable[[], WorkReport]
+) -> None:
     push(client, tmp_path, version="1.0.0")
     push(client, tmp_path, version="1.0.1")  # same file, new version
+    drain()
     sboms = {json.loads(client.sbom(f"shop-api@{v}"))["serialNumber"] for v in ("1.0.0", "1.0.1")}
     assert len(sboms) == 2  # each version has its own generated SBOM document
     stored = {str(d) for d in blobs.digests()}

@@ -198,6 +198,7 @@ class ArtifactDetailsOut(ArtifactOut):
     attachments: list[AttachmentOut]
     deployments: list[DeploymentOut]
     holds: list[HoldOut]
+    sbom: Literal["present", "pending", "missing"]  # pending: being generated off the push
 
 
 class PublishOut(Model):
@@ -330,6 +331,7 @@ def details_out(d: ArtifactDetails) -> ArtifactDetailsOut:
         attachments=[attachment_out(a) for a in d.attachments],
         deployments=[deployment_out(x) for x in d.deployments],
         holds=[HoldOut(environment=h.environment, reason=h.reason, actor=h.actor, created_at=h.created_at) for h in d.holds],
+        sbom=d.sbom,
     )
 
 

@@ -68,6 +68,7 @@ def router(inventory: InventoryService, vulnerabilities: VulnerabilityService) -
                     {"environment": r.environment, "package": r.package, "version": r.version, "digest": str(r.digest)}
                     for r in report.running
                 ],
+                "pending": report.pending,
             }
         )
 
@@ -87,6 +88,7 @@ def router(inventory: InventoryService, vulnerabilities: VulnerabilityService) -
             "artifact": report.ref,
             "digest": report.digest,
             "sboms": report.sboms,
+            "sbom": report.sbom,
             "components": report.components,
             "highest": report.highest.name.lower(),
             "counts": severity_counts(report.findings),

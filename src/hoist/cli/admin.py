@@ -1,4 +1,4 @@
-"""Admin commands that run the server side in-process: hoist serve, config check, db upgrade.
+"""Admin commands that run the server side in-process: hoist serve, worker, config check, db upgrade.
 The server modules are imported inside the commands, so user commands start fast."""
 
 from __future__ import annotations
@@ -6,14 +6,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hoist.cli.exits import ERROR, USAGE, Failed
 
+if TYPE_CHECKING:
+    from hoist.config import Settings
+
+HOIST = [sys.executable, "-m", "hoist"]
 CONFIG = click.option(
     "--config",
     "config_file",
@@ -52,6 +59,12 @@ def _settings(config_file: Path | None, **overrides: Any) -> Any:
     default=None,
     help="Port of the sendfile server blob downloads redirect to [default: --port + 1; 0: off, blobs from --port].",
 )
+@click.option(
+    "--worker/--no-worker",
+    "in_process_worker",
+    default=True,
+    help="Run queued jobs in this process [default]; --no-worker when `hoist worker` processes run them (PostgreSQL).",
+)
 @CONFIG
 def serve(
     host: str | None,
@@ -59,14 +72,13 @@ def serve(
     data_dir: Path | None,
     workers: int | None,
     blob_port: int | None,
+    in_process_worker: bool,
     config_file: Path | None,
 ) -> None:
     """Run the Hoist server (embedded default: SQLite and a blob folder, nothing else to start)."""
     counts = _metrics_folder()  # before the app's modules load: the workers inherit how they count
-    from granian import Granian
-    from granian.constants import Interfaces, RuntimeModes
 
-    from hoist.app import bootstrap_admin, migrate, start_blob_server, start_maintenance
+    from hoist.app import bootstrap_admin, migrate, start_blob_server
     from hoist.domain.errors import InvalidInput
     from hoist.http import logs
 
@@ -114,10 +126,31 @@ def serve(
             ) from None
         public = settings.blob_url or f"http://{settings.host}:{settings.blob_port}"
         click.echo(f"blob downloads redirect to {public} (sendfile; --blob-port 0 turns it off)", err=True)
+    jobs = None
+    if in_process_worker:
+        # A child process, not a thread: granian forks its workers after this, and a thread caught
+        # inside SQLite or psycopg at a fork leaves the forked worker deadlocked.
+        jobs = subprocess.Popen([*HOIST, "worker", "--parent", str(os.getpid())])  # noqa: S603 - our own CLI
+        click.echo(
+            "jobs (SBOMs, maintenance) run in a worker of this server; --no-worker leaves them to `hoist worker`", err=True
+        )
     if settings.maintenance_hours:
-        start_maintenance(settings)
-        click.echo(f"maintenance every {settings.maintenance_hours:g} hour(s)", err=True)
-    Granian(
+        click.echo(f"maintenance every {settings.maintenance_hours:g} hour(s), as a job", err=True)
+    _run(settings, jobs)
+    if blob_server is not None:  # the workers are gone: no new redirect to it; let its downloads finish
+        blob_server.stop(settings.shutdown_grace)
+    if counts is not None:
+        shutil.rmtree(counts, ignore_errors=True)
+
+
+def _run(settings: Settings, jobs: subprocess.Popen[bytes] | None) -> None:
+    """Granian's workers, until a stop drains them (and the job worker with them)."""
+    from granian import Granian
+    from granian.constants import Interfaces, RuntimeModes
+
+    from hoist.http import logs
+
+    server = Granian(
         "hoist.app:create_app",
         address=settings.host,
         port=settings.port,
@@ -130,11 +163,18 @@ def serve(
         runtime_mode=RuntimeModes.st,
         log_dictconfig=logs.granian_config(settings.log_format),
         workers_kill_timeout=settings.shutdown_grace,  # a stop waits this long for requests under way
-    ).serve()
-    if blob_server is not None:  # the workers are gone: no new redirect to it; let its downloads finish
-        blob_server.stop(settings.shutdown_grace)
-    if counts is not None:
-        shutil.rmtree(counts, ignore_errors=True)
+    )
+    if jobs is not None:
+        server.on_shutdown(partial(_stop_child, jobs))
+    server.serve()
+
+
+def _stop_child(child: subprocess.Popen[bytes]) -> None:
+    child.terminate()
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
 
 
 def _metrics_folder() -> Path | None:
@@ -191,4 +231,49 @@ def upgrade(config_file: Path | None) -> None:
     click.echo("metadata schema is up to date", err=True)
 
 
-COMMANDS = [serve, config_group, db_group]
+@click.command()
+@click.option("--once", is_flag=True, help="Run the jobs due now (retries included), then exit: scripts and tests.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--parent", type=int, default=None, hidden=True, help="Stop when this process (hoist serve) is gone.")
+@CONFIG
+def worker(once: bool, as_json: bool, parent: int | None, config_file: Path | None) -> None:
+    """Run queued jobs (SBOM generation, scheduled maintenance) until stopped (SIGINT, SIGTERM).
+    Several may run on PostgreSQL: no job runs twice at once. Exit 1 when a job failed for good."""
+    import signal
+    import threading
+
+    from hoist.app import build_services, open_blobs, open_metadata, schema_problem
+
+    settings = _settings(config_file)
+    metadata = open_metadata(settings)
+    problem = schema_problem(metadata)
+    if problem:
+        raise Failed(problem, USAGE)
+    services = build_services(settings, metadata, open_blobs(settings))
+    stop = threading.Event()
+    if not once:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
+    report = services.jobs.work(once=once, stop=stop)
+    metadata.dispose()
+    failed = [{"id": j.id, "name": j.name, "key": j.key, "attempts": j.attempts, "error": j.error} for j in report.failed]
+    if as_json:
+        click.echo(json.dumps({"ran": report.ran, "failed": failed}, indent=2))
+    else:
+        click.echo(f"{report.ran} job attempt(s) run, {len(failed)} job(s) failed for good", err=True)
+        for f in failed:
+            click.secho(f"failed: {f['name']} #{f['id']} ({f['key']}): {f['error']}", fg="red", err=True)
+    if failed:
+        raise SystemExit(ERROR)
+
+
+def _watch_parent(parent: int, stop: Any) -> None:
+    """The worker ``hoist serve`` started ends with it, however it ended."""
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
+
+
+COMMANDS = [serve, config_group, db_group, worker]

@@ -46,6 +46,8 @@ COMMAND_MODULES = {
     "gc": "maintenance",
     "fsck": "maintenance",
     "maintenance": "maintenance",
+    "jobs": "maintenance",
+    "worker": "admin",
     "login": "access",
     "logout": "access",
     "whoami": "access",

@@ -194,4 +194,26 @@ def maintenance_run(cli: Cli, skip_drill: bool) -> None:
         raise Failed(f"a rollback target would fail in {', '.join(d['environment'] for d in failing)}", code)
 
 
-COMMANDS = [retention, trash, restore, gc, fsck, maintenance]
+@click.command()
+@click.option("--limit", type=int, default=50, show_default=True, help="How many failed jobs to list.")
+@common_options
+def jobs(cli: Cli, limit: int) -> None:
+    """The job queue (SBOM generation, scheduled maintenance): how many wait, run, succeeded, failed,
+    and the failed ones with their error. Needs admin or audit."""
+    status = cli.client().jobs(limit)
+
+    def human() -> None:
+        counts = status["counts"]
+        cli.out.print(", ".join(f"{n} {name}" for name, n in counts.items()))
+        if status["failed"]:
+            table = columns("ID", "JOB", "KEY", "ATTEMPTS", "ERROR")
+            for j in status["failed"]:
+                table.add_row(
+                    str(j["id"]), escape(j["name"]), escape(j["key"] or ""), str(j["attempts"]), escape(j["error"] or "")
+                )
+            cli.out.print(table)
+
+    cli.emit(status, human)
+
+
+COMMANDS = [retention, trash, restore, gc, fsck, maintenance, jobs]

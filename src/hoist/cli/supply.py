@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hoist.cli.context import Cli, common_options
+from hoist.cli.context import Cli, common_options, escape
 from hoist.cli.exits import REFUSED, Failed
 from hoist.domain.advisories import Severity
 from hoist.domain.models import ArtifactRef
@@ -61,6 +61,10 @@ def sbom_affected(cli: Cli, query: str, range_: str | None) -> None:
     out = cli.client().affected(query, range=range_)
 
     def human() -> None:
+        if out.get("pending"):
+            shown = escape(", ".join(out["pending"][:5]) + (", …" if len(out["pending"]) > 5 else ""))
+            cli.out.print(f"[yellow]{len(out['pending'])} version(s) with their SBOM pending are not in this answer yet:[/]")
+            cli.out.print(f"  {shown}")
         if not out["artifacts"]:
             cli.out.print(f"no artifact contains {query}" + (f" in {range_}" if range_ else ""))
             return
@@ -108,7 +112,9 @@ def vuln_report(cli: Cli, ref: str, fail_on: str | None) -> None:
     out = cli.client().vulnerabilities(ref)
 
     def human() -> None:
-        if not out["sboms"]:
+        if out.get("sbom") == "pending":
+            cli.out.print(f"{out['artifact']}'s SBOM is pending (being generated): nothing to match yet")
+        elif not out["sboms"]:
             cli.out.print(f"{out['artifact']} has no SBOM: nothing to match")
         for f in out["findings"]:
             c = f["component"]
@@ -116,6 +122,8 @@ def vuln_report(cli: Cli, ref: str, fail_on: str | None) -> None:
         cli.out.print(f"{len(out['findings'])} finding(s) in {out['components']} components; highest: {out['highest']}")
 
     cli.emit(out, human)
+    if fail_on and out.get("sbom") == "pending":
+        raise Failed(f"{out['artifact']}'s SBOM is pending: its vulnerabilities cannot be checked yet", REFUSED)
     if fail_on and out["findings"] and Severity.parse(out["highest"]) >= Severity.parse(fail_on):
         raise Failed(f"{out['artifact']} has vulnerabilities at or above {fail_on}", REFUSED)
 

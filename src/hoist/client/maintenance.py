@@ -15,6 +15,11 @@ class MaintenanceMethods:
 
         def _json(self, method: str, path: str, **kwargs: Any) -> Any: ...
 
+    def jobs(self, limit: int = 50) -> dict[str, Any]:
+        """The job queue: counts by status and the jobs that failed for good."""
+        result: dict[str, Any] = self._json("GET", "/jobs", params={"limit": limit})
+        return result
+
     def retention_plan(self, registry: str | None = None) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json("GET", "/retention/plan", params=_only(registry=registry))
         return result

@@ -117,6 +117,7 @@ class Evidence:
     held_in: frozenset[str] = frozenset()
     promoters: Mapping[str, str] = field(default_factory=dict)  # registry -> who promoted the artifact there
     sboms: int = 0
+    sbom_pending: bool = False  # none yet, and one is being generated
     vulnerabilities: Mapping[str, Severity] = field(default_factory=dict)  # advisory id -> severity
 
 
@@ -246,7 +247,7 @@ class Policy:
         if registry.trusted_builders:
             problems += builder_problems(registry, artifact, evidence.attachments)
         if registry.require_sbom and not evidence.sboms:
-            problems.append(Problem("sbom", f"{artifact.ref} has no SBOM: attach one with `hoist sbom attach`"))
+            problems.append(Problem("sbom", _no_sbom(artifact, evidence, "attach one with `hoist sbom attach`")))
         if registry.max_severity is not None:
             problems += vulnerability_problems(registry.max_severity, artifact, evidence)
         problems += _gate_problems(registry.promotion_gates, artifact, evidence, target, FourEyes(artifact.pushed_by))
@@ -386,10 +387,16 @@ def builder_problems(registry: RegistryPolicy, artifact: Artifact, attachments: 
     ]
 
 
+def _no_sbom(artifact: Artifact, evidence: Evidence, then: str) -> str:
+    if evidence.sbom_pending:
+        return f"{artifact.ref}'s SBOM is pending (being generated): try again when it is done"
+    return f"{artifact.ref} has no SBOM: {then}" if then.startswith("attach") else f"{artifact.ref} has no SBOM, {then}"
+
+
 def vulnerability_problems(ceiling: Severity, artifact: Artifact, evidence: Evidence) -> list[Problem]:
     above = {i: sev for i, sev in evidence.vulnerabilities.items() if sev > ceiling}
-    if not evidence.sboms and ceiling < Severity.UNKNOWN:
-        return [Problem("vulnerabilities", f"{artifact.ref} has no SBOM, so its vulnerabilities cannot be checked")]
+    if not evidence.sboms and (ceiling < Severity.UNKNOWN or evidence.sbom_pending):
+        return [Problem("vulnerabilities", _no_sbom(artifact, evidence, "so its vulnerabilities cannot be checked"))]
     if not above:
         return []
     worst = max(above.values())

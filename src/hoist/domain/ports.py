@@ -18,6 +18,7 @@ from typing import BinaryIO, Protocol
 from hoist.domain.digests import Digest
 from hoist.domain.events import AuditEvent, ChainMark, EventDraft
 from hoist.domain.inventory import AdvisoryRepository, SbomRepository
+from hoist.domain.jobs import JobArgs
 from hoist.domain.manifests import Manifest
 from hoist.domain.models import (
     Actor,
@@ -572,6 +573,22 @@ class ListingRepository(Protocol):
         ...
 
 
+class JobQueue(Protocol):
+    """The outbox: jobs queued here commit or roll back with the unit of work (``domain/jobs.py``)."""
+
+    def enqueue(self, name: str, args: JobArgs, *, key: str | None = None) -> None:
+        """Queue ``name(args)``; jobs sharing a ``key`` never run at the same time."""
+        ...
+
+    def pending(self, name: str, key: str) -> bool:
+        """A job ``name`` with ``key`` is queued or running."""
+        ...
+
+    def pending_args(self, name: str) -> list[JobArgs]:
+        """The arguments of every job ``name`` queued or running."""
+        ...
+
+
 class MetadataSession(Protocol):
     @property
     def manifests(self) -> ManifestRepository: ...
@@ -603,6 +620,8 @@ class MetadataSession(Protocol):
     def blobs(self) -> BlobStateRepository: ...
     @property
     def uploads(self) -> UploadRepository: ...
+    @property
+    def jobs(self) -> JobQueue: ...
 
 
 class HotReads(Protocol):

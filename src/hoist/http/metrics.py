@@ -13,7 +13,7 @@ never its path, or the room it fell in (``/v2``) when no template matched.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,11 +49,13 @@ DB_CHECKED_OUT = Gauge(
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """A gauge read when scraped: ``read()`` is called by the scrape, never on a request's path."""
+    """A gauge read when scraped: ``read()`` is called by the scrape, never on a request's path. It
+    gives one value, or (with ``label``) a value per label value."""
 
     name: str
     help: str
-    read: Callable[[], float]
+    read: Callable[[], float | Mapping[str, float]]
+    label: str | None = None
 
 
 class _Probes(Collector):
@@ -62,7 +64,14 @@ class _Probes(Collector):
 
     def collect(self) -> Iterator[Metric]:
         for probe in self._probes:
-            yield GaugeMetricFamily(probe.name, probe.help, value=probe.read())
+            value = probe.read()
+            if isinstance(value, Mapping):
+                family = GaugeMetricFamily(probe.name, probe.help, labels=[probe.label or "kind"])
+                for key, each in sorted(value.items()):
+                    family.add_metric([key], each)
+                yield family
+            else:
+                yield GaugeMetricFamily(probe.name, probe.help, value=value)
 
 
 class _Own(Collector):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from hoist.domain.access import Right
+from hoist.domain.digests import Digest
 from hoist.domain.errors import ArtifactNotFound, IntegrityFailure, PackageNotFound
+from hoist.domain.jobs import SBOM
 from hoist.domain.manifests import Manifest
 from hoist.domain.models import (
     Actor,
@@ -22,6 +25,15 @@ from hoist.domain.models import (
 from hoist.domain.policy import Policy
 from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.services.guard import Guard
+
+SbomState = Literal["present", "pending", "missing"]
+
+
+def sbom_state(s: MetadataSession, digest: Digest) -> SbomState:
+    """Whether the artifact has an SBOM, one is being generated (its job is queued or running), or neither."""
+    if s.sboms.of(digest):
+        return "present"
+    return "pending" if s.jobs.pending(SBOM, str(digest)) else "missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +52,7 @@ class ArtifactDetails:
     deployments: Sequence[Deployment]
     holds: Sequence[Hold]
     manifest: Manifest
+    sbom: SbomState = "missing"
 
 
 def resolve(s: MetadataSession, ref: ArtifactRef, registry: str | None = None) -> Artifact:
@@ -112,6 +125,7 @@ class CatalogService:
                 deployments=[d for d in s.deployments.history(package=artifact.package) if d.artifact_id == artifact.id],
                 holds=s.holds.of(artifact.id),
                 manifest=manifest,
+                sbom=sbom_state(s, artifact.digest),
             )
         where = {p.registry for p in placements}  # a denial is audited after the read ended
         self._guard.require_read(actor, where, asked=f"read {artifact.ref}", subject=artifact.ref)

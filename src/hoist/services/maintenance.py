@@ -1,14 +1,15 @@
 """Routine upkeep as one unit: retention in every registry, purge of the trash, garbage collection,
 and a rollback drill in every environment. ``hoist maintenance run`` asks the server for it (cron,
-systemd timers); ``[maintenance] every_hours`` has ``hoist serve`` run it on a schedule itself."""
+systemd timers); ``[maintenance] every_hours`` makes it a periodic job of the queue (``services/jobs.py``),
+run by one worker at a time."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 from hoist.domain.access import Permission, Permissions, Right
+from hoist.domain.jobs import JobArgs
 from hoist.domain.models import Actor
 from hoist.domain.policy import Policy
 from hoist.domain.retention import TrashItem
@@ -46,29 +47,18 @@ class Maintenance:
         drills = [self._drills.drill(actor, environment=e.name) for e in self._policy.environments] if drill else []
         return MaintenanceReport(applied, purged, collected, drills)
 
-    def every(self, hours: float, *, stop: threading.Event | None = None) -> threading.Thread:
-        """Run upkeep every ``hours`` in a daemon thread, as the ``hoist-maintenance`` robot."""
-        halt = stop or threading.Event()
-
-        def loop() -> None:
-            while not halt.wait(hours * 3600):
-                try:
-                    report = self.run(SCHEDULER)
-                except Exception:  # the next run tries again; the server keeps serving
-                    log.exception("scheduled maintenance failed")
-                    continue
-                trashed = sum(len(a.trashed) for a in report.retention)
-                log.info(
-                    "maintenance: %d version(s) trashed, %d purged, %d bytes reclaimed, "
-                    "%d expired upload(s) (%d bytes) reclaimed, rollback drills %s",
-                    trashed,
-                    len(report.purged),
-                    report.collected.bytes_freed,
-                    report.collected.uploads_expired,
-                    report.collected.upload_bytes_reclaimed,
-                    "ready" if report.ready else "NOT READY",
-                )
-
-        thread = threading.Thread(target=loop, name="hoist-maintenance", daemon=True)
-        thread.start()
-        return thread
+    def scheduled(self, _args: JobArgs) -> None:
+        """The ``maintenance`` job (``[maintenance] every_hours``), as the ``hoist-maintenance`` robot.
+        A failure raises: the queue retries it, then shows it failed."""
+        report = self.run(SCHEDULER)
+        trashed = sum(len(a.trashed) for a in report.retention)
+        log.info(
+            "maintenance: %d version(s) trashed, %d purged, %d bytes reclaimed, "
+            "%d expired upload(s) (%d bytes) reclaimed, rollback drills %s",
+            trashed,
+            len(report.purged),
+            report.collected.bytes_freed,
+            report.collected.uploads_expired,
+            report.collected.upload_bytes_reclaimed,
+            "ready" if report.ready else "NOT READY",
+        )

@@ -12,6 +12,7 @@ from typing import Protocol
 from hoist.domain.access import Right
 from hoist.domain.errors import Problem, PromotionRefused, describe_problems
 from hoist.domain.events import Action
+from hoist.domain.jobs import SBOM
 from hoist.domain.models import Actor, Artifact, ArtifactRef, Pipeline, PlacementVia
 from hoist.domain.policy import Policy, RegistryPolicy
 from hoist.domain.ports import MetadataSession, MetadataStore
@@ -134,7 +135,8 @@ class PromotionService:
                 evidence = gather_evidence(s, artifact)
                 if target.require_sbom or target.max_severity is not None:
                     sboms, found = self._vulnerabilities.severities(s, artifact.digest)
-                    evidence = replace(evidence, sboms=sboms, vulnerabilities=found)
+                    pending = not sboms and s.jobs.pending(SBOM, str(artifact.digest))
+                    evidence = replace(evidence, sboms=sboms, sbom_pending=pending, vulnerabilities=found)
                 if to in evidence.registries:
                     sealed = any(p.sealed for p in s.placements.of(artifact.id) if p.registry == to)
                     return PromotionResult(artifact, to, sealed, "already-promoted", gates)

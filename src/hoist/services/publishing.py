@@ -19,6 +19,7 @@ from hoist.domain.errors import (
     VersionExists,
 )
 from hoist.domain.events import Action, EventDraft
+from hoist.domain.jobs import SBOM
 from hoist.domain.manifests import EMPTY_BLOB, EMPTY_DIGEST, Manifest, generic_manifest, parse_manifest
 from hoist.domain.models import (
     GENERIC,
@@ -187,6 +188,37 @@ class PublishService:
         ``added`` names files that join the version's files (a package format's files arrive one
         request at a time: a pom, then its jar): that is not a change of bytes but of the file set,
         allowed while the version sits unsealed in this registry alone."""
+        result = self._place_version(
+            s,
+            registry,
+            package,
+            version,
+            manifest,
+            ceiling=ceiling,
+            actor=actor,
+            pipeline=pipeline,
+            format=format,
+            added=added,
+        )
+        if result.outcome in {Outcome.CREATED, Outcome.OVERWRITTEN}:  # new bytes: their SBOM, off the request path
+            digest = str(result.artifact.digest)
+            s.jobs.enqueue(SBOM, {"package": package, "digest": digest}, key=digest)
+        return result
+
+    def _place_version(
+        self,
+        s: MetadataSession,
+        registry: str,
+        package: str,
+        version: Version,
+        manifest: Manifest,
+        *,
+        ceiling: str,
+        actor: Actor,
+        pipeline: Pipeline | None,
+        format: str,
+        added: Sequence[str] = (),
+    ) -> PublishResult:
         now = self._clock()
         existing_format = s.artifacts.package_format(package)
         if existing_format not in {None, format} and not {existing_format, format} <= {GENERIC, OCI}:

@@ -18,7 +18,7 @@ from hoist.domain.models import Actor, ArtifactRef, Pipeline
 from hoist.domain.ports import MetadataSession, MetadataStore
 from hoist.domain.sbom import Component
 from hoist.services.base import Clock, retrying, utcnow
-from hoist.services.catalog import holding, resolve
+from hoist.services.catalog import SbomState, holding, resolve, sbom_state
 from hoist.services.guard import Guard
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
@@ -49,6 +49,7 @@ class VulnerabilityReport:
     sboms: int
     components: int
     findings: list[Finding]
+    sbom: SbomState = "present"
 
     @property
     def highest(self) -> Severity:
@@ -134,7 +135,8 @@ class VulnerabilityService:
         with self._metadata.reader() as s:
             artifact = resolve(s, ref)
             sboms, components, findings = findings_for(s, self._matcher, artifact.digest)
-        return VulnerabilityReport(artifact.ref, str(artifact.digest), sboms, len(components), findings)
+            state = sbom_state(s, artifact.digest)
+        return VulnerabilityReport(artifact.ref, str(artifact.digest), sboms, len(components), findings, state)
 
     def affecting(
         self, purl_type: str, installed: Mapping[str, Sequence[str]], *, registry: str, actor: Actor

@@ -20,9 +20,11 @@ from hoist.metadata.sql.audit import SqlAuditLog, append_alone
 from hoist.metadata.sql.blobs import SqlBlobStates, SqlUploads
 from hoist.metadata.sql.hot import SqlHotReads
 from hoist.metadata.sql.inventory import SqlAdvisories, SqlSboms
+from hoist.metadata.sql.jobs import SqlJobQueue
 from hoist.metadata.sql.listings import SqlListings
 from hoist.metadata.sql.oci import SqlRepositories
 from hoist.metadata.sql.principals import SqlPrincipals
+from hoist.metadata.sql.procrastinate import ProcrastinateQueue
 from hoist.metadata.sql.repositories import (
     SqlArtifacts,
     SqlAttachments,
@@ -53,6 +55,7 @@ class SqlMetadataSession:
         self.listings = SqlListings(session)
         self.blobs = SqlBlobStates(session)
         self.uploads = SqlUploads(session)
+        self.jobs = ProcrastinateQueue(session) if session.get_bind().dialect.name == "postgresql" else SqlJobQueue(session)
 
 
 class SqlMetadataStore:

@@ -452,3 +452,30 @@ class BlobUploadRow(Base):
     hash_state: Mapped[bytes | None] = mapped_column(LargeBinary)
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class JobRow(Base):
+    """A queued job of the embedded (SQLite) queue: ``metadata/sql/jobs.py``. On PostgreSQL the
+    queue is procrastinate's own tables and this one stays empty."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_run_after", "status", "run_after"), Index("ix_jobs_name_key", "name", "key"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str | None] = mapped_column(String(255))
+    args: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    run_after: Mapped[datetime | None]  # todo: not before; doing: the lease ends (a crashed worker's job runs again)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None]
+
+
+class JobErrorRow(Base):
+    """The last error of a procrastinate job (PostgreSQL), which its own tables do not keep: what
+    ``hoist jobs`` shows for a failed job. The embedded queue keeps it in ``jobs.error``."""
+
+    __tablename__ = "job_errors"
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    error: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime]

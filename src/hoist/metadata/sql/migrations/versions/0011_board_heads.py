@@ -1,8 +1,8 @@
 """placement_heads and deployment_heads: per package, the newest placement in each registry and the
 deployment running in each environment, kept up to date, so the board reads a row per cell
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
