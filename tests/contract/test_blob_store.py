@@ -18,17 +18,20 @@ from hoist.domain.errors import BlobNotFound, ConcurrentUpdate, UploadNotFound
 from hoist.domain.ports import BlobStore
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.storage.memory import MemoryBlobStore
-from tests.conftest import put_bytes, rot
+from tests.conftest import put_bytes, rot, s3_store
 
 Factory = Callable[[], BlobStore]
 
 
-@pytest.fixture(params=["memory", "filesystem"])
+@pytest.fixture(params=["memory", "filesystem", "s3"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Factory:
     """A factory, so that a test can reopen the same store (a restart, another server)."""
     if request.param == "memory":
         store = MemoryBlobStore()
         return lambda: store
+    if request.param == "s3":  # SeaweedFS, a bucket per test; each call: another client, as another server's
+        server, prefix = request.getfixturevalue("s3_place")
+        return lambda: s3_store(server, prefix)
     return lambda: FilesystemBlobStore(tmp_path / "blobs", fsync=True)
 
 
