@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_S3_URL = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?")
+
+
 class ServerSection(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -47,7 +51,7 @@ class ServerSection(_Model):
     storage_dir: str | None = None  # holds blobs/ and uploads/; default: data_dir
     # blobs in S3 instead (s3://bucket/prefix); endpoint, region and keys: these or the standard
     # AWS variables (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
-    storage_url: str | None = Field(None, pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")
+    storage_url: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     s3_access_key_id: str | None = None
@@ -62,6 +66,13 @@ class ServerSection(_Model):
     blob_url: str | None = None  # the blob server's public base URL (behind a proxy); default: the request's host
     log_format: Literal["auto", "json", "text"] = "auto"  # auto: text at a terminal, JSON lines otherwise
     shutdown_grace: int = Field(30, ge=1, le=3600)  # seconds a stop waits for requests and downloads under way
+
+    @field_validator("storage_url")
+    @classmethod
+    def _s3_url(cls, value: str | None) -> str | None:
+        if value is not None and not _S3_URL.fullmatch(value):
+            raise ValueError(f"must look like s3://bucket/prefix (a bucket name: 3-63 of a-z, 0-9, '.', '-'), not {value!r}")
+        return value
 
 
 def _requirements(value: list[str]) -> list[str]:

@@ -68,6 +68,8 @@ def test_a_committed_blob_is_stated_read_whole_and_from_an_offset_and_listed(sto
         assert f.read() == data
     with store.open(digest, offset=6) as f:
         assert f.read() == data[6:]
+    with store.open(digest, offset=len(data)) as f:
+        assert f.read() == b""
     assert list(store.digests()) == [digest]
 
 
@@ -192,6 +194,24 @@ def test_bytes_past_the_recorded_offset_are_dropped_and_fewer_are_unknown(store:
     assert read_upload(store, key) == b"recorded, and more"
     with pytest.raises(UploadNotFound):
         store.append(key, 100)
+
+
+def test_a_large_upload_resumes_on_another_server_from_an_offset_inside_what_it_holds(make_store: Factory) -> None:
+    """12 MiB written, 7 MiB recorded (the writer died before its caller recorded the rest): another
+    server drops what is past 7 MiB, even inside a part already stored whole, and goes on."""
+    data = bytes(range(256)) * 4096 * 20  # 20 MiB
+    key = upload(make_store(), data[: 12 * 1024 * 1024])
+    other = make_store()
+    writer = other.append(key, 7 * 1024 * 1024)
+    assert writer.size == 7 * 1024 * 1024
+    writer.write(data[7 * 1024 * 1024 :])
+    writer.close()
+    assert read_upload(make_store(), key) == data
+    info = make_store().commit_upload(key, Digest.of(data))
+    assert info.size == len(data)
+    with other.open(info.digest, offset=len(data) - 10) as f:
+        assert f.read() == data[-10:]
+    assert [u.key for u in other.uploads()] == []
 
 
 def test_one_writer_per_upload_at_a_time(make_store: Factory) -> None:
