@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 
@@ -56,6 +57,7 @@ class SeaweedServer:
     root: Path
     s3_port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    bucket_name: ClassVar[str] = "hoist-test"  # one per server: a bucket is a collection of volumes
 
     @property
     def endpoint(self) -> str:
@@ -127,14 +129,12 @@ class SeaweedServer:
 
         return s3_client(endpoint=self.endpoint, region=REGION, access_key_id=ACCESS_KEY, secret_access_key=SECRET_KEY)
 
-    bucket_name = "hoist-test"
-
     def stop(self) -> None:
         try:
             if self.process is not None and self.process.poll() is None:
                 self.process.terminate()
-                try:
-                    self.process.wait(timeout=10)
+                try:  # a graceful stop takes weed 15 s; its data is thrown away anyway
+                    self.process.wait(timeout=2)
                 except subprocess.TimeoutExpired:
                     self.process.kill()
                     self.process.wait()

@@ -76,11 +76,12 @@ def s3_client(
         signature_version="s3v4",
         s3={"addressing_style": "path"},
         retries={"max_attempts": 5, "mode": "standard"},
+        max_pool_connections=32,  # a server's request threads share the client
         # checksums only where S3 requires them: S3-compatible servers differ on the newer ones
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    return boto3.client(
+    return boto3.session.Session().client(  # a session of its own: boto3's default one is not thread-safe
         "s3",
         endpoint_url=endpoint,
         region_name=region,
