@@ -19,6 +19,7 @@ from hoist.domain.ports import BlobStore
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.storage.memory import MemoryBlobStore
 from tests.conftest import put_bytes, rot, s3_store
+from tests.seaweedfs import SeaweedServer
 
 Factory = Callable[[], BlobStore]
 
@@ -297,3 +298,29 @@ def test_upload_folders_a_crash_left_are_listed_and_removals_it_cut_short_finish
     assert [u.key for u in store.uploads()] == ["a" * 32]
     assert store.abort_upload("a" * 32) == 0
     assert list((tmp_path / "uploads").iterdir()) == []
+
+
+# -- what only the S3 store has ----------------------------------------------------------------
+
+
+def test_an_s3_upload_continues_on_a_server_configured_with_another_part_size(
+    s3_place: tuple[SeaweedServer, str],
+) -> None:
+    """The part size an upload began with travels in its tail: a server set to another goes on
+    with the upload's own, and the blob is assembled from parts of one size."""
+    server, prefix = s3_place
+    data = bytes(range(256)) * 4096 * 14  # 14 MiB
+    first = s3_store(server, prefix, part_size=5 * 1024 * 1024)
+    key = upload(first, data[: 6 * 1024 * 1024])  # one 5 MiB part, then 1 MiB of tail
+    second = s3_store(server, prefix, part_size=8 * 1024 * 1024)
+    writer = second.append(key, 6 * 1024 * 1024)
+    writer.write(data[6 * 1024 * 1024 :])
+    writer.close()
+    parts = sorted(
+        (item["Key"].rsplit("/", 1)[1], item["Size"])
+        for item in server.client().list_objects_v2(Bucket=server.bucket_name, Prefix=f"{prefix}/uploads/{key}/")["Contents"]
+    )
+    assert parts == [("part-00001", 5 * 1024 * 1024), ("part-00002", 5 * 1024 * 1024), ("tail", 4 * 1024 * 1024)]
+    assert second.commit_upload(key, Digest.of(data)).size == len(data)
+    with first.open(Digest.of(data)) as f:
+        assert f.read() == data
