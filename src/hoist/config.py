@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,12 +40,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_S3_URL = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?")
+
+
 class ServerSection(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     data_dir: str = "./hoist-data"
     database_url: str | None = None
     storage_dir: str | None = None  # holds blobs/ and uploads/; default: data_dir
+    # blobs in S3 instead (s3://bucket/prefix); endpoint, region and keys: these or the standard
+    # AWS variables (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = Field(None, repr=False)
     max_upload_bytes: int = Field(16 * GiB, ge=1)
     workers: int | None = Field(None, ge=1, le=64)  # default: one per core
     fsync: bool = True
@@ -55,6 +66,13 @@ class ServerSection(_Model):
     blob_url: str | None = None  # the blob server's public base URL (behind a proxy); default: the request's host
     log_format: Literal["auto", "json", "text"] = "auto"  # auto: text at a terminal, JSON lines otherwise
     shutdown_grace: int = Field(30, ge=1, le=3600)  # seconds a stop waits for requests and downloads under way
+
+    @field_validator("storage_url")
+    @classmethod
+    def _s3_url(cls, value: str | None) -> str | None:
+        if value is not None and not _S3_URL.fullmatch(value):
+            raise ValueError(f"must look like s3://bucket/prefix (a bucket name: 3-63 of a-z, 0-9, '.', '-'), not {value!r}")
+        return value
 
 
 def _requirements(value: list[str]) -> list[str]:
@@ -199,6 +217,16 @@ DEFAULT_CEILINGS = {Channel.SNAPSHOT: "dev", Channel.RC: "uat", Channel.RELEASE:
 
 
 @dataclass(frozen=True, slots=True)
+class S3Access:
+    """What the config says about reaching S3; None: the standard AWS variables (boto3 reads them)."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)  # never shown, never logged
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     host: str
     port: int
@@ -220,6 +248,8 @@ class Settings:
     access: AccessPolicy
     keys: dict[str, Path]
     source: Path | None = None
+    storage_url: str | None = None  # s3://bucket/prefix: blobs in S3 (storage_dir then holds none)
+    s3: S3Access | None = None
 
     def for_serving(self) -> Settings:
         """What ``hoist serve`` runs: the sendfile blob server on the next port unless ``blob_port``
@@ -236,6 +266,7 @@ ENVIRONMENT_VARIABLES = {
     "HOIST_DATA_DIR": "data_dir",
     "HOIST_DATABASE_URL": "database_url",
     "HOIST_STORAGE_DIR": "storage_dir",
+    "HOIST_STORAGE_URL": "storage_url",
     "HOIST_MAX_UPLOAD_BYTES": "max_upload_bytes",
     "HOIST_WORKERS": "workers",
     "HOIST_FSYNC": "fsync",
@@ -426,6 +457,10 @@ def _settings(model: FileModel, source: Path | None) -> Settings:
         ),
         keys={name: Path(path) for name, path in model.keys.items()},
         source=source,
+        storage_url=server.storage_url,
+        s3=S3Access(server.s3_endpoint_url, server.s3_region, server.s3_access_key_id, server.s3_secret_access_key)
+        if server.storage_url
+        else None,
     )
 
 

@@ -18,17 +18,21 @@ from hoist.domain.errors import BlobNotFound, ConcurrentUpdate, UploadNotFound
 from hoist.domain.ports import BlobStore
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.storage.memory import MemoryBlobStore
-from tests.conftest import put_bytes, rot
+from tests.conftest import put_bytes, rot, s3_store
+from tests.seaweedfs import SeaweedServer
 
 Factory = Callable[[], BlobStore]
 
 
-@pytest.fixture(params=["memory", "filesystem"])
+@pytest.fixture(params=["memory", "filesystem", "s3"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Factory:
     """A factory, so that a test can reopen the same store (a restart, another server)."""
     if request.param == "memory":
         store = MemoryBlobStore()
         return lambda: store
+    if request.param == "s3":  # SeaweedFS, a bucket per test; each call: another client, as another server's
+        server, prefix = request.getfixturevalue("s3_place")
+        return lambda: s3_store(server, prefix)
     return lambda: FilesystemBlobStore(tmp_path / "blobs", fsync=True)
 
 
@@ -65,6 +69,8 @@ def test_a_committed_blob_is_stated_read_whole_and_from_an_offset_and_listed(sto
         assert f.read() == data
     with store.open(digest, offset=6) as f:
         assert f.read() == data[6:]
+    with store.open(digest, offset=len(data)) as f:
+        assert f.read() == b""
     assert list(store.digests()) == [digest]
 
 
@@ -191,6 +197,24 @@ def test_bytes_past_the_recorded_offset_are_dropped_and_fewer_are_unknown(store:
         store.append(key, 100)
 
 
+def test_a_large_upload_resumes_on_another_server_from_an_offset_inside_what_it_holds(make_store: Factory) -> None:
+    """12 MiB written, 7 MiB recorded (the writer died before its caller recorded the rest): another
+    server drops what is past 7 MiB, even inside a part already stored whole, and goes on."""
+    data = bytes(range(256)) * 4096 * 20  # 20 MiB
+    key = upload(make_store(), data[: 12 * 1024 * 1024])
+    other = make_store()
+    writer = other.append(key, 7 * 1024 * 1024)
+    assert writer.size == 7 * 1024 * 1024
+    writer.write(data[7 * 1024 * 1024 :])
+    writer.close()
+    assert read_upload(make_store(), key) == data
+    info = make_store().commit_upload(key, Digest.of(data))
+    assert info.size == len(data)
+    with other.open(info.digest, offset=len(data) - 10) as f:
+        assert f.read() == data[-10:]
+    assert [u.key for u in other.uploads()] == []
+
+
 def test_one_writer_per_upload_at_a_time(make_store: Factory) -> None:
     store = make_store()
     key = store.create_upload()
@@ -274,3 +298,29 @@ def test_upload_folders_a_crash_left_are_listed_and_removals_it_cut_short_finish
     assert [u.key for u in store.uploads()] == ["a" * 32]
     assert store.abort_upload("a" * 32) == 0
     assert list((tmp_path / "uploads").iterdir()) == []
+
+
+# -- what only the S3 store has ----------------------------------------------------------------
+
+
+def test_an_s3_upload_continues_on_a_server_configured_with_another_part_size(
+    s3_place: tuple[SeaweedServer, str],
+) -> None:
+    """The part size an upload began with travels in its tail: a server set to another goes on
+    with the upload's own, and the blob is assembled from parts of one size."""
+    server, prefix = s3_place
+    data = bytes(range(256)) * 4096 * 14  # 14 MiB
+    first = s3_store(server, prefix, part_size=5 * 1024 * 1024)
+    key = upload(first, data[: 6 * 1024 * 1024])  # one 5 MiB part, then 1 MiB of tail
+    second = s3_store(server, prefix, part_size=8 * 1024 * 1024)
+    writer = second.append(key, 6 * 1024 * 1024)
+    writer.write(data[6 * 1024 * 1024 :])
+    writer.close()
+    parts = sorted(
+        (item["Key"].rsplit("/", 1)[1], item["Size"])
+        for item in server.client().list_objects_v2(Bucket=server.bucket_name, Prefix=f"{prefix}/uploads/{key}/")["Contents"]
+    )
+    assert parts == [("part-00001", 5 * 1024 * 1024), ("part-00002", 5 * 1024 * 1024), ("tail", 4 * 1024 * 1024)]
+    assert second.commit_upload(key, Digest.of(data)).size == len(data)
+    with first.open(Digest.of(data)) as f:
+        assert f.read() == data

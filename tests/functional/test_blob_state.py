@@ -27,17 +27,19 @@ from hoist.services.blobs import Blobs
 from hoist.services.uploads import UploadService
 from hoist.storage.filesystem import FilesystemBlobStore
 from hoist.storage.memory import MemoryBlobStore
-from tests.conftest import put_bytes, rot
+from tests.conftest import put_bytes, rot, s3_store
 from tests.functional.helpers import Clock
 
 LIMIT = 64 * 1024 * 1024
 CHUNK = bytes(range(256)) * 4096  # 1 MiB
 
 
-@pytest.fixture(params=["memory", "filesystem"])
+@pytest.fixture(params=["memory", "filesystem", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     if request.param == "memory":
         return MemoryBlobStore()
+    if request.param == "s3":
+        return s3_store(*request.getfixturevalue("s3_place"))
     return FilesystemBlobStore(tmp_path / "blobs", fsync=False)
 
 

@@ -146,3 +146,27 @@ def test_uploads_expire_after_a_configured_idle_time(tmp_path: Path) -> None:
         load_settings(write(tmp_path, "[uploads]\nexpire_hours = 0\nexpire_days = 1\n"), environ={})
     assert any(p.startswith("uploads.expire_hours: ") and "greater than 0" in p for p in info.value.problems)
     assert "uploads.expire_days: unknown key" in info.value.problems
+
+
+def test_an_s3_storage_url_selects_s3_and_config_check_shows_no_secret(tmp_path: Path) -> None:
+    from hoist.app import describe
+
+    f = write(
+        tmp_path,
+        "[server]\nstorage_url = 's3://artifacts/registry'\ns3_endpoint_url = 'http://127.0.0.1:9'\n"
+        "s3_access_key_id = 'hoist'\ns3_secret_access_key = 'very-secret-key'\n",
+    )
+    s = load_settings(f, environ={})
+    assert s.storage_url == "s3://artifacts/registry" and s.s3 is not None and s.s3.endpoint_url == "http://127.0.0.1:9"
+    shown = describe(s)
+    assert shown["storage"] == "s3://artifacts/registry" and shown["s3_endpoint"] == "http://127.0.0.1:9"
+    assert "very-secret-key" not in repr(shown) and "very-secret-key" not in repr(s)
+    assert load_settings(environ={"HOIST_STORAGE_URL": "s3://other/p"}).storage_url == "s3://other/p"
+    assert load_settings(environ={}).storage_url is None
+
+
+def test_a_storage_url_that_is_not_s3_is_named(tmp_path: Path) -> None:
+    for bad in ("file:///tmp/blobs", "s3://", "s3://Bad_Bucket/x"):
+        with pytest.raises(ConfigError) as info:
+            load_settings(write(tmp_path, f"[server]\nstorage_url = '{bad}'\n"), environ={})
+        assert "server.storage_url" in "\n".join(info.value.problems)

@@ -109,6 +109,7 @@ def serve(
             "HOIST_DATABASE_URL": settings.database_url,
             "HOIST_STORAGE_DIR": str(settings.storage_dir),
             "HOIST_BLOB_PORT": str(settings.blob_port),
+            **({"HOIST_STORAGE_URL": settings.storage_url} if settings.storage_url else {}),
             "HOIST_LOG_FORMAT": logs.resolve(settings.log_format),  # decided once, for every worker alike
         }
     )

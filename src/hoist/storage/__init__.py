@@ -1,1 +1,1 @@
-"""Blob stores: filesystem and in-memory (S3 when it lands)."""
+"""Blob stores: filesystem, in-memory and S3."""
