@@ -1,5 +1,6 @@
 """The audit pages: the trail (filtered and paged in the database, newest first, with the chain's
-verification and the latest signed checkpoint) and "am I affected?"."""
+verification and the latest signed checkpoint) and "am I affected?" (the component index, as
+``GET /api/v1/affected`` answers it: where affected versions run now, which SBOMs are pending)."""
 
 from __future__ import annotations
 
@@ -77,3 +78,11 @@ class AuditPages:
         older = f"?{urlencode({**kept, 'before': events[-1][0].seq})}" if len(events) == PAGE else None
         newest = f"?{urlencode(kept)}" if before is not None else None
         return self.web.render(request, "audit.html", form=form, older=older, newest=newest, **context)
+
+    async def affected(self, request: Request, actor: Actor) -> Response:
+        query = request.query_params.get("q", "").strip()[:FIELD_CHARS]
+        range_spec = request.query_params.get("range", "").strip()[:FIELD_CHARS]
+        report = None
+        if query:
+            report = await run_in_threadpool(lambda: self.s.inventory.affected(query, range_spec or None, actor=actor))
+        return self.web.render(request, "affected.html", q=query, range=range_spec, report=report)

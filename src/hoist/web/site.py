@@ -66,6 +66,7 @@ def web_app(services: WebServices, secret: bytes) -> ASGIApp:
         Route(HOME, logged_in(pages.board, pages), methods=["GET"]),
         Route(PREFIX + "/artifacts/{ref:path}", logged_in(pages.artifact, pages), methods=["GET"]),
         Route(f"{PREFIX}/audit", logged_in(audit.audit, pages), methods=["GET"]),
+        Route(f"{PREFIX}/affected", logged_in(audit.affected, pages), methods=["GET"]),
         *(
             Route(f"{PREFIX}/{name}/{{subject:path}}", logged_in(page, pages), methods=[method])
             for name, method, page in actions.routes()
