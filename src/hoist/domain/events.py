@@ -74,6 +74,19 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a search keeps; every field set must match. ``since`` and ``until`` are times
+    as events carry them (``format_time``): from ``since`` included to ``until`` excluded."""
+
+    actor: str | None = None
+    action: str | None = None
+    package: str | None = None
+    environment: str | None = None  # the event's details name it (deployments, approvals, holds)
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EventDraft:
     """What a service knows about a change; the store adds sequence, time and the chain links."""
 

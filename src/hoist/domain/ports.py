@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from hoist.domain.digests import Digest
-from hoist.domain.events import AuditEvent, ChainMark, EventDraft
+from hoist.domain.events import AuditEvent, ChainMark, EventDraft, EventFilter
 from hoist.domain.inventory import AdvisoryRepository, SbomRepository
 from hoist.domain.jobs import JobArgs
 from hoist.domain.manifests import Manifest
@@ -523,6 +523,11 @@ class AuditLog(Protocol):
         package: str | None = None,
         subject: str | None = None,
     ) -> Sequence[AuditEvent]: ...
+
+    def search(self, where: EventFilter, *, before: int | None = None, limit: int) -> Sequence[AuditEvent]:
+        """The newest ``limit`` events matching ``where`` with a seq below ``before`` (all when
+        None), newest first: filtered and paged in the database."""
+        ...
 
     def head(self) -> ChainMark:
         """The head the last append recorded (seq 0 and the genesis hash before the first)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from hoist.domain import attestations as a
 from hoist.domain.access import Right
 from hoist.domain.errors import IntegrityFailure
-from hoist.domain.events import AuditEvent, ChainMark, ChainReport, verify_chain
+from hoist.domain.events import AuditEvent, ChainMark, ChainReport, EventFilter, verify_chain
 from hoist.domain.models import Actor, ArtifactRef
 from hoist.domain.ports import MetadataSession, MetadataStore, Signer
 from hoist.services.base import Clock, retrying, utcnow
@@ -38,6 +38,13 @@ class AuditService:
     def _page(self, after: int, limit: int = PAGE) -> list[AuditEvent]:
         with self._metadata.reader() as s:
             return list(s.audit.events(after=after, limit=min(max(limit, 1), PAGE)))
+
+    def search(self, where: EventFilter, *, actor: Actor, before: int | None = None, limit: int = 50) -> list[AuditEvent]:
+        """The newest events matching ``where`` below seq ``before``, newest first, at most
+        ``limit`` (up to a page): the filters and the paging run in the database."""
+        self._auditor(actor)
+        with self._metadata.reader() as s:
+            return list(s.audit.search(where, before=before, limit=min(max(limit, 1), PAGE)))
 
     def all_events(self, *, actor: Actor) -> Iterator[AuditEvent]:
         self._auditor(actor)

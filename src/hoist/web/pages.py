@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from hoist.domain.access import Right
 from hoist.domain.errors import TooManyAttempts, Unauthenticated
 from hoist.domain.models import Actor, ArtifactRef
 from hoist.domain.policy import Policy
@@ -64,6 +65,7 @@ class Pages:
             "user": actor.name if actor.authenticated else None,
             "csrf": self.sessions.csrf(request),
             "may": abilities(actor, self.s.policy),  # which buttons to offer; the use case still decides
+            "auditor": actor.may(Right.AUDIT),
         }
         return templates.TemplateResponse(request, name, context, status_code=status)
 

@@ -16,6 +16,7 @@ from hoist.domain.errors import HoistError, Unauthenticated
 from hoist.http.errors import status_of
 from hoist.http.identity import actor_of
 from hoist.web.actions import Actions
+from hoist.web.audit import AuditPages
 from hoist.web.pages import Pages, WebServices, logged_in
 from hoist.web.render import HERE, LOGIN, PREFIX, SECURITY_HEADERS, error_page
 from hoist.web.session import HOME, Sessions
@@ -44,6 +45,7 @@ class Secured:
 def web_app(services: WebServices, secret: bytes) -> ASGIApp:
     pages = Pages(services, Sessions(secret))
     actions = Actions(pages)
+    audit = AuditPages(pages)
 
     async def handle(request: Request, exc: Exception) -> Response:
         """A refusal of a use case: its message and status, in the page of whoever is logged in."""
@@ -63,6 +65,8 @@ def web_app(services: WebServices, secret: bytes) -> ASGIApp:
         Route(f"{PREFIX}/logout", logged_in(pages.logout, pages), methods=["POST"]),
         Route(HOME, logged_in(pages.board, pages), methods=["GET"]),
         Route(PREFIX + "/artifacts/{ref:path}", logged_in(pages.artifact, pages), methods=["GET"]),
+        Route(f"{PREFIX}/audit", logged_in(audit.audit, pages), methods=["GET"]),
+        Route(f"{PREFIX}/affected", logged_in(audit.affected, pages), methods=["GET"]),
         *(
             Route(f"{PREFIX}/{name}/{{subject:path}}", logged_in(page, pages), methods=[method])
             for name, method, page in actions.routes()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from hoist.domain.events import CHECKPOINT_MARK, HEAD_MARK, AuditEvent, ChainMark, EventDraft, chain
+from hoist.domain.events import CHECKPOINT_MARK, HEAD_MARK, AuditEvent, ChainMark, EventDraft, EventFilter, chain
 from hoist.metadata.sql.tables import AuditCheckpointRow, AuditEventRow, AuditHeadRow
 
 # ``append_alone``'s statements, written out: an audited download pays ~0.1 ms for them where the
@@ -75,6 +75,22 @@ class SqlAuditLog:
             query = query.where(AuditEventRow.subject == subject)
         if limit is not None:
             query = query.limit(limit)
+        return [_record(r) for r in self._s.execute(query).scalars()]
+
+    def search(self, where: EventFilter, *, before: int | None = None, limit: int) -> Sequence[AuditEvent]:
+        e = AuditEventRow
+        query = select(e).order_by(e.seq.desc()).limit(limit)
+        if before is not None:
+            query = query.where(e.seq < before)
+        for column, wanted in ((e.actor, where.actor), (e.action, where.action), (e.package, where.package)):
+            if wanted is not None:
+                query = query.where(column == wanted)
+        if where.environment is not None:
+            query = query.where(e.details["environment"].as_string() == where.environment)
+        if where.since is not None:
+            query = query.where(e.time >= where.since)
+        if where.until is not None:
+            query = query.where(e.time < where.until)
         return [_record(r) for r in self._s.execute(query).scalars()]
 
     def head(self) -> ChainMark:
