@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from hoist.domain.digests import Digest
 from hoist.domain.errors import BlobNotFound
+from hoist.domain.jobs import JobStatus
 from hoist.domain.ports import BlobStore
 from hoist.http import metrics
 from hoist.metadata.sql.migrate import current_revision, head_revision
@@ -59,7 +60,7 @@ def scrape_probes(uploads: UploadService, jobs: JobService) -> list[metrics.Prob
         metrics.Probe(
             "hoist_jobs",
             "Jobs of the queue (SBOM generation, maintenance) by status: todo and doing are its depth",
-            lambda: {str(status): float(n) for status, n in jobs.counts().items()},
+            lambda: _by_status(jobs),
             label="status",
         ),
     ]
@@ -69,3 +70,8 @@ def count_connections(engine: Engine) -> None:
     """``hoist_db_connections_in_use`` follows ``engine``'s pool."""
     event.listen(engine, "checkout", lambda *_: metrics.DB_CHECKED_OUT.inc())
     event.listen(engine, "checkin", lambda *_: metrics.DB_CHECKED_OUT.dec())
+
+
+def _by_status(jobs: JobService) -> dict[str, float]:
+    counts = jobs.counts()
+    return {str(status): float(counts.get(status, 0)) for status in JobStatus}  # every status, zeros too
