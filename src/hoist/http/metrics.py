@@ -26,6 +26,10 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
+# How this process counts is fixed when it loads, as prometheus-client fixes it: in files when
+# ``hoist serve`` set the folder before the app's modules loaded, else in memory (a later change of the
+# variable, say by a test running ``serve`` in-process, must not make a scrape read other files).
+_IN_FILES = bool(os.environ.get(MULTIPROCESS))
 _OWN = CollectorRegistry(auto_describe=True)  # the in-process counts (no multiprocess directory)
 REQUESTS = Counter(
     "hoist_http_requests", "Requests answered, by route, method and status", ["route", "method", "status"], registry=_OWN
@@ -107,7 +111,7 @@ def observe(route: str, method: str, status: int, seconds: float, received: int,
 def exposition(probes: Iterable[Probe] = ()) -> bytes:
     """Every metric, as a scrape reads it: summed over the worker processes when they count in files."""
     registry = CollectorRegistry(auto_describe=False)
-    if os.environ.get(MULTIPROCESS):
+    if _IN_FILES:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Own())
@@ -117,5 +121,5 @@ def exposition(probes: Iterable[Probe] = ()) -> bytes:
 
 def forget_process(pid: int) -> None:
     """A worker process that ended: its live gauges (requests in progress, connections) stop counting."""
-    if os.environ.get(MULTIPROCESS):
+    if _IN_FILES:
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
